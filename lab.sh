@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The lab's front door.
+#   ./lab.sh start        start the 3-broker cluster, create the lab's topics, open the app
+#   ./lab.sh test [ARGS]  run the test suite (uv run pytest ARGS); it starts its own cluster
+#   ./lab.sh ARGS         any `kafka-lab` command, e.g. ./lab.sh cluster status
+# Needs only Python >= 3.11 and Java 17 (+ Maven once, to fetch Kafka's jars); installs uv if missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if command -v uv >/dev/null 2>&1; then
+  UV=(uv)
+else
+  if ! python3 -m uv --version >/dev/null 2>&1; then
+    echo "Installing uv (the Python package manager) for this user..." >&2
+    python3 -m pip install --user --quiet uv 2>/dev/null \
+      || python3 -m pip install --user --quiet --break-system-packages uv
+  fi
+  UV=(python3 -m uv)
+fi
+"${UV[@]}" sync --quiet
+
+case "${1:-start}" in
+  start)
+    shift || true
+    "${UV[@]}" run kafka-lab cluster up
+    "${UV[@]}" run kafka-lab topics create
+    exec "${UV[@]}" run streamlit run streamlit_app.py --server.address 127.0.0.1 "$@"
+    ;;
+  test)
+    shift
+    # Browser tests drive Debian's Chromium; install it when we can (root + apt), else they say how.
+    if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "Installing chromium for the browser tests..." >&2
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+        || echo "Could not install chromium; browser tests will report it." >&2
+    fi
+    exec "${UV[@]}" run pytest "$@"
+    ;;
+  *)
+    exec "${UV[@]}" run kafka-lab "$@"
+    ;;
+esac

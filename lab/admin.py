@@ -1,0 +1,211 @@
+"""Topics: the lab's catalogue (settings taken from the course seeds), creating them idempotently,
+and describing partitions, leaders, replicas, ISR and non-default configs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import (
+    AlterConfigOpType,
+    ConfigResource,
+    ConfigSource,
+    ConfigEntry,
+    NewTopic,
+)
+
+from lab.cluster.base import Cluster
+from lab.errors import KafkaOperationError, SettingsError
+from lab.settings import TopicSpec
+
+#: How long one admin request may take before the lab reports it instead of waiting on.
+ADMIN_TIMEOUT_S = 15.0
+#: Topics the lab itself uses internally; hidden from listings unless asked for.
+HIDDEN_PREFIXES = ("__",)
+
+MIB = 1024 * 1024
+LAB_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("replication-demo", 3, 3, {"min.insync.replicas": "2"},
+              "Replication, ISR and min.insync.replicas under broker failure."),
+    TopicSpec(
+        "deep-dive-topic", 3, 3,
+        {"segment.bytes": str(10 * MIB), "segment.ms": "3600000", "retention.bytes": str(100 * MIB),
+         "retention.ms": "604800000", "cleanup.policy": "delete", "compression.type": "gzip",
+         "min.insync.replicas": "2"},
+        "Log segments and retention: 10 MiB / 1 h segments, 100 MiB / 7 day retention, gzip on the broker.",
+    ),
+    TopicSpec("compression-bench", 3, 3, {"compression.type": "producer"},
+              "Codec comparison: the broker keeps whatever codec the producer used."),
+    TopicSpec("batch-bench", 3, 3, {}, "linger.ms x batch.size experiments."),
+    TopicSpec("consumer-tuning", 6, 3, {}, "Fetch tuning, assignment strategies and lag (6 partitions)."),
+    TopicSpec(
+        "compacted-demo", 1, 3,
+        {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.01", "segment.ms": "10000",
+         "segment.bytes": str(MIB), "delete.retention.ms": "1000", "min.compaction.lag.ms": "0"},
+        "Log compaction: only the latest value per key survives cleaning.",
+    ),
+    TopicSpec("transactions-demo", 3, 3, {"min.insync.replicas": "2"},
+              "Idempotent and transactional producers."),
+)
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    partition: int
+    leader: int  # -1 when the partition has no leader (offline)
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+
+    @property
+    def under_replicated(self) -> bool:
+        return len(self.isr) < len(self.replicas)
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    name: str
+    partitions: tuple[PartitionInfo, ...]
+    #: Configs set on the topic itself (not broker or built-in defaults).
+    configs: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CreateOutcome:
+    name: str
+    #: "created" or "exists" (configs re-applied)
+    action: str
+    partitions: int
+    note: str = ""
+
+
+def _kafka_error(exc: BaseException) -> KafkaError | None:
+    if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], KafkaError):
+        return exc.args[0]
+    return None
+
+
+def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpec] = LAB_TOPICS) -> list[CreateOutcome]:
+    """Create each topic if missing; for existing ones, set the spec's configs again. Safe to repeat."""
+    admin = cluster.admin()
+    brokers = len(admin.list_topics(timeout=ADMIN_TIMEOUT_S).brokers)
+    for spec in specs:
+        if spec.replication_factor > brokers:
+            raise SettingsError(
+                f"Topic {spec.name!r} wants replication factor {spec.replication_factor}, "
+                f"but only {brokers} broker(s) are registered.",
+                hint="Start the missing brokers (`kafka-lab cluster up`) or lower the replication factor.",
+            )
+    futures = admin.create_topics(
+        [NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.configs)) for s in specs],
+        operation_timeout=ADMIN_TIMEOUT_S,
+        request_timeout=ADMIN_TIMEOUT_S,
+    )
+    out: list[CreateOutcome] = []
+    existing: list[TopicSpec] = []
+    for spec in specs:
+        try:
+            futures[spec.name].result(timeout=ADMIN_TIMEOUT_S + 5)
+            out.append(CreateOutcome(spec.name, "created", spec.partitions))
+        except KafkaException as exc:
+            err = _kafka_error(exc)
+            if err is not None and err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                existing.append(spec)
+            elif err is not None and err.code() in (KafkaError.INVALID_CONFIG, KafkaError.POLICY_VIOLATION,
+                                                    KafkaError.INVALID_REPLICATION_FACTOR,
+                                                    KafkaError.INVALID_PARTITIONS):
+                raise SettingsError(f"Kafka refused topic {spec.name!r}: {err.str()}",
+                                    hint="Fix the topic setting named above.") from exc
+            else:
+                raise KafkaOperationError(f"Creating topic {spec.name!r} failed: {exc}") from exc
+    _wait_for_leaders(cluster, [o.name for o in out])
+    if existing:
+        md = admin.list_topics(timeout=ADMIN_TIMEOUT_S)
+        _apply_configs(cluster, existing)
+        for spec in existing:
+            have = len(md.topics[spec.name].partitions) if spec.name in md.topics else spec.partitions
+            note = "" if have == spec.partitions else f"has {have} partitions (spec says {spec.partitions})"
+            out.append(CreateOutcome(spec.name, "exists", have, note))
+    return out
+
+
+def _wait_for_leaders(cluster: Cluster, names: list[str]) -> None:
+    """New topics reach every broker's metadata a moment after creation; wait so callers can use them."""
+    if not names:
+        return
+    admin = cluster.admin()
+    deadline = time.monotonic() + ADMIN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        md = admin.list_topics(timeout=ADMIN_TIMEOUT_S)
+        if all(n in md.topics and md.topics[n].partitions and not md.topics[n].error
+               and all(p.leader >= 0 for p in md.topics[n].partitions.values()) for n in names):
+            return
+        time.sleep(0.2)
+
+
+def _apply_configs(cluster: Cluster, specs: list[TopicSpec]) -> None:
+    resources = [
+        ConfigResource(
+            ConfigResource.Type.TOPIC, s.name,
+            incremental_configs=[ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+                                 for k, v in s.configs.items()],
+        )
+        for s in specs if s.configs
+    ]
+    if not resources:
+        return
+    admin = cluster.admin()  # keep the client alive until its futures resolve
+    for res, fut in admin.incremental_alter_configs(resources, request_timeout=ADMIN_TIMEOUT_S).items():
+        try:
+            fut.result(timeout=ADMIN_TIMEOUT_S + 5)
+        except KafkaException as exc:
+            raise SettingsError(f"Kafka refused the configs of topic {res.name!r}: {exc}",
+                                hint="Fix the topic setting named above.") from exc
+
+
+def topic_configs(cluster: Cluster, names: list[str]) -> dict[str, dict[str, str]]:
+    """Configs set on each topic itself (source DYNAMIC_TOPIC_CONFIG), read back from the brokers."""
+    if not names:
+        return {}
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, n) for n in names]
+    out: dict[str, dict[str, str]] = {}
+    admin = cluster.admin()  # keep the client alive until its futures resolve
+    for res, fut in admin.describe_configs(resources, request_timeout=ADMIN_TIMEOUT_S).items():
+        try:
+            entries = fut.result(timeout=ADMIN_TIMEOUT_S + 5)
+        except KafkaException as exc:
+            raise KafkaOperationError(f"Reading the configs of topic {res.name!r} failed: {exc}") from exc
+        out[res.name] = {
+            k: str(e.value) for k, e in sorted(entries.items())
+            if e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+        }
+    return out
+
+
+def describe_topics(
+    cluster: Cluster, names: list[str] | None = None, *, include_internal: bool = False, with_configs: bool = True
+) -> list[TopicInfo]:
+    """Partitions, leader, replicas, ISR (from metadata) and the topic-level configs of each topic."""
+    try:
+        md = cluster.admin().list_topics(timeout=ADMIN_TIMEOUT_S)
+    except KafkaException as exc:
+        raise KafkaOperationError(f"Reading cluster metadata failed: {exc}", hint=cluster.start_hint()) from exc
+    wanted = names or sorted(t for t in md.topics if include_internal or not t.startswith(HIDDEN_PREFIXES))
+    missing = [n for n in wanted if n not in md.topics]
+    if missing:
+        raise SettingsError(f"No such topic(s): {', '.join(missing)}.",
+                            hint="Create the lab's topics with `kafka-lab topics create`, or check the name.")
+    configs = topic_configs(cluster, wanted) if with_configs else {}
+    out = []
+    for name in wanted:
+        t = md.topics[name]
+        parts = tuple(
+            PartitionInfo(p.id, p.leader, tuple(p.replicas), tuple(sorted(p.isrs)))
+            for p in sorted(t.partitions.values(), key=lambda p: p.id)
+        )
+        out.append(TopicInfo(name, parts, configs.get(name, {})))
+    return out

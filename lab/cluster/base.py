@@ -1,0 +1,176 @@
+"""The one ``Cluster`` interface that every backend (local, compose, external) implements.
+
+The app and the CLI hold a ``Cluster`` and never ask which backend it is, except to show its name.
+Backends that cannot control brokers (an external cluster) raise ``ControlsDisabled`` with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka.admin import AdminClient
+
+from lab import clients
+from lab.errors import ControlsDisabled, UnreachableError
+
+#: How long a reachability probe waits for cluster metadata; short so a dead cluster is reported fast.
+PROBE_TIMEOUT_S = 3.0
+
+
+class BrokerState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"  # process frozen with SIGSTOP (or `docker pause`): alive but silent
+    STOPPED = "stopped"
+    UNKNOWN = "unknown"  # external clusters: we only know what metadata says
+
+
+class BrokerAction(StrEnum):
+    """What a person can do to one broker; the names are the CLI's verbs."""
+
+    STOP = "stop"  # controlled shutdown (SIGTERM): leadership moves away first
+    KILL = "kill"  # SIGKILL: a crash, no goodbye
+    PAUSE = "pause"  # SIGSTOP: the process hangs, sessions time out
+    RESUME = "resume"  # SIGCONT
+    START = "start"  # start again with the same data
+
+
+@dataclass(frozen=True)
+class BrokerInfo:
+    node_id: int
+    host: str
+    port: int
+    state: BrokerState
+    pid: int | None = None
+    #: True when the broker is listed in the cluster's live metadata (registered with the controller).
+    registered: bool = False
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    backend: str
+    bootstrap_servers: str
+    reachable: bool
+    cluster_id: str | None
+    controller_id: int | None
+    brokers: tuple[BrokerInfo, ...]
+    controls_enabled: bool
+    controls_disabled_reason: str | None = None
+    kafka_version: str | None = None
+    state_dir: str | None = None
+    #: Broker settings chosen for the lab, shown to the user (key -> value).
+    broker_settings: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UpReport:
+    """What ``cluster up`` did: started something, or found it already running."""
+
+    already_running: bool
+    seconds: float
+    status: ClusterStatus
+    started_nodes: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Cluster(ABC):
+    """A Kafka cluster the lab can talk to, and (for some backends) control."""
+
+    #: Short backend name shown to the user: "local", "compose" or "external".
+    backend: str = "?"
+    #: Why broker controls are off, or None when they work.
+    controls_disabled_reason: str | None = None
+
+    @property
+    def controls_enabled(self) -> bool:
+        return self.controls_disabled_reason is None
+
+    # --- connection -------------------------------------------------------------------------------
+    @abstractmethod
+    def bootstrap_servers(self) -> str:
+        """Comma-separated host:port list clients connect to."""
+
+    def client_config(self) -> dict[str, str]:
+        """librdkafka settings every client of this cluster needs (bootstrap + security)."""
+        return {"bootstrap.servers": self.bootstrap_servers()}
+
+    def admin(self) -> AdminClient:
+        return clients.admin(self)
+
+    def probe(self, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[str | None, int | None, dict[int, str]]:
+        """Ask the cluster for metadata: (cluster_id, controller_id, {node_id: host:port}).
+
+        Raises ``UnreachableError`` with a hint when nothing answers within ``timeout_s`` seconds.
+        """
+        from confluent_kafka import KafkaException
+
+        cfg: dict[str, object] = {"socket.connection.setup.timeout.ms": str(max(1000, int(timeout_s * 1000)))}
+        try:
+            md = clients.admin(self, cfg).list_topics(timeout=timeout_s)
+        except KafkaException as exc:
+            raise UnreachableError(
+                f"No Kafka broker answered at {self.bootstrap_servers()} within {timeout_s:.0f} s.",
+                hint=self.start_hint(),
+            ) from exc
+        brokers = {b.id: f"{b.host}:{b.port}" for b in md.brokers.values()}
+        return md.cluster_id, md.controller_id, brokers
+
+    def start_hint(self) -> str:
+        return "Start it with `kafka-lab cluster up` (or ./lab start)."
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    @abstractmethod
+    def up(self, timeout_s: float = 120.0) -> UpReport:
+        """Make the cluster run; a no-op that says so when it already runs."""
+
+    @abstractmethod
+    def down(self, purge: bool = False) -> None:
+        """Stop every broker; with ``purge`` also delete the data."""
+
+    @abstractmethod
+    def status(self) -> ClusterStatus:
+        """Backend, reachability, ids and each broker's state; never raises for a dead cluster."""
+
+    # --- broker controls --------------------------------------------------------------------------
+    def broker(self, action: BrokerAction | str, node_id: int, timeout_s: float = 60.0) -> BrokerInfo:
+        """Apply one action to one broker and return its new state."""
+        if not self.controls_enabled:
+            raise ControlsDisabled(
+                f"Broker controls are off for the {self.backend} backend.", hint=self.controls_disabled_reason
+            )
+        return self._broker_action(BrokerAction(action), node_id, timeout_s)
+
+    def _broker_action(self, action: BrokerAction, node_id: int, timeout_s: float) -> BrokerInfo:
+        raise ControlsDisabled(f"Broker controls are off for the {self.backend} backend.")
+
+    def node_ids(self) -> tuple[int, ...]:
+        return tuple(b.node_id for b in self.status().brokers)
+
+    def log_dir(self, node_id: int) -> Path | None:
+        """Where a broker keeps its partition directories, when the lab can read them (local only)."""
+        return None
+
+    def jmx_url(self, node_id: int) -> str | None:
+        """Jolokia HTTP endpoint of a broker's JMX MBeans, when the backend exposes one."""
+        return None
+
+    def wait_until_reachable(self, timeout_s: float) -> None:
+        """Poll metadata until it answers, or raise ``UnreachableError`` after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self.probe(timeout_s=min(PROBE_TIMEOUT_S, max(0.5, deadline - time.monotonic())))
+                return
+            except UnreachableError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.3)

@@ -1,0 +1,136 @@
+"""Phase 1 — the cluster and its topics: brokers with live state and controls, topics with their
+partitions, leaders, replicas, ISR and the configs set on them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lab import LabError, admin
+from lab.cluster import BrokerAction, BrokerState
+from pages._shared import cluster_or_stop, show_error
+
+#: How often the broker and topic tables refresh themselves (seconds).
+REFRESH_S = 2
+
+STATE_ICON = {BrokerState.RUNNING: "🟢", BrokerState.PAUSED: "🟡", BrokerState.STOPPED: "🔴",
+              BrokerState.UNKNOWN: "⚪"}
+ACTION_HELP = {
+    BrokerAction.STOP: "Controlled shutdown: the broker hands its leaderships over, then exits.",
+    BrokerAction.KILL: "SIGKILL: a crash. Nothing is handed over; the controller notices after the session timeout.",
+    BrokerAction.PAUSE: "SIGSTOP: the process freezes but keeps its sockets, like a long GC pause or a hung disk.",
+    BrokerAction.RESUME: "SIGCONT: the frozen broker carries on and catches up.",
+    BrokerAction.START: "Start the broker again on the same data directory.",
+}
+
+st.title("Cluster & topics")
+st.caption(
+    "Three Kafka nodes, each both a broker and a KRaft controller. Stop, kill or freeze one and watch "
+    "the in-sync replica sets (ISR) below react; start it again and watch them heal."
+)
+
+cluster = cluster_or_stop()
+
+
+def run_action(action: BrokerAction, node_id: int) -> None:
+    with st.spinner(f"{action.value} broker {node_id}…"):
+        try:
+            cluster.broker(action, node_id)
+            st.session_state["cluster_msg"] = ("success", f"Broker {node_id}: {action.value} done.")
+        except LabError as exc:
+            st.session_state["cluster_msg"] = ("error", str(exc))
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_view() -> None:
+    st_ = cluster.status()
+    msg = st.session_state.pop("cluster_msg", None)
+    if msg:
+        (st.success if msg[0] == "success" else st.error)(msg[1])
+
+    cols = st.columns(4)
+    cols[0].metric("Backend", st_.backend)
+    cols[1].metric("Cluster id", st_.cluster_id or "—")
+    cols[2].metric("Controller", st_.controller_id if st_.controller_id is not None else "—")
+    cols[3].metric("Kafka", st_.kafka_version or "—")
+
+    if not st_.reachable:
+        st.warning(f"The cluster at `{st_.bootstrap_servers}` does not answer.")
+        if cluster.backend == "local":
+            st.info("Start it here, or from a terminal with `./lab.sh start` (or `kafka-lab cluster up`).")
+            if st.button("Start the cluster", key="cluster_up", type="primary"):
+                with st.spinner("Starting three brokers (about 15 s)…"):
+                    try:
+                        rep = cluster.up()
+                        st.session_state["cluster_msg"] = ("success", f"Cluster ready in {rep.seconds:.1f} s.")
+                    except LabError as exc:
+                        show_error(exc)
+                        return
+                st.rerun()
+        else:
+            st.info(cluster.start_hint())
+        if not st_.brokers:
+            return
+
+    st.subheader("Brokers")
+    if not st_.controls_enabled:
+        st.info(f"Broker controls are off: {st_.controls_disabled_reason}")
+    for b in st_.brokers:
+        row = st.columns([2, 3, 2, 2, 1, 1, 1, 1, 1])
+        row[0].markdown(f"**Broker {b.node_id}**" + (" · controller" if b.node_id == st_.controller_id else ""))
+        row[1].markdown(f"`{b.host}:{b.port}`")
+        row[2].markdown(f"{STATE_ICON[b.state]} {b.state.value}")
+        row[3].markdown("registered" if b.registered else "not registered")
+        for i, action in enumerate(BrokerAction):
+            row[4 + i].button(
+                action.value, key=f"cluster_{action.value}_{b.node_id}", help=ACTION_HELP[action],
+                disabled=not st_.controls_enabled, on_click=run_action, args=(action, b.node_id),
+            )
+
+    st.subheader("Topics")
+    if not st_.reachable:
+        return
+    try:
+        topics = admin.describe_topics(cluster)
+    except LabError as exc:
+        show_error(exc)
+        return
+    if not topics:
+        st.info("No topics yet. Create the lab's topics with the button below.")
+    rows = [
+        {"topic": t.name, "partition": p.partition, "leader": p.leader if p.leader >= 0 else "none",
+         "replicas": ", ".join(map(str, p.replicas)), "ISR": ", ".join(map(str, p.isr)),
+         "in sync": f"{len(p.isr)}/{len(p.replicas)}", "under-replicated": p.under_replicated}
+        for t in topics for p in t.partitions
+    ]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    with st.expander("Configs set on each topic (everything else is the broker default)"):
+        st.dataframe(
+            pd.DataFrame([{"topic": t.name, "config": k, "value": v} for t in topics for k, v in t.configs.items()]),
+            hide_index=True, width="stretch",
+        )
+
+
+live_view()
+
+if st.button("Create the lab's topics", key="cluster_create_topics"):
+    try:
+        outcomes = admin.create_topics(cluster)
+        st.success(", ".join(f"{o.name}: {o.action}" for o in outcomes))
+    except LabError as exc:
+        show_error(exc)
+
+with st.expander("What the lab's topics are for"):
+    for spec in admin.LAB_TOPICS:
+        st.markdown(f"- **{spec.name}** ({spec.partitions} partitions, RF {spec.replication_factor}): {spec.purpose}")
+
+with st.expander("Broker settings chosen for the lab"):
+    st.dataframe(pd.DataFrame(sorted(cluster.status().broker_settings.items()), columns=["setting", "value"]),
+                 hide_index=True)
+    st.markdown(
+        "Why three brokers for `min.insync.replicas=2` with replication factor 3? With `acks=all` a write "
+        "needs two live copies. Three brokers let one fail (or be restarted for an upgrade) while writes go on "
+        "and every acknowledged record still exists on two machines. With only two brokers, losing one would "
+        "stop all `acks=all` writes; with `min.insync.replicas=1` an acknowledged write could live on one disk."
+    )

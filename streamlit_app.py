@@ -1,0 +1,20 @@
+"""Kafka Tuning Lab: the app's entry point. Navigation over the course phases and the shared sidebar
+(which cluster, and whether it answers). Pages are thin: they read widgets, call one `lab` function,
+and draw its result."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._shared import cluster_badge
+
+st.set_page_config(page_title="Kafka Tuning Lab", page_icon="🧪", layout="wide")
+
+#: One page per phase of the course; later phases append theirs here.
+PAGES = [
+    st.Page("pages/cluster.py", title="1 · Cluster & topics", icon=":material/dns:", default=True),
+]
+
+nav = st.navigation(PAGES)
+cluster_badge()
+nav.run()
