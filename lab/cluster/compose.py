@@ -1,0 +1,299 @@
+"""The docker-compose cluster (``docker-compose.yml`` at the repo root), controlled through the Docker SDK.
+
+``docker compose up -d`` creates the three containers ``kafka-internals-1..3``; this backend finds them by
+name, reads their state (running / paused / exited) and stops, kills, pauses, unpauses and starts them.
+It never creates or deletes containers or volumes: that stays with ``docker compose``.
+
+When no Docker engine answers, every call (the constructor included) raises one ``ClusterError`` that
+says so and points at the default local backend, which needs no Docker.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+import traceback
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from lab.cluster.base import BrokerAction, BrokerInfo, BrokerState, Cluster, ClusterStatus, UpReport
+from lab.cluster.local import LAB_BROKER_SETTINGS, NODE_IDS
+from lab.errors import BrokerStartError, ClusterError, UnreachableError
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+
+#: Container names as in the seeds (`docker compose stop kafka-internals-2`); node N is container N.
+CONTAINER_PREFIX = "kafka-internals-"
+#: Host ports published by docker-compose.yml (127.0.0.1 only), advertised as localhost:<port>.
+CLIENT_PORTS = {1: 9092, 2: 9093, 3: 9094}
+HOST = "localhost"
+#: Where the Docker SDK looks when DOCKER_HOST is not set.
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+#: Per-request bound on Docker API calls: a local engine answers in milliseconds; never hang on a dead one.
+DOCKER_TIMEOUT_S = 15
+#: `docker stop` grace period: the controlled shutdown moves leadership away first, then SIGKILL.
+STOP_TIMEOUT_S = 30
+#: What to tell someone whose Docker engine is missing.
+NO_ENGINE_HINT = (
+    "The compose backend needs a running Docker engine (and `docker compose up -d` run once). "
+    "Without Docker, use the default local backend: unset KAFKA_LAB_BACKEND (or drop --backend compose) "
+    "and run `kafka-lab cluster up`."
+)
+CREATE_HINT = (
+    "Create them first with `docker compose up -d` in the repository root (next to docker-compose.yml)."
+)
+
+#: Docker's container states (``State.Status``) -> what the lab shows. "restarting" means the broker keeps
+#: crashing: it serves nothing, so it counts as stopped; "removing" is on its way out.
+CONTAINER_STATES: dict[str, BrokerState] = {
+    "running": BrokerState.RUNNING,
+    "paused": BrokerState.PAUSED,
+    "created": BrokerState.STOPPED,
+    "exited": BrokerState.STOPPED,
+    "dead": BrokerState.STOPPED,
+    "restarting": BrokerState.STOPPED,
+    "removing": BrokerState.STOPPED,
+}
+
+
+def container_name(node_id: int) -> str:
+    return f"{CONTAINER_PREFIX}{node_id}"
+
+
+def broker_state(container_status: str | None) -> BrokerState:
+    """Map a container's ``State.Status`` (None: no such container) to the broker state the lab shows."""
+    if container_status is None:
+        return BrokerState.STOPPED
+    return CONTAINER_STATES.get(container_status.lower(), BrokerState.UNKNOWN)
+
+
+def _drop_failed_socket(exc: BaseException) -> None:
+    """Close the socket of a failed engine connection quietly.
+
+    docker-py's ``UnixHTTPConnection.connect`` does not close its socket when ``connect()`` fails; only the
+    traceback's frames still hold it, and its finaliser would warn (an error under ``-W error``) at some
+    random later moment. Clearing those frames and collecting here ends it now, without the warning.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        while todo:
+            e = todo.pop()
+            if e is None or id(e) in seen:
+                continue
+            seen.add(id(e))
+            if e.__traceback__ is not None:
+                traceback.clear_frames(e.__traceback__)
+            todo += [e.__cause__, e.__context__, *(a for a in e.args if isinstance(a, BaseException))]
+        gc.collect()
+
+
+def _root_reason(exc: BaseException) -> str:
+    """The innermost OS-level reason ('No such file or directory', 'Connection refused'), else the text."""
+    e: BaseException | None = exc
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror
+        nested = [a for a in e.args if isinstance(a, BaseException)]
+        e = e.__cause__ or (nested[0] if nested else None) or e.__context__
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _engine_error(exc: BaseException) -> ClusterError:
+    where = os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    return ClusterError(f"The Docker engine is not reachable at {where} ({_root_reason(exc)}).",
+                        hint=NO_ENGINE_HINT)
+
+
+class ComposeCluster(Cluster):
+    """The three ``kafka-internals-N`` containers of docker-compose.yml."""
+
+    backend = "compose"
+
+    def __init__(self, timeout_s: int = DOCKER_TIMEOUT_S) -> None:
+        try:
+            # from_env() asks the engine for its API version: this is where a missing engine shows
+            self._docker = docker.from_env(timeout=timeout_s)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            _drop_failed_socket(exc)
+            raise _engine_error(exc) from exc
+
+    # --- connection -------------------------------------------------------------------------------
+    def bootstrap_servers(self) -> str:
+        return ",".join(f"{HOST}:{CLIENT_PORTS[n]}" for n in NODE_IDS)
+
+    def start_hint(self) -> str:
+        return ("Start the containers with `docker compose up -d` (repository root), "
+                "or `kafka-lab cluster up --backend compose` once they exist.")
+
+    # --- containers -------------------------------------------------------------------------------
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run one Docker SDK call, translating its failures into ``ClusterError``s with a fix."""
+        try:
+            return fn(*args, **kwargs)
+        except docker.errors.NotFound as exc:
+            raise ClusterError(f"{what}: the container does not exist.", hint=CREATE_HINT) from exc
+        except docker.errors.APIError as exc:
+            raise ClusterError(f"{what} failed: {exc.explanation or exc}",
+                               hint="See `docker ps -a` and `docker logs <container>`.") from exc
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            _drop_failed_socket(exc)
+            raise _engine_error(exc) from exc
+
+    def _container(self, node_id: int) -> Container:
+        if node_id not in CLIENT_PORTS:
+            raise ClusterError(f"There is no broker {node_id}.",
+                               hint=f"Brokers are numbered {', '.join(map(str, NODE_IDS))}.")
+        name = container_name(node_id)
+        container: Container = self._call(f"Looking up container {name}", self._docker.containers.get, name)
+        return container
+
+    def _container_status(self, node_id: int) -> str | None:
+        """The container's ``State.Status``, or None when it does not exist."""
+        try:
+            c = self._container(node_id)
+        except ClusterError as exc:
+            if isinstance(exc.__cause__, docker.errors.NotFound):
+                return None
+            raise
+        return str(c.status)
+
+    def _all_containers(self) -> dict[int, Container]:
+        """All three containers, or one ``ClusterError`` naming the missing ones."""
+        found: dict[int, Container] = {}
+        missing: list[str] = []
+        for n in NODE_IDS:
+            try:
+                found[n] = self._container(n)
+            except ClusterError as exc:
+                if not isinstance(exc.__cause__, docker.errors.NotFound):
+                    raise
+                missing.append(container_name(n))
+        if missing:
+            raise ClusterError(f"Container(s) {', '.join(missing)} do not exist.", hint=CREATE_HINT)
+        return found
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    def up(self, timeout_s: float = 120.0) -> UpReport:
+        """Start stopped containers and unpause paused ones; wait for 3 registered brokers + a round trip."""
+        from lab.cluster.health import round_trip
+
+        t0 = time.monotonic()
+        containers = self._all_containers()
+        started: list[int] = []
+        for n, c in containers.items():
+            state = broker_state(c.status)
+            if state is BrokerState.PAUSED:
+                self._call(f"Unpausing {c.name}", c.unpause)
+                started.append(n)
+            elif state is not BrokerState.RUNNING:
+                self._call(f"Starting {c.name}", c.start)
+                started.append(n)
+        deadline = t0 + timeout_s
+        self._wait_registered(set(NODE_IDS), deadline)
+        round_trip(self, timeout_s=max(1.0, deadline - time.monotonic()))
+        return UpReport(not started, time.monotonic() - t0, self.status(), tuple(started))
+
+    def down(self, purge: bool = False) -> None:
+        """Stop the containers (controlled shutdown); data stays in Docker volumes, which compose removes."""
+        for n, c in self._all_containers().items():
+            if broker_state(c.status) is BrokerState.PAUSED:
+                self._call(f"Unpausing {c.name}", c.unpause)  # a frozen JVM cannot run its shutdown hook
+            if broker_state(self._container_status(n)) is not BrokerState.STOPPED:
+                self._call(f"Stopping {c.name}", c.stop, timeout=STOP_TIMEOUT_S)
+        if purge:
+            raise ClusterError(
+                "The brokers are stopped, but the compose backend does not delete Docker volumes itself.",
+                hint="Run `docker compose down -v` in the repository root to remove the containers and data.",
+            )
+
+    def status(self) -> ClusterStatus:
+        states = {n: broker_state(self._container_status(n)) for n in NODE_IDS}
+        reachable, cid, ctrl = False, None, None
+        registered: dict[int, str] = {}
+        if any(s is BrokerState.RUNNING for s in states.values()):
+            try:
+                cid, ctrl, registered = self.probe(timeout_s=2.0)
+                reachable = True
+            except UnreachableError:
+                pass
+        brokers = tuple(
+            BrokerInfo(n, HOST, CLIENT_PORTS[n], states[n], None, n in registered) for n in NODE_IDS
+        )
+        return ClusterStatus(
+            backend=self.backend,
+            bootstrap_servers=self.bootstrap_servers(),
+            reachable=reachable,
+            cluster_id=cid,
+            controller_id=ctrl if ctrl is not None and ctrl >= 0 else None,
+            brokers=brokers,
+            controls_enabled=True,
+            broker_settings=dict(LAB_BROKER_SETTINGS),
+        )
+
+    # --- broker controls --------------------------------------------------------------------------
+    def _broker_action(self, action: BrokerAction, node_id: int, timeout_s: float) -> BrokerInfo:
+        c = self._container(node_id)
+        state = broker_state(c.status)
+        what = f"{action.value.capitalize()} {c.name}"
+        if action is BrokerAction.START:
+            if state is BrokerState.PAUSED:
+                self._call(what, c.unpause)
+            elif state is not BrokerState.RUNNING:
+                self._call(what, c.start)
+                self._wait_registered({node_id}, time.monotonic() + timeout_s)
+        elif state is BrokerState.STOPPED:
+            if action is BrokerAction.PAUSE:
+                raise ClusterError(f"Broker {node_id} is stopped; it cannot be paused.",
+                                   hint=f"Start it first: `kafka-lab broker start {node_id}`.")
+        elif action is BrokerAction.PAUSE and state is BrokerState.RUNNING:
+            self._call(what, c.pause)
+        elif action is BrokerAction.RESUME and state is BrokerState.PAUSED:
+            self._call(what, c.unpause)
+        elif action is BrokerAction.KILL:
+            self._call(what, c.kill)  # SIGKILL, like the local backend
+        elif action is BrokerAction.STOP:
+            if state is BrokerState.PAUSED:
+                self._call(f"Unpausing {c.name}", c.unpause)
+            self._call(what, c.stop, timeout=int(min(timeout_s, STOP_TIMEOUT_S)))
+        return BrokerInfo(node_id, HOST, CLIENT_PORTS[node_id], broker_state(self._container_status(node_id)))
+
+    def _wait_registered(self, nodes: set[int], deadline: float) -> None:
+        """Poll metadata until ``nodes`` are registered; a container that exits meanwhile fails fast."""
+        registered: set[int] = set()
+        while time.monotonic() < deadline:
+            for n in nodes:
+                if broker_state(self._container_status(n)) is BrokerState.STOPPED:
+                    raise BrokerStartError(f"Broker {n} ({container_name(n)}) exited while starting.",
+                                           hint=f"See `docker logs {container_name(n)}`.",
+                                           log_tail=self._log_tail(n))
+            try:
+                _, _, brokers = self.probe(timeout_s=2.0)
+                registered = set(brokers)
+                if nodes <= registered:
+                    return
+            except UnreachableError:
+                pass
+            time.sleep(0.5)
+        missing = sorted(nodes - registered)
+        raise BrokerStartError(
+            f"Broker(s) {missing} did not register in time.",
+            hint="See `docker compose ps` and `docker logs kafka-internals-N`.",
+            log_tail="\n".join(f"[{container_name(m)}]\n{self._log_tail(m)}" for m in missing),
+        )
+
+    def _log_tail(self, node_id: int, lines: int = 20) -> str:
+        try:
+            raw = self._container(node_id).logs(tail=lines)
+        except (ClusterError, docker.errors.DockerException):
+            return "(container logs unavailable)"
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
