@@ -169,7 +169,12 @@ EXTRA_PARSERS: list[Callable[[Any, argparse.ArgumentParser], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # argparse would say "arguments are required: group"; the help says more
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     key = (args.group, args.verb) if getattr(args, "verb", None) else (args.group,)
     handler = COMMANDS[key]
     try:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 #: librdkafka logs every refused connection at error level; while a broker is down that is a flood.
 CLIENT_LOGGER = logging.getLogger("lab.kafka")
+# A library's logger: silent unless the app configures logging (else Python prints WARNING+ to stderr,
+# e.g. "FAIL ... Connection refused" in the middle of `kafka-lab cluster up` output).
+CLIENT_LOGGER.addHandler(logging.NullHandler())
 
 
 def _with_logger(cfg: dict[str, object]) -> dict[str, object]:

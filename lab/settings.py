@@ -38,6 +38,11 @@ def require(cond: bool, message: str, allowed: str) -> None:
         raise SettingsError(message, hint=allowed)
 
 
+def is_whole(value: object) -> bool:
+    """An int that is not a bool (``True`` would otherwise pass as 1 partition)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_topic_name(name: str) -> None:
     require(
         bool(TOPIC_NAME_RE.fullmatch(name)) and name not in (".", ".."),
@@ -60,12 +65,12 @@ class TopicSpec:
     def __post_init__(self) -> None:
         check_topic_name(self.name)
         require(
-            isinstance(self.partitions, int) and 1 <= self.partitions <= MAX_PARTITIONS,
+            is_whole(self.partitions) and 1 <= self.partitions <= MAX_PARTITIONS,
             f"partitions={self.partitions!r} for topic {self.name!r} is out of range.",
             f"Use a whole number from 1 to {MAX_PARTITIONS}.",
         )
         require(
-            isinstance(self.replication_factor, int) and 1 <= self.replication_factor <= 3,
+            is_whole(self.replication_factor) and 1 <= self.replication_factor <= 3,
             f"replication factor {self.replication_factor!r} for topic {self.name!r} is out of range.",
             "Use 1, 2 or 3 (the lab's cluster has three brokers).",
         )
@@ -77,8 +82,9 @@ class TopicSpec:
             )
             if key in NON_NEGATIVE_INT_CONFIGS:
                 require(
-                    value.lstrip("-").isdigit() and (int(value) >= 0 or key == "retention.ms" and value == "-1"
-                                                     or key == "retention.bytes" and value == "-1"),
+                    # ASCII digits only: "--1" or "１" must be refused here, not crash int() later
+                    re.fullmatch(r"[0-9]+", value) is not None
+                    or (key.startswith("retention.") and value == "-1"),
                     f"Topic config {key}={value!r} is not a non-negative whole number.",
                     f"Give {key} as a whole number >= 0"
                     + (" (or -1 for unlimited)." if key.startswith("retention") else "."),

@@ -36,7 +36,7 @@ from lab.cluster.base import (
     ClusterStatus,
     UpReport,
 )
-from lab.cluster.provision import DEFAULT_KAFKA_VERSION, KafkaRuntime, ensure_runtime
+from lab.cluster.provision import DEFAULT_KAFKA_VERSION, KafkaRuntime, check_version, ensure_runtime
 from lab.errors import BrokerStartError, ClusterError, UnreachableError
 
 #: The only address the local backend ever binds.
@@ -196,6 +196,10 @@ appender.file.strategy.type = DefaultRolloverStrategy
 appender.file.strategy.max = 2
 rootLogger.level = info
 rootLogger.appenderRef.file.ref = file
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.clients.name = org.apache.kafka.clients
+logger.clients.level = warn
 """
     return f"""log4j.rootLogger=INFO, file
 log4j.appender.file=org.apache.log4j.RollingFileAppender
@@ -233,6 +237,8 @@ class LocalCluster(Cluster):
         broker_overrides: dict[str, str] | None = None,
     ) -> None:
         self.state_dir = Path(state_dir).expanduser() if state_dir else default_state_dir()
+        if not os.environ.get("KAFKA_HOME"):  # a distribution brings its own version
+            check_version(version)
         self.version = version
         self.preferred_ports = preferred_ports
         self.broker_overrides = dict(broker_overrides or {})
@@ -307,13 +313,7 @@ class LocalCluster(Cluster):
         d = self.node_dir(node.node_id)
         logs = d / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        for port in (node.client_port, node.controller_port):
-            if not port_is_free(port):
-                raise ClusterError(
-                    f"Port {port} on {HOST}, which broker {node.node_id} uses, is taken by another program.",
-                    hint="Free it, or run `kafka-lab cluster down --purge` then `kafka-lab cluster up` "
-                    "to pick new ports.",
-                )
+        self._check_ports([node])
         props = d / "server.properties"
         props.write_text(server_properties(node, st.nodes, d / "data", self.broker_overrides))
         log_cfg = d / ("log4j2.properties" if rt.uses_log4j2 else "log4j.properties")
@@ -341,6 +341,18 @@ class LocalCluster(Cluster):
         self._children[node.node_id] = proc
         node.pid = proc.pid
         st.save(self.state_file)
+
+    @staticmethod
+    def _check_ports(nodes: list[NodeState]) -> None:
+        """Raise ``ClusterError`` naming the first port of ``nodes`` that another program holds."""
+        for node in nodes:
+            for port in (node.client_port, node.controller_port):
+                if not port_is_free(port):
+                    raise ClusterError(
+                        f"Port {port} on {HOST}, which broker {node.node_id} uses, is taken by another program.",
+                        hint="Free it, or run `kafka-lab cluster down --purge` then `kafka-lab cluster up` "
+                        "to pick new ports.",
+                    )
 
     def _format(self, st: LocalState, node: NodeState) -> None:
         """Write the KRaft metadata (cluster id, node id) into an empty data directory."""
@@ -395,6 +407,7 @@ class LocalCluster(Cluster):
         if not to_start and not paused:
             self.wait_until_ready(timeout_s)
             return UpReport(True, time.monotonic() - t0, self.status())
+        self._check_ports(to_start)  # before anything starts: no half-started cluster over a taken port
         for n in to_start:
             self._format(st, n)
         for n in to_start:
@@ -416,7 +429,8 @@ class LocalCluster(Cluster):
                 if n.node_id in (starting or []) and self._node_state(n) is BrokerState.STOPPED:
                     raise BrokerStartError(
                         f"Broker {n.node_id} exited while starting.",
-                        hint=f"Its full log is {self.server_log(n.node_id)}.",
+                        hint=f"Its full log is {self.server_log(n.node_id)}; "
+                        "`kafka-lab cluster down` stops the brokers that did start.",
                         log_tail=tail(self.node_dir(n.node_id) / "logs" / "stdout.log", 10)
                         + "\n"
                         + tail(self.server_log(n.node_id), 20),

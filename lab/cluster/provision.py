@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -25,6 +26,20 @@ SLF4J_RELOAD4J = "org.slf4j:slf4j-reload4j:1.7.36"
 LOG4J2_VERSION = "2.24.3"
 #: Bound on one Maven resolution: a cold download of ~60 MB on a slow mirror, not forever.
 MAVEN_TIMEOUT_S = 600
+#: Extra Maven arguments, e.g. ``-s mirror-settings.xml`` or ``-Dmaven.repo.local=/tmp/m2`` (a corporate
+#: mirror, a fresh local repository for a truly cold start, or an unreachable one for the tests).
+MAVEN_ARGS_ENV = "KAFKA_LAB_MAVEN_ARGS"
+#: Maven output that means "the repository could not be reached" (a missing plugin too: it is downloaded
+#: on first use, so on a machine that never reached Central it is the first thing to fail).
+MAVEN_NETWORK_ERRORS = re.compile(
+    r"UnknownHost|Could not transfer|Connection refused|Network is unreachable|timed out|"
+    r"No plugin found for prefix|Temporary failure in name resolution|Connect to \S+ failed"
+)
+#: Maven's generic advice lines, dropped from the message so the real error shows.
+MAVEN_BOILERPLATE = re.compile(
+    r"^\[ERROR\] *(\[Help \d+\].*)?$|full stack trace|Re-run Maven|For more information"
+)
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 #: Oldest Java that runs Kafka brokers (3.9 runs on 11+, 4.x needs 17).
 MIN_JAVA = {3: 11, 4: 17}
 
@@ -138,19 +153,20 @@ def _run_maven(args: list[str], cwd: Path, what: str) -> None:
             f"Maven is needed once to download {what}, but `mvn` is not on PATH.",
             hint="Install it (`apt-get install maven`), or set KAFKA_HOME to an unpacked Kafka distribution.",
         )
+    cmd = [mvn, "-B", "-q", "-Dstyle.color=never", *shlex.split(os.environ.get(MAVEN_ARGS_ENV, "")), *args]
     try:
-        proc = subprocess.run(
-            [mvn, "-B", "-q", *args], cwd=cwd, capture_output=True, text=True, timeout=MAVEN_TIMEOUT_S
-        )
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=MAVEN_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ProvisionError(
             f"Maven did not finish downloading {what} within {MAVEN_TIMEOUT_S} s.",
             hint="Check the connection to Maven Central, or set KAFKA_HOME to an unpacked Kafka distribution.",
         ) from exc
     if proc.returncode != 0:
-        out = (proc.stdout + proc.stderr).strip()
-        tail = "\n".join(out.splitlines()[-8:])
-        if re.search(r"UnknownHost|Could not transfer|Connection refused|Network is unreachable|timed out", out):
+        out = ANSI_ESCAPE.sub("", proc.stdout + proc.stderr).strip()
+        errors = [re.sub(r"\s*-> \[Help \d+\]$", "", ln) for ln in out.splitlines()
+                  if ln.startswith("[ERROR]") and not MAVEN_BOILERPLATE.search(ln)]
+        detail = "\n".join((errors or out.splitlines())[-6:])
+        if MAVEN_NETWORK_ERRORS.search(out):
             hint = (
                 "Maven Central could not be reached. Connect to the internet (or a Maven mirror) once; "
                 "afterwards the jars are reused offline. Or set KAFKA_HOME to an unpacked Kafka distribution."
@@ -158,8 +174,8 @@ def _run_maven(args: list[str], cwd: Path, what: str) -> None:
         elif "Could not find artifact" in out or "could not be resolved" in out:
             hint = f"The artifacts for {what} are not on Maven Central: check the version number."
         else:
-            hint = "See Maven's output above."
-        raise ProvisionError(f"Maven failed to download {what}:\n{tail}", hint=hint)
+            hint = "See Maven's errors above; or set KAFKA_HOME to an unpacked Kafka distribution."
+        raise ProvisionError(f"Maven failed to download {what}:\n{detail}", hint=hint)
 
 
 def ensure_runtime(version: str = DEFAULT_KAFKA_VERSION, *, with_jolokia: bool = True) -> KafkaRuntime:
