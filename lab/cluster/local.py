@@ -80,6 +80,8 @@ LAB_BROKER_SETTINGS: dict[str, str] = {
 }
 #: How long a controlled shutdown (SIGTERM) may take before the broker is killed.
 STOP_TIMEOUT_S = 30.0
+#: Java frames kept per stack trace in a log tail: enough to see where, short enough to see the error.
+STACK_FRAMES_SHOWN = 3
 #: Topic used to prove a produce/consume round trip works after start.
 HEALTH_TOPIC = "__kafka_lab_health"
 
@@ -213,14 +215,34 @@ log4j.logger.org.apache.kafka.clients=WARN
 """
 
 
+def collapse_stack_frames(lines: list[str], keep: int = STACK_FRAMES_SHOWN) -> list[str]:
+    """Shorten each Java stack trace to its first ``keep`` frames, so the error line stays in view."""
+    out: list[str] = []
+    run = 0
+    for line in lines:
+        if line.startswith("\tat "):
+            run += 1
+            if run <= keep:
+                out.append(line)
+            continue
+        if run > keep:
+            out.append(f"\t... {run - keep} more frames")
+        run = 0
+        out.append(line)
+    if run > keep:
+        out.append(f"\t... {run - keep} more frames")
+    return out
+
+
 def tail(path: Path, lines: int = 25) -> str:
+    """The last ``lines`` lines of a log (stack traces shortened), or a note that there is no log."""
     if not path.exists():
         return f"(no log at {path})"
     with path.open("rb") as f:
         f.seek(0, os.SEEK_END)
         f.seek(max(0, f.tell() - 64_000))
         text = f.read().decode("utf-8", "replace")
-    return "\n".join(text.splitlines()[-lines:])
+    return "\n".join(collapse_stack_frames(text.splitlines())[-lines:])
 
 
 class LocalCluster(Cluster):

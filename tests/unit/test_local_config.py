@@ -19,6 +19,7 @@ from lab.cluster.local import (
     pick_ports,
     port_is_free,
     server_properties,
+    tail,
 )
 from lab.errors import ProvisionError
 
@@ -123,3 +124,14 @@ def test_bad_version_is_refused_before_anything_is_written(monkeypatch: pytest.M
     with pytest.raises(ProvisionError, match="Kafka version '2.8' is not supported"):
         LocalCluster(tmp_path / "state", version="2.8")
     assert not (tmp_path / "state").exists()
+
+
+def test_log_tail_shortens_java_stack_traces(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    frames = [f"\tat kafka.Frame{i}.run(Frame.scala:{i})" for i in range(30)]
+    log.write_text("\n".join(["[t] INFO starting", "[t] ERROR fatal", "java.lang.ClassNotFoundException: X",
+                              *frames, "[t] INFO shut down"]) + "\n")
+    got = tail(log, 8).splitlines()
+    assert got == ["[t] INFO starting", "[t] ERROR fatal", "java.lang.ClassNotFoundException: X",
+                   *frames[:3], "\t... 27 more frames", "[t] INFO shut down"]
+    assert tail(tmp_path / "missing.log") == f"(no log at {tmp_path / 'missing.log'})"
