@@ -73,6 +73,13 @@ def broker_state(container_status: str | None) -> BrokerState:
     return CONTAINER_STATES.get(container_status.lower(), BrokerState.UNKNOWN)
 
 
+def image_version(image: str) -> str | None:
+    """Kafka version from an image reference: 'apache/kafka:3.9.2' -> '3.9.2' (None without a tag)."""
+    name = image.split("@", 1)[0]
+    tag = name.rpartition(":")[2] if ":" in name.rpartition("/")[2] else ""
+    return tag or None
+
+
 def _drop_failed_socket(exc: BaseException) -> None:
     """Close the socket of a failed engine connection quietly.
 
@@ -157,15 +164,19 @@ class ComposeCluster(Cluster):
         container: Container = self._call(f"Looking up container {name}", self._docker.containers.get, name)
         return container
 
-    def _container_status(self, node_id: int) -> str | None:
-        """The container's ``State.Status``, or None when it does not exist."""
+    def _find(self, node_id: int) -> Container | None:
+        """The container of ``node_id``, or None when it does not exist."""
         try:
-            c = self._container(node_id)
+            return self._container(node_id)
         except ClusterError as exc:
             if isinstance(exc.__cause__, docker.errors.NotFound):
                 return None
             raise
-        return str(c.status)
+
+    def _container_status(self, node_id: int) -> str | None:
+        """The container's ``State.Status``, or None when it does not exist."""
+        c = self._find(node_id)
+        return None if c is None else str(c.status)
 
     def _all_containers(self) -> dict[int, Container]:
         """All three containers, or one ``ClusterError`` naming the missing ones."""
@@ -217,7 +228,9 @@ class ComposeCluster(Cluster):
             )
 
     def status(self) -> ClusterStatus:
-        states = {n: broker_state(self._container_status(n)) for n in NODE_IDS}
+        containers = {n: self._find(n) for n in NODE_IDS}
+        states = {n: broker_state(None if c is None else str(c.status)) for n, c in containers.items()}
+        images = [str(c.attrs.get("Config", {}).get("Image", "")) for c in containers.values() if c]
         reachable, cid, ctrl = False, None, None
         registered: dict[int, str] = {}
         if any(s is BrokerState.RUNNING for s in states.values()):
@@ -237,6 +250,7 @@ class ComposeCluster(Cluster):
             controller_id=ctrl if ctrl is not None and ctrl >= 0 else None,
             brokers=brokers,
             controls_enabled=True,
+            kafka_version=image_version(images[0]) if images else None,
             broker_settings=dict(LAB_BROKER_SETTINGS),
         )
 

@@ -11,7 +11,14 @@ import pytest
 import yaml
 
 from lab.cluster import LAB_BROKER_SETTINGS, BrokerState, from_env
-from lab.cluster.compose import CLIENT_PORTS, CONTAINER_STATES, ComposeCluster, broker_state, container_name
+from lab.cluster.compose import (
+    CLIENT_PORTS,
+    CONTAINER_STATES,
+    ComposeCluster,
+    broker_state,
+    container_name,
+    image_version,
+)
 from lab.cluster.local import HEAP
 from lab.errors import ClusterError
 
@@ -122,6 +129,15 @@ def test_data_on_named_volumes(compose: dict[str, Any]) -> None:
 )
 def test_container_state_mapping(docker_status: str | None, expected: BrokerState) -> None:
     assert broker_state(docker_status) is expected
+
+
+@pytest.mark.parametrize(
+    ("image", "version"),
+    [("apache/kafka:3.9.2", "3.9.2"), ("localhost:5000/apache/kafka:4.1.1", "4.1.1"),
+     ("apache/kafka", None), ("localhost:5000/kafka", None), ("apache/kafka:3.9.2@sha256:abc", "3.9.2")],
+)
+def test_image_version(image: str, version: str | None) -> None:
+    assert image_version(image) == version
 
 
 def test_every_docker_state_is_mapped() -> None:
