@@ -25,16 +25,7 @@ def round_trip(cluster: Cluster, timeout_s: float = 30.0) -> float:
     """
     t0 = time.monotonic()
     deadline = t0 + timeout_s
-    admin = clients.admin(cluster)
-    replication = min(3, max(1, len(admin.list_topics(timeout=5).brokers)))
-    fut = admin.create_topics(
-        [NewTopic(HEALTH_TOPIC, 1, replication, config={"min.insync.replicas": "1"})], operation_timeout=10
-    )[HEALTH_TOPIC]
-    try:
-        fut.result(timeout=15)
-    except KafkaException as exc:
-        if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-            raise ClusterError(f"Could not create the health-check topic: {exc}") from exc
+    _create_health_topic(cluster, deadline)
     marker = uuid.uuid4().hex.encode()
     last_err: str | None = None
     while time.monotonic() < deadline:
@@ -60,3 +51,33 @@ def round_trip(cluster: Cluster, timeout_s: float = 30.0) -> float:
         time.sleep(0.3)
     raise ClusterError(f"The produce/consume round trip did not complete within {timeout_s:.0f} s ({last_err}).",
                        hint="The brokers started but are not serving; see `kafka-lab cluster status`.")
+
+
+def _create_health_topic(cluster: Cluster, deadline: float) -> None:
+    """Create the health-check topic, retrying while a just-started cluster settles.
+
+    Right after start librdkafka may drop a request when it swaps its bootstrap connection for the real
+    broker (``_DESTROY_BROKER``), or the controller may not be elected yet: those pass within seconds.
+    """
+    last: KafkaException | None = None
+    while True:
+        admin = clients.admin(cluster)
+        try:
+            replication = min(3, max(1, len(admin.list_topics(timeout=5).brokers)))
+            fut = admin.create_topics(
+                [NewTopic(HEALTH_TOPIC, 1, replication, config={"min.insync.replicas": "1"})],
+                operation_timeout=10,
+            )[HEALTH_TOPIC]
+            fut.result(timeout=15)
+            return
+        except KafkaException as exc:
+            if exc.args and isinstance(exc.args[0], KafkaError) and (
+                exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS
+            ):
+                return
+            last = exc
+        if time.monotonic() >= deadline:
+            raise ClusterError(f"Could not create the health-check topic: {last}",
+                               hint="The brokers started but do not serve yet; see `kafka-lab cluster status` and "
+                               "the broker logs.") from last
+        time.sleep(0.5)
