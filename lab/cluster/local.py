@@ -162,7 +162,7 @@ def server_properties(
     node: NodeState, nodes: dict[int, NodeState], data_dir: Path, overrides: dict[str, str]
 ) -> str:
     """The ``server.properties`` of one combined broker+controller node."""
-    voters = ",".join(f"{n.node_id}@{HOST}:{n.controller_port}" for n in sorted(nodes.values(), key=lambda n: n.node_id))
+    voters = ",".join(f"{n}@{HOST}:{nodes[n].controller_port}" for n in sorted(nodes))
     props = {
         "process.roles": "broker,controller",
         "node.id": str(node.node_id),
@@ -471,7 +471,8 @@ class LocalCluster(Cluster):
 
     def status(self) -> ClusterStatus:
         st = self._state()
-        reachable, cid, ctrl, registered = False, None, None, {}
+        reachable, cid, ctrl = False, None, None
+        registered: dict[int, str] = {}
         if st is not None:
             try:
                 cid, ctrl, registered = self.probe(timeout_s=2.0)
@@ -520,8 +521,8 @@ class LocalCluster(Cluster):
                 self._wait_registered(node_id, timeout_s)
             elif state is BrokerState.PAUSED and proc is not None:
                 proc.resume()
-        elif proc is None:
-            if action is not BrokerAction.RESUME and action is not BrokerAction.STOP and action is not BrokerAction.KILL:
+        elif proc is None:  # stop/kill/resume of a stopped broker: nothing to do
+            if action is BrokerAction.PAUSE:
                 raise ClusterError(f"Broker {node_id} is stopped; it cannot be {action.value}d.",
                                    hint=f"Start it first: `kafka-lab broker start {node_id}`.")
         elif action is BrokerAction.PAUSE:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from pathlib import Path
 
 from lab.cluster import LocalCluster
 
