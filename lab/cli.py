@@ -76,7 +76,8 @@ def cmd_cluster_up(args: argparse.Namespace, cluster: Cluster) -> Any:
     else:
         msg = (f"Started broker(s) {', '.join(map(str, report.started_nodes))}; cluster ready "
                f"(3 brokers registered, produce/consume round trip ok) in {report.seconds:.1f} s.")
-    return msg + "\n\n" + render_status(report.status)
+    notes = "".join(f"\nnote: {n}" for n in report.notes)
+    return msg + notes + "\n\n" + render_status(report.status)
 
 
 def cmd_cluster_down(args: argparse.Namespace, cluster: Cluster) -> Any:

@@ -379,9 +379,14 @@ class LocalCluster(Cluster):
         t0 = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         st = self._state()
+        notes: list[str] = []
         if st is None or not any((self.node_dir(n) / "data" / "meta.properties").exists() for n in NODE_IDS):
             st = self._new_state()
             st.save(self.state_file)
+            ports = tuple(st.nodes[n].client_port for n in NODE_IDS)
+            if self.preferred_ports and ports != tuple(self.preferred_ports):
+                notes.append(f"Ports {', '.join(map(str, self.preferred_ports))} were not all free, so the brokers "
+                             f"listen on {', '.join(map(str, ports))}; clients must use the bootstrap shown.")
         elif st.version != self.version and self.version != DEFAULT_KAFKA_VERSION:
             raise ClusterError(
                 f"The cluster in {self.state_dir} was made with Kafka {st.version}, not {self.version}.",
@@ -400,7 +405,8 @@ class LocalCluster(Cluster):
         for n in to_start:
             self._launch(st, n)
         self.wait_until_ready(timeout_s - (time.monotonic() - t0), starting=[n.node_id for n in to_start])
-        return UpReport(False, time.monotonic() - t0, self.status(), tuple(n.node_id for n in to_start))
+        return UpReport(False, time.monotonic() - t0, self.status(), tuple(n.node_id for n in to_start),
+                        tuple(notes))
 
     def wait_until_ready(self, timeout_s: float, starting: list[int] | None = None) -> None:
         """Block until all nodes are registered and a produce/consume round trip succeeds."""
