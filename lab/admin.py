@@ -10,9 +10,9 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
     AlterConfigOpType,
+    ConfigEntry,
     ConfigResource,
     ConfigSource,
-    ConfigEntry,
     NewTopic,
 )
 

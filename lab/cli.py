@@ -76,7 +76,8 @@ def cmd_cluster_up(args: argparse.Namespace, cluster: Cluster) -> Any:
     else:
         msg = (f"Started broker(s) {', '.join(map(str, report.started_nodes))}; cluster ready "
                f"(3 brokers registered, produce/consume round trip ok) in {report.seconds:.1f} s.")
-    return msg + "\n\n" + render_status(report.status)
+    notes = "".join(f"\nnote: {n}" for n in report.notes)
+    return msg + notes + "\n\n" + render_status(report.status)
 
 
 def cmd_cluster_down(args: argparse.Namespace, cluster: Cluster) -> Any:
@@ -140,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kafka-lab", description="Kafka Tuning Lab: experiments on a real cluster.")
     sub = p.add_subparsers(dest="group", required=True)
 
-    cl = sub.add_parser("cluster", help="start, stop and inspect the cluster").add_subparsers(dest="verb", required=True)
+    cl_parser = sub.add_parser("cluster", help="start, stop and inspect the cluster")
+    cl = cl_parser.add_subparsers(dest="verb", required=True)
     up = cl.add_parser("up", parents=[common], help="start the 3-broker cluster (no-op when running)")
     up.add_argument("--version", help="Kafka version for a new local cluster (default 3.9.2)")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for readiness")

@@ -4,7 +4,7 @@ settings and librdkafka's log lines go to Python logging instead of the terminal
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
@@ -19,17 +19,17 @@ CLIENT_LOGGER = logging.getLogger("lab.kafka")
 CLIENT_LOGGER.addHandler(logging.NullHandler())
 
 
-def _with_logger(cfg: dict[str, object]) -> dict[str, object]:
+def _with_logger(cfg: dict[str, Any]) -> dict[str, Any]:
     return {**cfg, "logger": CLIENT_LOGGER}
 
 
-def producer(cluster: Cluster, overrides: dict[str, object] | None = None) -> Producer:
+def producer(cluster: Cluster, overrides: dict[str, Any] | None = None) -> Producer:
     return Producer(_with_logger({**cluster.client_config(), **(overrides or {})}))
 
 
-def consumer(cluster: Cluster, overrides: dict[str, object]) -> Consumer:
+def consumer(cluster: Cluster, overrides: dict[str, Any]) -> Consumer:
     return Consumer(_with_logger({**cluster.client_config(), **overrides}))
 
 
-def admin(cluster: Cluster, overrides: dict[str, object] | None = None) -> AdminClient:
+def admin(cluster: Cluster, overrides: dict[str, Any] | None = None) -> AdminClient:
     return AdminClient(_with_logger({**cluster.client_config(), **(overrides or {})}))

@@ -13,8 +13,9 @@ from pages._shared import cluster_or_stop, show_error
 #: How often the broker and topic tables refresh themselves (seconds).
 REFRESH_S = 2
 
-STATE_ICON = {BrokerState.RUNNING: "🟢", BrokerState.PAUSED: "🟡", BrokerState.STOPPED: "🔴",
-              BrokerState.UNKNOWN: "⚪"}
+#: Colour per state (Streamlit markdown colours; emoji fonts are missing on many Linux machines).
+STATE_COLOUR = {BrokerState.RUNNING: "green", BrokerState.PAUSED: "orange", BrokerState.STOPPED: "red",
+                BrokerState.UNKNOWN: "gray"}
 ACTION_HELP = {
     BrokerAction.STOP: "Controlled shutdown: the broker hands its leaderships over, then exits.",
     BrokerAction.KILL: "SIGKILL: a crash. Nothing is handed over; the controller notices after the session timeout.",
@@ -48,11 +49,11 @@ def live_view() -> None:
     if msg:
         (st.success if msg[0] == "success" else st.error)(msg[1])
 
-    cols = st.columns(4)
+    cols = st.columns([1, 1, 1, 2])
     cols[0].metric("Backend", st_.backend)
-    cols[1].metric("Cluster id", st_.cluster_id or "—")
-    cols[2].metric("Controller", st_.controller_id if st_.controller_id is not None else "—")
-    cols[3].metric("Kafka", st_.kafka_version or "—")
+    cols[1].metric("Controller", st_.controller_id if st_.controller_id is not None else "—")
+    cols[2].metric("Kafka", st_.kafka_version or "—")
+    cols[3].markdown(f"**Cluster id**  \n`{st_.cluster_id or '—'}`  \n**Bootstrap**  \n`{st_.bootstrap_servers}`")
 
     if not st_.reachable:
         st.warning(f"The cluster at `{st_.bootstrap_servers}` does not answer.")
@@ -76,13 +77,14 @@ def live_view() -> None:
     if not st_.controls_enabled:
         st.info(f"Broker controls are off: {st_.controls_disabled_reason}")
     for b in st_.brokers:
-        row = st.columns([2, 3, 2, 2, 1, 1, 1, 1, 1])
-        row[0].markdown(f"**Broker {b.node_id}**" + (" · controller" if b.node_id == st_.controller_id else ""))
+        row = st.columns([1.3, 1.5, 1.1, 1.2, 4], vertical_alignment="center")
+        row[0].markdown(f"**Broker {b.node_id}**" + ("  \n:gray[controller]" if b.node_id == st_.controller_id else ""))
         row[1].markdown(f"`{b.host}:{b.port}`")
-        row[2].markdown(f"{STATE_ICON[b.state]} {b.state.value}")
-        row[3].markdown("registered" if b.registered else "not registered")
-        for i, action in enumerate(BrokerAction):
-            row[4 + i].button(
+        row[2].markdown(f":{STATE_COLOUR[b.state]}[● {b.state.value}]")
+        row[3].markdown("registered" if b.registered else ":gray[not registered]")
+        buttons = row[4].container(horizontal=True)
+        for action in BrokerAction:
+            buttons.button(
                 action.value, key=f"cluster_{action.value}_{b.node_id}", help=ACTION_HELP[action],
                 disabled=not st_.controls_enabled, on_click=run_action, args=(action, b.node_id),
             )
@@ -103,8 +105,8 @@ def live_view() -> None:
          "in sync": f"{len(p.isr)}/{len(p.replicas)}", "under-replicated": p.under_replicated}
         for t in topics for p in t.partitions
     ]
-    if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if rows:  # a static table: readable on a projector, and its text is in the page
+        st.table(pd.DataFrame(rows).set_index(["topic", "partition"]))
     with st.expander("Configs set on each topic (everything else is the broker default)"):
         st.dataframe(
             pd.DataFrame([{"topic": t.name, "config": k, "value": v} for t in topics for k, v in t.configs.items()]),
@@ -114,12 +116,16 @@ def live_view() -> None:
 
 live_view()
 
-if st.button("Create the lab's topics", key="cluster_create_topics"):
+def create_lab_topics() -> None:
     try:
         outcomes = admin.create_topics(cluster)
-        st.success(", ".join(f"{o.name}: {o.action}" for o in outcomes))
+        st.session_state["cluster_msg"] = ("success", ", ".join(f"{o.name}: {o.action}" for o in outcomes))
     except LabError as exc:
-        show_error(exc)
+        st.session_state["cluster_msg"] = ("error", str(exc))
+
+
+st.button("Create the lab's topics", key="cluster_create_topics", on_click=create_lab_topics,
+          help="Creates the course's topics with their settings; existing ones get their configs set again.")
 
 with st.expander("What the lab's topics are for"):
     for spec in admin.LAB_TOPICS:

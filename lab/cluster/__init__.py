@@ -58,7 +58,8 @@ def from_env(
     if backend == "compose":
         from lab.cluster.compose import ComposeCluster
 
-        return ComposeCluster()
+        compose: Cluster = ComposeCluster()
+        return compose
     return LocalCluster(
         state_dir or os.environ.get("KAFKA_LAB_STATE_DIR") or None,
         version=version or os.environ.get("KAFKA_LAB_KAFKA_VERSION") or DEFAULT_KAFKA_VERSION,

@@ -77,6 +77,8 @@ class UpReport:
     seconds: float
     status: ClusterStatus
     started_nodes: tuple[int, ...] = ()
+    #: Things the user should know, e.g. that the usual ports were taken.
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -33,8 +33,11 @@ def round_trip(cluster: Cluster, timeout_s: float = 30.0) -> float:
         p = clients.producer(cluster, {"acks": "all", "message.timeout.ms": min(remaining_ms, 10_000)})
         errors: list[KafkaError] = []
         offsets: list[int] = []
-        p.produce(HEALTH_TOPIC, marker, partition=0,
-                  on_delivery=lambda e, m: errors.append(e) if e else offsets.append(m.offset()))
+        def on_delivery(err: KafkaError | None, msg: object, errors: list[KafkaError] = errors,
+                        offsets: list[int] = offsets) -> None:
+            errors.append(err) if err else offsets.append(msg.offset())  # type: ignore[attr-defined]
+
+        p.produce(HEALTH_TOPIC, marker, partition=0, on_delivery=on_delivery)
         p.flush(min(remaining_ms, 10_000) / 1000)
         if offsets:
             c = clients.consumer(cluster, {"group.id": f"lab-health-{uuid.uuid4().hex[:8]}",

@@ -164,7 +164,7 @@ def server_properties(
     node: NodeState, nodes: dict[int, NodeState], data_dir: Path, overrides: dict[str, str]
 ) -> str:
     """The ``server.properties`` of one combined broker+controller node."""
-    voters = ",".join(f"{n.node_id}@{HOST}:{n.controller_port}" for n in sorted(nodes.values(), key=lambda n: n.node_id))
+    voters = ",".join(f"{n}@{HOST}:{nodes[n].controller_port}" for n in sorted(nodes))
     props = {
         "process.roles": "broker,controller",
         "node.id": str(node.node_id),
@@ -413,9 +413,14 @@ class LocalCluster(Cluster):
         t0 = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         st = self._state()
+        notes: list[str] = []
         if st is None or not any((self.node_dir(n) / "data" / "meta.properties").exists() for n in NODE_IDS):
             st = self._new_state()
             st.save(self.state_file)
+            ports = tuple(st.nodes[n].client_port for n in NODE_IDS)
+            if self.preferred_ports and ports != tuple(self.preferred_ports):
+                notes.append(f"Ports {', '.join(map(str, self.preferred_ports))} were not all free, so the brokers "
+                             f"listen on {', '.join(map(str, ports))}; clients must use the bootstrap shown.")
         elif st.version != self.version and self.version != DEFAULT_KAFKA_VERSION:
             raise ClusterError(
                 f"The cluster in {self.state_dir} was made with Kafka {st.version}, not {self.version}.",
@@ -435,7 +440,8 @@ class LocalCluster(Cluster):
         for n in to_start:
             self._launch(st, n)
         self.wait_until_ready(timeout_s - (time.monotonic() - t0), starting=[n.node_id for n in to_start])
-        return UpReport(False, time.monotonic() - t0, self.status(), tuple(n.node_id for n in to_start))
+        return UpReport(False, time.monotonic() - t0, self.status(), tuple(n.node_id for n in to_start),
+                        tuple(notes))
 
     def wait_until_ready(self, timeout_s: float, starting: list[int] | None = None) -> None:
         """Block until all nodes are registered and a produce/consume round trip succeeds."""
@@ -507,7 +513,8 @@ class LocalCluster(Cluster):
 
     def status(self) -> ClusterStatus:
         st = self._state()
-        reachable, cid, ctrl, registered = False, None, None, {}
+        reachable, cid, ctrl = False, None, None
+        registered: dict[int, str] = {}
         if st is not None:
             try:
                 cid, ctrl, registered = self.probe(timeout_s=2.0)
@@ -556,8 +563,8 @@ class LocalCluster(Cluster):
                 self._wait_registered(node_id, timeout_s)
             elif state is BrokerState.PAUSED and proc is not None:
                 proc.resume()
-        elif proc is None:
-            if action is not BrokerAction.RESUME and action is not BrokerAction.STOP and action is not BrokerAction.KILL:
+        elif proc is None:  # stop/kill/resume of a stopped broker: nothing to do
+            if action is BrokerAction.PAUSE:
                 raise ClusterError(f"Broker {node_id} is stopped; it cannot be {action.value}d.",
                                    hint=f"Start it first: `kafka-lab broker start {node_id}`.")
         elif action is BrokerAction.PAUSE:
