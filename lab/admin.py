@@ -9,7 +9,9 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
+    AdminClient,
     AlterConfigOpType,
+    ClusterMetadata,
     ConfigEntry,
     ConfigResource,
     ConfigSource,
@@ -17,11 +19,13 @@ from confluent_kafka.admin import (
 )
 
 from lab.cluster.base import Cluster
-from lab.errors import KafkaOperationError, SettingsError
+from lab.errors import KafkaOperationError, SettingsError, UnreachableError
 from lab.settings import TopicSpec
 
 #: How long one admin request may take before the lab reports it instead of waiting on.
 ADMIN_TIMEOUT_S = 15.0
+#: How long a just-created topic may take to appear in every broker's metadata.
+METADATA_SETTLE_S = 3.0
 #: Topics the lab itself uses internally; hidden from listings unless asked for.
 HIDDEN_PREFIXES = ("__",)
 
@@ -186,15 +190,27 @@ def topic_configs(cluster: Cluster, names: list[str]) -> dict[str, dict[str, str
     return out
 
 
+def _metadata(cluster: Cluster, admin: AdminClient) -> ClusterMetadata:
+    try:
+        return admin.list_topics(timeout=ADMIN_TIMEOUT_S)
+    except KafkaException as exc:
+        raise UnreachableError(
+            f"Could not read the cluster's metadata from {cluster.bootstrap_servers()} within {ADMIN_TIMEOUT_S:.0f} s.",
+            hint=cluster.start_hint(),
+        ) from exc
+
+
 def describe_topics(
     cluster: Cluster, names: list[str] | None = None, *, include_internal: bool = False, with_configs: bool = True
 ) -> list[TopicInfo]:
     """Partitions, leader, replicas, ISR (from metadata) and the topic-level configs of each topic."""
-    try:
-        md = cluster.admin().list_topics(timeout=ADMIN_TIMEOUT_S)
-    except KafkaException as exc:
-        raise KafkaOperationError(f"Reading cluster metadata failed: {exc}", hint=cluster.start_hint()) from exc
+    admin = cluster.admin()
+    md = _metadata(cluster, admin)
     wanted = names or sorted(t for t in md.topics if include_internal or not t.startswith(HIDDEN_PREFIXES))
+    deadline = time.monotonic() + METADATA_SETTLE_S
+    while [n for n in wanted if n not in md.topics] and time.monotonic() < deadline:
+        time.sleep(0.2)  # a topic created a moment ago may not have reached this broker's metadata yet
+        md = _metadata(cluster, admin)
     missing = [n for n in wanted if n not in md.topics]
     if missing:
         raise SettingsError(f"No such topic(s): {', '.join(missing)}.",
