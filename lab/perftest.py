@@ -24,12 +24,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from lab import produce
 from lab.cluster.base import Cluster
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
 from lab.errors import LabError, SettingsError
 from lab.experiment import RunContext
-from lab.produce import _fresh_topic, delete_topic, make_payloads, topic_message_count
+from lab.produce import ProduceResult, _fresh_topic, delete_topic, make_payloads, topic_message_count
 from lab.settings import ProducerSettings
+from lab.stats import ratio
 
 PERF_CLASS = "org.apache.kafka.tools.ProducerPerformance"
 #: The perf tool is a small client: a modest heap keeps it from crowding the brokers on a small machine.
@@ -225,3 +227,69 @@ def _run_tool(cmd: list[str], ctx: RunContext, settings: ProducerSettings) -> tu
         raise LabError(f"Kafka's perf tool exited with status {proc.returncode}.",
                        hint="Its last lines:\n" + "\n".join(err_tail or lines[-8:]))
     return "".join(lines), wall
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """The lab's produce run and the perf tool's on the same cluster, topic settings and config."""
+
+    lab: ProduceResult
+    perf: PerfTestResult
+
+    @property
+    def throughput_ratio(self) -> float:
+        """lab / perf tool, messages per second (>= 1 means the lab's harness is not the bottleneck)."""
+        return ratio(self.lab.msgs_per_s, self.perf.summary.records_per_s)
+
+    @property
+    def p50_ratio(self) -> float:
+        return ratio(self.lab.latency.p50_ms, self.perf.summary.p50_ms)
+
+    @property
+    def p99_ratio(self) -> float:
+        return ratio(self.lab.latency.p99_ms, self.perf.summary.p99_ms)
+
+    def rows(self) -> list[tuple[str, float, float, float]]:
+        """(figure, lab, perf tool, lab/perf) for a table."""
+        s, lat = self.perf.summary, self.lab.latency
+        pairs = [("msgs/s", self.lab.msgs_per_s, s.records_per_s), ("MB/s", self.lab.mb_per_s, s.mb_per_s),
+                 ("avg ms", lat.avg_ms, s.avg_ms), ("p50 ms", lat.p50_ms, s.p50_ms), ("p95 ms", lat.p95_ms, s.p95_ms),
+                 ("p99 ms", lat.p99_ms, s.p99_ms), ("p99.9 ms", lat.p999_ms, s.p999_ms),
+                 ("max ms", lat.max_ms, s.max_ms)]
+        return [(name, a, b, ratio(a, b)) for name, a, b in pairs]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lab": self.lab.to_dict(), "perf": self.perf.to_dict(), "throughput_ratio": self.throughput_ratio,
+                "p50_ratio": self.p50_ratio, "p99_ratio": self.p99_ratio}
+
+
+def cross_check(cluster: Cluster, settings: ProducerSettings, ctx: RunContext) -> CrossCheck:
+    """The lab's run, then the perf tool's, each on its own fresh topic made the same way."""
+    lab_ctx = _Half(ctx, 0)
+    lab_result = produce.run(cluster, settings, lab_ctx)
+    if lab_result.stopped and ctx.cancelled:
+        ctx.check()
+    perf_result = run(cluster, settings, _Half(ctx, 1))
+    return CrossCheck(lab_result, perf_result)
+
+
+class _Half(RunContext):
+    """Progress of one of the two runs as half of the cross-check's bar."""
+
+    def __init__(self, parent: RunContext, index: int) -> None:
+        super().__init__(max(0.0, parent.remaining_s()))
+        self._parent, self._index = parent, index
+
+    def report(self, fraction: float | None = None, message: str = "", partial: Any = None) -> None:
+        who = "lab" if self._index == 0 else "perf tool"
+        self._parent.report((self._index + (fraction or 0.0)) / 2, f"{who}: {message}", partial)
+
+    @property
+    def cancelled(self) -> bool:
+        if self._parent.cancelled:
+            self._reason = self._parent._reason
+            return True
+        return False
+
+    def remaining_s(self) -> float:
+        return self._parent.remaining_s()
