@@ -89,6 +89,7 @@ class PerfTestResult:
     intervals: tuple[PerfInterval, ...]
     #: wall time of the whole tool, JVM start included
     wall_s: float
+    #: records the tool added to the topic (watermarks minus the records that primed the fresh topic)
     topic_messages: int | None
     command: tuple[str, ...]
     notes: tuple[str, ...] = ()
@@ -167,7 +168,9 @@ def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_t
         text, wall = _run_tool(cmd, ctx, settings)
         summary, intervals = parse_output(text)
     try:
-        count = topic_message_count(cluster, topic, settings.partitions, expect=summary.records)
+        primed = settings.partitions  # _fresh_topic wrote one record per partition before the tool ran
+        in_topic = topic_message_count(cluster, topic, settings.partitions, expect=summary.records + primed)
+        count = None if in_topic is None else in_topic - primed
     finally:
         if not keep_topic:
             delete_topic(cluster, topic)
@@ -220,6 +223,9 @@ def _run_tool(cmd: list[str], ctx: RunContext, settings: ProducerSettings) -> tu
                 proc.wait()
         for r in readers:
             r.join(timeout=2)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
     wall = time.perf_counter() - t0
     if stopped is not None:
         ctx.check()  # raises Cancelled with the reason

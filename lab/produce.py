@@ -65,6 +65,8 @@ E2E_HEADER = "lab-sent-ns"
 TOPIC_PREFIX = "lab-produce-"
 #: How long the topic's high watermarks may take to catch up with the acks (replication of the tail).
 WATERMARK_SETTLE_S = 10.0
+#: How long priming a fresh topic (one record per partition) may take.
+PRIME_TIMEOUT_MS = 15_000
 
 _WORDS = tuple(" ".join((
     "kafka broker partition replica leader follower offset segment batch linger acks producer consumer",
@@ -136,7 +138,8 @@ class ProduceResult:
     failed: int
     #: still unacknowledged when the run ended (only after a cancel, time limit or a dead cluster)
     unacknowledged: int
-    #: messages the topic holds afterwards (sum of high - low watermarks), read from the brokers
+    #: messages the run added to the topic (sum of high - low watermarks, read from the brokers, minus the
+    #: ``primed`` records written before the run started)
     topic_messages: int | None
     elapsed_s: float
     msgs_per_s: float
@@ -157,6 +160,8 @@ class ProduceResult:
     samples: tuple[IntervalSample, ...]
     #: why the run ended early, or None when it finished its count / duration
     stopped: str | None = None
+    #: empty records written before the run (one per partition) to make sure every leader accepts writes
+    primed: int = 0
 
     @property
     def complete(self) -> bool:
@@ -301,9 +306,23 @@ class _Recorder:
 
 
 def _fresh_topic(cluster: Cluster, settings: ProducerSettings) -> str:
+    """Create the run's topic and prime it: one acks=all record per partition, so every leader is known
+    to accept writes before the clock starts. Without it an acks=0 run on a topic a few milliseconds old
+    can lose its first batches to a broker that does not know yet that it leads the partition."""
     name = f"{TOPIC_PREFIX}{uuid.uuid4().hex[:10]}"
     admin.create_topics(cluster, [TopicSpec(name, settings.partitions, settings.replication_factor,
                                             settings.topic_configs(), "a produce experiment")])
+    failures: list[str] = []
+    primer = clients.producer(cluster, {"acks": "all", "linger.ms": 0, "message.timeout.ms": PRIME_TIMEOUT_MS})
+    for p in range(settings.partitions):
+        primer.produce(name, b"", partition=p,
+                       on_delivery=lambda err, _msg: failures.append(err.str()) if err is not None else None)
+    left = primer.flush(PRIME_TIMEOUT_MS / 1000 + 1)
+    if failures or left:
+        delete_topic(cluster, name)
+        raise KafkaOperationError(
+            f"The fresh topic {name!r} did not accept writes: {failures[0] if failures else 'no answer'}.",
+            hint="Check the cluster (`kafka-lab cluster status`): every broker should be running.")
     return name
 
 
@@ -535,7 +554,8 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
         while rec.stats_windows == windows and time.monotonic() < wait_end:
             poll(0.05)
         if e2e is not None:
-            e2e.wait_for(rec.delivered, min(E2E_DRAIN_S, ctx.remaining_s() + FLUSH_GRACE_S))
+            e2e.wait_for(rec.delivered + settings.partitions,  # the primed records are read too
+                         min(E2E_DRAIN_S, ctx.remaining_s() + FLUSH_GRACE_S))
     finally:
         # purge whatever is still queued so close does not wait on a dead cluster
         producer.purge()
@@ -544,7 +564,9 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
             e2e.stop()
 
     elapsed = t_end - t0
-    topic_messages = topic_message_count(cluster, topic, settings.partitions, expect=rec.delivered)
+    primed = settings.partitions
+    in_topic = topic_message_count(cluster, topic, settings.partitions, expect=rec.delivered + primed)
+    topic_messages = None if in_topic is None else in_topic - primed
     return ProduceResult(
         settings=settings, topic=topic, backend=cluster.backend, bootstrap_servers=cluster.bootstrap_servers(),
         sent=sent, delivered=rec.delivered, failed=rec.failed + produce_errors, unacknowledged=unacked,
@@ -565,7 +587,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
             compression_ratio=ratio(rec.payload_bytes, rec.batch_bytes_sum),
             payload_bytes=rec.payload_bytes, wire_bytes=rec.batch_bytes_sum,
         ),
-        samples=tuple(samples), stopped=stopped,
+        samples=tuple(samples), stopped=stopped, primed=primed,
     )
 
 
