@@ -85,7 +85,7 @@ def sweep_frame(sweep: SweepResult) -> pd.DataFrame:
 
 def tradeoff_chart(frame: pd.DataFrame, title: str = "Throughput vs p99 latency") -> alt.LayerChart:
     """Each run as a point: further right is faster, lower is quicker per message."""
-    base = alt.Chart(frame, title=title, width=CHART_WIDTH, height=CHART_HEIGHT).encode(
+    base = alt.Chart(frame, width=CHART_WIDTH, height=CHART_HEIGHT).encode(
         x=alt.X("msgs_per_s:Q", title="messages/s"),
         y=alt.Y("p99_ms:Q", title="p99 send->ack latency (ms)", scale=alt.Scale(type="log")),
         tooltip=["label:N", alt.Tooltip("msgs_per_s:Q", format=",.0f"), alt.Tooltip("p99_ms:Q", format=".1f"),
@@ -94,7 +94,7 @@ def tradeoff_chart(frame: pd.DataFrame, title: str = "Throughput vs p99 latency"
     return alt.LayerChart(layer=[
         base.mark_circle(size=90).encode(color=alt.Color("label:N", title="run", legend=None)),
         base.mark_text(align="left", dx=7, fontSize=11).encode(text="label:N"),
-    ])
+    ], title=title)
 
 
 def codec_chart(frame: pd.DataFrame, title: str = "Codecs: throughput and compression ratio") -> alt.HConcatChart:
@@ -113,7 +113,7 @@ def codec_chart(frame: pd.DataFrame, title: str = "Codecs: throughput and compre
 def batch_heatmap(frame: pd.DataFrame, value: str = "msgs_per_s",
                   title: str = "linger.ms x batch.size") -> alt.LayerChart:
     """linger.ms (rows) x batch.size (columns), coloured by ``value``, each cell labelled with p99 ms."""
-    base = alt.Chart(frame, title=title, width=CHART_WIDTH, height=CHART_HEIGHT).encode(
+    base = alt.Chart(frame, width=CHART_WIDTH, height=CHART_HEIGHT).encode(
         x=alt.X("batch_size:O", title="batch.size (bytes)"),
         y=alt.Y("linger_ms:O", title="linger.ms", sort="ascending"),
     )
@@ -123,7 +123,7 @@ def batch_heatmap(frame: pd.DataFrame, value: str = "msgs_per_s",
                  alt.Tooltip("p99_ms:Q", format=".1f"), alt.Tooltip("msgs_per_batch:Q", format=".1f")],
     )
     text = base.mark_text(fontSize=10, color="white").encode(text=alt.Text("p99_ms:Q", format=".0f"))
-    return alt.LayerChart(layer=[cells, text])
+    return alt.LayerChart(layer=[cells, text], title=title)
 
 
 def runs_for(result: ProduceResult | SweepResult) -> list[ProduceResult]:
