@@ -65,6 +65,8 @@ E2E_HEADER = "lab-sent-ns"
 TOPIC_PREFIX = "lab-produce-"
 #: How long the topic's high watermarks may take to catch up with the acks (replication of the tail).
 WATERMARK_SETTLE_S = 10.0
+#: How long a run waits for its topic's deletion to be confirmed (the controller finishes it anyway).
+DELETE_WAIT_S = 5.0
 #: How long priming a fresh topic (one record per partition) may take.
 PRIME_TIMEOUT_MS = 15_000
 
@@ -244,18 +246,13 @@ def make_payloads(kind: str, size: int, n: int = PAYLOAD_POOL, seed: int = 42) -
 class _Recorder:
     """Delivery reports, statistics and client errors of one run (called on the producing thread)."""
 
-    def __init__(self, topic: str, with_intended: bool) -> None:
+    def __init__(self, topic: str) -> None:
         self.topic = topic
         self.latencies = array("d")
         self.intended = array("d")
-        self.with_intended = with_intended
-        self.ack_times = array("d")
-        self.delivered = 0
-        self.delivered_bytes = 0
         self.failed = 0
         self.errors: Counter[str] = Counter()
         self.client_errors: Counter[str] = Counter()
-        self.last_ack = 0.0
         # statistics, accumulated over windows
         self.stats_windows = 0
         self.batch_bytes_sum = 0
@@ -266,15 +263,26 @@ class _Recorder:
         self.rtt_weighted = 0.0
         self.rtt_p99_max = 0.0
         self.rtt_count = 0
+        self.on_delivery = self._make_on_delivery()
 
-    def on_delivery(self, err: KafkaError | None, msg: Message) -> None:
-        if err is None:
-            lat = msg.latency()
-            self.latencies.append(lat if lat is not None else float("nan"))
-            self.delivered += 1
-        else:
-            self.failed += 1
-            self.errors[err.name()] += 1
+    @property
+    def delivered(self) -> int:
+        """Acknowledged messages: one latency is recorded per acknowledgement."""
+        return len(self.latencies)
+
+    def _make_on_delivery(self) -> Callable[[KafkaError | None, Message], None]:
+        # called once per message on the producing thread: keep it to one append (locals, no attributes)
+        append = self.latencies.append
+        nan = float("nan")
+
+        def on_delivery(err: KafkaError | None, msg: Message) -> None:
+            if err is None:
+                lat = msg.latency()
+                append(nan if lat is None else lat)
+            else:
+                self.failed += 1
+                self.errors[err.name()] += 1
+        return on_delivery
 
     def intended_cb(self, late_s: float) -> Callable[[KafkaError | None, Message], None]:
         def cb(err: KafkaError | None, msg: Message) -> None:
@@ -329,10 +337,11 @@ def _fresh_topic(cluster: Cluster, settings: ProducerSettings) -> str:
 def delete_topic(cluster: Cluster, topic: str) -> None:
     """Best effort: a run's topic is not needed after its figures were read."""
     try:
-        futures = cluster.admin().delete_topics([topic], operation_timeout=10, request_timeout=10)
-        futures[topic].result(timeout=15)
-    except (KafkaException, LabError):
-        pass  # a dead broker must not turn a finished run into a failure; the topic stays behind
+        futures = cluster.admin().delete_topics([topic], operation_timeout=DELETE_WAIT_S,
+                                                request_timeout=DELETE_WAIT_S)
+        futures[topic].result(timeout=DELETE_WAIT_S + 1)
+    except (KafkaException, LabError, TimeoutError):
+        pass  # a dead or slow broker must not turn a finished run into a failure; the topic stays behind
 
 
 def topic_message_count(cluster: Cluster, topic: str, partitions: int, *, expect: int | None = None,
@@ -423,7 +432,7 @@ def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_t
 
 
 def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topic: str) -> ProduceResult:
-    rec = _Recorder(topic, with_intended=settings.rate is not None)
+    rec = _Recorder(topic)
     cfg: dict[str, Any] = {
         **settings.to_config(),
         "statistics.interval.ms": STATS_INTERVAL_MS,
