@@ -87,3 +87,23 @@ def test_bad_settings_explain_instead_of_raising(app_env: LocalCluster) -> None:
     at.sidebar.button(key="producer_start").click().run()
     assert not at.exception, at.exception
     assert any("needs acks=all" in e.value for e in at.error)
+
+
+def test_live_progress_and_cancel_show_a_partial_result(app_env: LocalCluster) -> None:
+    at = open_page()
+    at.sidebar.radio(key="producer_by").set_value("duration").run()
+    at.sidebar.number_input(key="producer_duration").set_value(30.0)
+    at.sidebar.number_input(key="producer_rate").set_value(1000)
+    at.sidebar.button(key="producer_start").click().run()
+    run = at.session_state["producer_run"]
+    deadline = time.monotonic() + 30
+    while (run.progress().partial is None or not run.progress().partial.samples) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("progress")) == 1
+    assert "Throughput (live)" in chart_titles(at)
+    at.sidebar.button(key="producer_cancel").click().run()
+    finish(at, timeout_s=30)
+    assert any("cancelled by the user" in w.value for w in at.warning)
+    assert "messages/s" in {m.label for m in at.metric}, "the partial result is shown"
