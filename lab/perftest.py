@@ -144,6 +144,7 @@ def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_t
         version: str = DEFAULT_KAFKA_VERSION) -> PerfTestResult:
     """Run the perf tool on a fresh topic made like the lab's; cancellable, bounded by ``ctx``."""
     ctx.check()
+    perf_args(settings, "-", "-", None)  # refuse settings the tool cannot run before creating anything
     rt = ensure_runtime(version, with_jolokia=False)
     notes = []
     if settings.key_spread:
@@ -156,18 +157,18 @@ def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_t
         notes.append("compression level is librdkafka's; the Java client used its default level.")
     ctx.report(0.0, "creating a fresh topic for the perf tool")
     topic = _fresh_topic(cluster, settings)
-    with tempfile.TemporaryDirectory(prefix="lab-perf-") as tmp:
-        payload_file = None
-        if settings.payload != "random":
-            payload_file = Path(tmp) / "payloads.txt"
-            payload_file.write_bytes(b"\n".join(make_payloads(settings.payload, settings.message_size)))
-        log_cfg = Path(tmp) / "log4j.properties"
-        log_cfg.write_text(LOG4J_QUIET)
-        cmd = [rt.java, PERF_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, PERF_CLASS,
-               *perf_args(settings, topic, cluster.bootstrap_servers(), payload_file)]
-        text, wall = _run_tool(cmd, ctx, settings)
-        summary, intervals = parse_output(text)
     try:
+        with tempfile.TemporaryDirectory(prefix="lab-perf-") as tmp:
+            payload_file = None
+            if settings.payload != "random":
+                payload_file = Path(tmp) / "payloads.txt"
+                payload_file.write_bytes(b"\n".join(make_payloads(settings.payload, settings.message_size)))
+            log_cfg = Path(tmp) / "log4j.properties"
+            log_cfg.write_text(LOG4J_QUIET)
+            cmd = [rt.java, PERF_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, PERF_CLASS,
+                   *perf_args(settings, topic, cluster.bootstrap_servers(), payload_file)]
+            text, wall = _run_tool(cmd, ctx, settings)
+            summary, intervals = parse_output(text)
         primed = settings.partitions  # _fresh_topic wrote one record per partition before the tool ran
         in_topic = topic_message_count(cluster, topic, settings.partitions, expect=summary.records + primed)
         count = None if in_topic is None else in_topic - primed

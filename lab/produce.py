@@ -319,8 +319,12 @@ def _fresh_topic(cluster: Cluster, settings: ProducerSettings) -> str:
     to accept writes before the clock starts. Without it an acks=0 run on a topic a few milliseconds old
     can lose its first batches to a broker that does not know yet that it leads the partition."""
     name = f"{TOPIC_PREFIX}{uuid.uuid4().hex[:10]}"
-    admin.create_topics(cluster, [TopicSpec(name, settings.partitions, settings.replication_factor,
-                                            settings.topic_configs(), "a produce experiment")])
+    try:
+        admin.create_topics(cluster, [TopicSpec(name, settings.partitions, settings.replication_factor,
+                                                settings.topic_configs(), "a produce experiment")])
+    except KafkaException as exc:
+        raise KafkaOperationError(f"Could not create the run's topic on {cluster.bootstrap_servers()}: {exc}",
+                                  hint=cluster.start_hint()) from exc
     failures: list[str] = []
     primer = clients.producer(cluster, {"acks": "all", "linger.ms": 0, "message.timeout.ms": PRIME_TIMEOUT_MS})
     for p in range(settings.partitions):
@@ -488,8 +492,15 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
                 try:
                     produce(topic, payloads[sent & mask])
                 except BufferError:
+                    # the local queue is full: serve delivery reports, but stay cancellable (a dead
+                    # cluster keeps the queue full until delivery_timeout_ms)
                     queue_full += 1
                     poll(0.005)
+                    if ctx.cancelled:
+                        stopped = _reason(ctx)
+                        break
+                    if time.perf_counter() >= end_at:
+                        break
                     continue
                 except KafkaException as exc:
                     produce_errors += 1
@@ -545,7 +556,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
         # wait for the acknowledgements: bounded by the time limit, or a short grace after a cancel
         grace_end = time.monotonic() + (FLUSH_GRACE_S if stopped else max(ctx.remaining_s(), 0.0))
         while len(producer) > 0 and time.monotonic() < grace_end:
-            poll(0.05)
+            producer.flush(0.05)  # unlike poll, flush sends lingering batches at once (as Java's close does)
             now = time.perf_counter()
             if now >= next_sample:
                 sample(now)
