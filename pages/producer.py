@@ -38,26 +38,45 @@ sb = st.sidebar
 sb.header("Producer")
 mode = sb.selectbox("Experiment", list(MODES), format_func=MODES.__getitem__, key="producer_mode",
                     help="A sweep runs one experiment per variant, each on its own fresh topic.")
-start_from = sb.selectbox("Start from preset", ["(none)", *PRESETS], key="producer_preset",
-                          help="The course's profiles; the knobs below override it only where you change them "
-                               "from the preset's values.")
+
+
+def nearest_batch(size: int) -> int:
+    return min(BATCH_CHOICES, key=lambda b: abs(b - size))
+
+
+def apply_preset(p: ProducerSettings) -> None:
+    """Put a preset's knobs into the widgets (their state lives in st.session_state under their keys)."""
+    st.session_state.update({
+        "producer_acks": p.acks, "producer_codec": p.compression, "producer_linger": float(p.linger_ms),
+        "producer_batch": nearest_batch(p.batch_size), "producer_idempotence": p.enable_idempotence,
+    })
+
+
+def on_preset() -> None:
+    apply_preset(PRESETS.get(st.session_state["producer_preset"], ProducerSettings()))
+
+
+if "producer_acks" not in st.session_state:
+    apply_preset(ProducerSettings())
+start_from = sb.selectbox("Start from preset", ["(none)", *PRESETS], key="producer_preset", on_change=on_preset,
+                          help="The course's profiles: choosing one sets the knobs below (and the preset's "
+                               "retries, buffer and in-flight limits); change any knob afterwards.")
 base_preset = PRESETS.get(start_from, ProducerSettings())
 
-acks = sb.radio("acks", ACKS, index=ACKS.index(base_preset.acks), horizontal=True, key="producer_acks")
+acks = sb.radio("acks", ACKS, horizontal=True, key="producer_acks")
 sb.caption("How many replicas must have a message before it counts as sent: 0 = nobody waits (fastest, may "
            "lose data), 1 = the leader, all = every in-sync replica (slowest, survives a broker loss).")
-codec = sb.selectbox("compression.type", CODECS, index=CODECS.index(base_preset.compression), key="producer_codec")
+codec = sb.selectbox("compression.type", CODECS, key="producer_codec")
 sb.caption("Compresses whole batches: gzip and zstd shrink most but cost CPU, lz4 and snappy are quick. "
            "Bigger batches compress better.")
-linger = sb.number_input("linger.ms", 0.0, 60_000.0, float(base_preset.linger_ms), step=1.0, key="producer_linger")
+linger = sb.number_input("linger.ms", 0.0, 60_000.0, step=1.0, key="producer_linger")
 sb.caption("How long a batch may wait for more messages. 0 sends at once (low latency, tiny batches); "
            "5-50 ms fills batches and raises throughput at the cost of that wait.")
-batch = sb.select_slider("batch.size (bytes)", BATCH_CHOICES,
-                         value=min(BATCH_CHOICES, key=lambda b: abs(b - base_preset.batch_size)), key="producer_batch")
+batch = sb.select_slider("batch.size (bytes)", BATCH_CHOICES, key="producer_batch")
 sb.caption("Upper bound of one partition's batch. A full batch is sent without waiting for linger.ms.")
-idempotent = sb.checkbox("enable.idempotence", base_preset.enable_idempotence, key="producer_idempotence",
+idempotent = sb.checkbox("enable.idempotence", key="producer_idempotence",
                          help="No duplicates on retry; needs acks=all.")
-size = sb.number_input("Message size (bytes)", 1, 1_000_000, base_preset.message_size, key="producer_size")
+size = sb.number_input("Message size (bytes)", 1, 1_000_000, 100, key="producer_size")
 sb.caption("Value bytes per message. Small messages are bound by per-message cost, large ones by bandwidth.")
 payload = sb.selectbox("Payload", PAYLOADS, key="producer_payload",
                        help="text and JSON compress well; random bytes do not compress at all.")

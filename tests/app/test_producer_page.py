@@ -107,3 +107,14 @@ def test_live_progress_and_cancel_show_a_partial_result(app_env: LocalCluster) -
     finish(at, timeout_s=30)
     assert any("cancelled by the user" in w.value for w in at.warning)
     assert "messages/s" in {m.label for m in at.metric}, "the partial result is shown"
+
+
+def test_choosing_a_preset_sets_the_knobs(app_env: LocalCluster) -> None:
+    at = open_page()
+    assert at.sidebar.radio(key="producer_acks").value == "all"
+    at.sidebar.selectbox(key="producer_preset").set_value("high throughput").run()
+    assert not at.exception, at.exception
+    assert at.sidebar.radio(key="producer_acks").value == "1"
+    assert at.sidebar.selectbox(key="producer_codec").value == "lz4"
+    assert at.sidebar.number_input(key="producer_linger").value == 10.0
+    assert at.sidebar.select_slider(key="producer_batch").value == 65_536
