@@ -274,6 +274,7 @@ def render_produce(r: Any) -> str:
     if r.errors or r.client_errors or r.queue_full:
         out.append(f"errors:     delivery {r.errors or 'none'}; client {r.client_errors or 'none'}; "
                    f"queue full {r.queue_full} time(s)")
+    out.extend(f"note: {n}" for n in r.notes())
     if r.stopped:
         out.append(f"NOTE: {r.stopped}")
     return "\n".join(out)

@@ -170,6 +170,24 @@ class ProduceResult:
     def complete(self) -> bool:
         return self.stopped is None and self.unacknowledged == 0
 
+    @property
+    def written_but_not_acknowledged(self) -> int:
+        """Messages the topic holds beyond the acknowledged ones: reported failed (e.g. timed out while a
+        broker was down) yet written. An application that retries them without idempotence duplicates them."""
+        return max(0, (self.topic_messages or 0) - self.delivered)
+
+    def notes(self) -> list[str]:
+        """Plain-language remarks on what the figures mean for this run."""
+        out = []
+        if self.written_but_not_acknowledged:
+            out.append(f"The topic holds {self.written_but_not_acknowledged:,} message(s) more than were acknowledged: "
+                       "the producer reported them failed, yet they were written. Retrying them without "
+                       "idempotence would duplicate them.")
+        if self.topic_messages is not None and self.topic_messages < self.delivered:
+            out.append(f"{self.delivered - self.topic_messages:,} acknowledged message(s) are not in the topic"
+                       + (" (acks=0 acknowledges without asking the broker)." if self.settings.acks == "0" else "."))
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -149,6 +149,8 @@ def draw_single(r: ProduceResult) -> None:
                    "behind its schedule).")
     if r.errors or r.client_errors:
         st.warning(f"Errors — delivery: {r.errors or 'none'}; client: {r.client_errors or 'none'}")
+    for note in r.notes():
+        st.info(note)
     left, right = st.columns(2)
     left.altair_chart(charts.throughput_chart(charts.samples_frame([(r.settings.name, r.samples)])),
                       width="stretch")

@@ -83,3 +83,14 @@ def test_runs_for() -> None:
     r = result(ProducerSettings())
     assert charts.runs_for(r) == [r]
     assert charts.runs_for(SweepResult("acks", (r, r), 2, 1.0)) == [r, r]
+
+
+def test_notes_explain_written_but_failed_and_lost_messages() -> None:
+    from dataclasses import replace
+
+    r = result(ProducerSettings())
+    assert r.notes() == [] and r.written_but_not_acknowledged == 0
+    extra = replace(r, topic_messages=130)
+    assert extra.written_but_not_acknowledged == 30 and "duplicate" in extra.notes()[0]
+    lost = replace(r, settings=ProducerSettings(acks="0"), topic_messages=90)
+    assert "acks=0" in lost.notes()[0]
