@@ -371,7 +371,15 @@ def cmd_bench_perf_test(args: argparse.Namespace, cluster: Cluster) -> Any:
     return c.to_dict() if args.json else render_cross_check(c)
 
 
+def cmd_bench_cleanup(args: argparse.Namespace, cluster: Cluster) -> Any:
+    from lab import produce
+
+    names = produce.cleanup_topics(cluster)
+    return {"deleted": names} if args.json else f"Deleted {len(names)} topic(s) left behind by produce runs."
+
+
 COMMANDS.update({
+    ("bench", "cleanup"): cmd_bench_cleanup,
     ("bench", "produce"): cmd_bench_produce,
     ("bench", "compression"): _cmd_sweep("codec"),
     ("bench", "batch"): _cmd_sweep("batch"),
@@ -421,6 +429,7 @@ def _register_bench(sub: Any, common: argparse.ArgumentParser) -> None:
     pt = b.add_parser("perf-test", parents=[common, knobs],
                       help="Kafka's own ProducerPerformance next to the lab's run, with ratios")
     pt.add_argument("--perf-only", action="store_true", help="run only Kafka's perf tool")
+    b.add_parser("cleanup", parents=[common], help="delete topics that produce runs left behind (lab-produce-*)")
 
 
 EXTRA_PARSERS.append(_register_bench)

@@ -68,6 +68,8 @@ TOPIC_PREFIX = "lab-produce-"
 WATERMARK_SETTLE_S = 10.0
 #: How long a run waits for its topic's deletion to be confirmed (the controller finishes it anyway).
 DELETE_WAIT_S = 5.0
+#: Topics deleted per request when cleaning up leftovers.
+CLEANUP_CHUNK = 50
 #: How long priming a fresh topic (one record per partition) may take.
 PRIME_TIMEOUT_MS = 15_000
 
@@ -359,12 +361,39 @@ def _fresh_topic(cluster: Cluster, settings: ProducerSettings) -> str:
 
 def delete_topic(cluster: Cluster, topic: str) -> None:
     """Best effort: a run's topic is not needed after its figures were read."""
+    delete_topics(cluster, [topic])
+
+
+def delete_topics(cluster: Cluster, topics: Sequence[str]) -> int:
+    """Delete topics, waiting up to ``DELETE_WAIT_S`` for the confirmation; returns how many were confirmed.
+    Never raises: a dead or slow broker must not turn a finished run into a failure."""
+    if not topics:
+        return 0
     try:
-        futures = cluster.admin().delete_topics([topic], operation_timeout=DELETE_WAIT_S,
-                                                request_timeout=DELETE_WAIT_S)
-        futures[topic].result(timeout=DELETE_WAIT_S + 1)
-    except (KafkaException, LabError, TimeoutError):
-        pass  # a dead or slow broker must not turn a finished run into a failure; the topic stays behind
+        adm = cluster.admin()  # keep the client alive until its futures resolve, or the request is dropped
+        futures = adm.delete_topics(list(topics), operation_timeout=DELETE_WAIT_S, request_timeout=DELETE_WAIT_S)
+    except (KafkaException, LabError):
+        return 0
+    done = 0
+    for fut in futures.values():
+        try:
+            fut.result(timeout=DELETE_WAIT_S + 1)
+            done += 1
+        except (KafkaException, LabError, TimeoutError):
+            pass  # stays behind; `kafka-lab bench cleanup` removes leftovers
+    return done
+
+
+def cleanup_topics(cluster: Cluster) -> list[str]:
+    """Delete every topic a produce run left behind (name starts with ``TOPIC_PREFIX``); returns their names."""
+    try:
+        names = sorted(t for t in cluster.admin().list_topics(timeout=admin.ADMIN_TIMEOUT_S).topics
+                       if t.startswith(TOPIC_PREFIX))
+    except KafkaException as exc:
+        raise KafkaOperationError(f"Could not list the topics: {exc}", hint=cluster.start_hint()) from exc
+    for i in range(0, len(names), CLEANUP_CHUNK):
+        delete_topics(cluster, names[i:i + CLEANUP_CHUNK])
+    return names
 
 
 def topic_message_count(cluster: Cluster, topic: str, partitions: int, *, expect: int | None = None,
@@ -489,7 +518,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
         p50, p99 = percentiles(lat, (0.5, 0.99))
         nbytes = acked * (settings.message_size + key_size)
         samples.append(IntervalSample(round(now - t0, 3), acked, acked / dt, mb(nbytes) / dt, p50, p99,
-                                      rec.failed + produce_errors, sent - rec.delivered - rec.failed))
+                                      rec.failed + produce_errors, sent - produce_errors - rec.delivered - rec.failed))
         t_prev, d_prev, i_prev = now - t0, rec.delivered, len(rec.latencies)
         frac = (min(1.0, (rec.delivered + rec.failed) / count) if count
                 else min(1.0, (now - t0) / settings.duration_s) if settings.duration_s else None)
@@ -573,7 +602,12 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
 
         # wait for the acknowledgements: bounded by the time limit, or a short grace after a cancel
         grace_end = time.monotonic() + (FLUSH_GRACE_S if stopped else max(ctx.remaining_s(), 0.0))
-        while len(producer) > 0 and time.monotonic() < grace_end:
+
+        def outstanding() -> int:
+            # messages without a delivery report yet (len(producer) also counts queued events, e.g. stats)
+            return sent - produce_errors - rec.delivered - rec.failed
+
+        while outstanding() > 0 and time.monotonic() < grace_end:
             producer.flush(0.05)  # unlike poll, flush sends lingering batches at once (as Java's close does)
             now = time.perf_counter()
             if now >= next_sample:
@@ -584,7 +618,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
                 grace_end = min(grace_end, time.monotonic() + FLUSH_GRACE_S)
         t_end = time.perf_counter()
         sample(t_end)
-        unacked = len(producer)
+        unacked = outstanding()
         if unacked and stopped is None:
             stopped = f"{unacked} message(s) were still unacknowledged when the run's time ran out"
         # one more statistics window so the last batches are counted

@@ -40,6 +40,15 @@ def test_single_run_matches_the_topic_offsets(cluster: LocalCluster) -> None:
     produce.delete_topic(cluster, r.topic)
 
 
+def test_a_run_deletes_its_topic(cluster: LocalCluster) -> None:
+    r = run_one(cluster, ProducerSettings(count=100))
+    sane(r, 100)
+    deadline = time.monotonic() + 10
+    while r.topic in cluster.admin().list_topics(timeout=10).topics and time.monotonic() < deadline:
+        time.sleep(0.2)  # deletion finishes on the controller shortly after it was confirmed
+    assert r.topic not in cluster.admin().list_topics(timeout=10).topics
+
+
 def test_fixed_rate_reports_intended_time_latency_and_end_to_end(cluster: LocalCluster) -> None:
     s = ProducerSettings(count=400, rate=400, end_to_end=True, acks="1")
     r = run_one(cluster, s)
