@@ -11,9 +11,9 @@ topic each, and take turns in rotating order so background load on the shared ma
 the figures are medians over the rounds.
 
 Wall-clock throughput on a shared 2-core machine swings by tens of percent from run to run, so the
-script also reports CPU time of this process per message (all threads, librdkafka's included; for both
-contenders the whole call: topic create/prime/delete, and for the lab also its statistics and offset
-count), which the neighbours' load disturbs far less: bare CPU / lab CPU is the harness's cost as a ratio.
+script also reports CPU time of this process per message (all threads, librdkafka's included) over the
+same window, first send -> last ack, which the neighbours' load disturbs far less: bare CPU / lab CPU
+is the harness's cost as a throughput ratio for a CPU-bound producer.
 """
 
 from __future__ import annotations
@@ -33,15 +33,8 @@ BASE = ProducerSettings(acks="1", compression="lz4", linger_ms=10, batch_size=65
                         count=300_000)
 
 
-def cpu(fn: Callable[[], float]) -> tuple[float, float]:
-    """(what fn returns, CPU seconds this process spent in it)."""
-    c0 = time.process_time()
-    v = fn()
-    return v, time.process_time() - c0
-
-
-def bare_loop(cluster: Cluster, s: ProducerSettings, with_callback: bool) -> float:
-    """messages/s of a bare produce loop (first produce -> flush returned)."""
+def bare_loop(cluster: Cluster, s: ProducerSettings, with_callback: bool) -> tuple[float, float]:
+    """(messages/s, CPU s) of a bare produce loop, first produce -> flush returned."""
     topic = produce._fresh_topic(cluster, s)
     counts = [0, 0]
 
@@ -54,6 +47,7 @@ def bare_loop(cluster: Cluster, s: ProducerSettings, with_callback: bool) -> flo
         p = clients.producer(cluster, cfg)
         assert s.count is not None
         n, mask = s.count, produce.PAYLOAD_POOL - 1
+        c0 = time.process_time()
         t0 = time.perf_counter()
         i = 0
         while i < n:
@@ -66,18 +60,19 @@ def bare_loop(cluster: Cluster, s: ProducerSettings, with_callback: bool) -> flo
             p.poll(0)
         left = p.flush(60)
         elapsed = time.perf_counter() - t0
+        cpu_s = time.process_time() - c0
         if left or counts[1]:
             raise SystemExit(f"bare loop: {left} messages unacknowledged, {counts[1]} failed")
-        return n / elapsed
+        return n / elapsed, cpu_s
     finally:
         produce.delete_topic(cluster, topic)
 
 
-def lab_run(cluster: Cluster, s: ProducerSettings) -> float:
+def lab_run(cluster: Cluster, s: ProducerSettings) -> tuple[float, float]:
     r = experiment.run_sync(lambda ctx: produce.run(cluster, s, ctx), time_limit_s=300)
     if not r.complete or r.delivered != s.count:
         raise SystemExit(f"lab run incomplete: {r.stopped}")
-    return r.msgs_per_s
+    return r.msgs_per_s, r.cpu_s
 
 
 def main() -> None:
@@ -90,7 +85,7 @@ def main() -> None:
     cluster = from_env(bootstrap=args.bootstrap, state_dir=args.state_dir)
     s = BASE.replace(count=args.count)
     lab_run(cluster, s.replace(count=20_000))  # warm up connections, page cache and the brokers' JIT
-    contenders: dict[str, Callable[[], float]] = {
+    contenders: dict[str, Callable[[], tuple[float, float]]] = {
         "bare": lambda: bare_loop(cluster, s, with_callback=True),
         "bare, no callback": lambda: bare_loop(cluster, s, with_callback=False),
         "lab": lambda: lab_run(cluster, s),
@@ -101,7 +96,7 @@ def main() -> None:
     ratios: list[float] = []
     for i in range(args.rounds):
         order = names[i % len(names):] + names[:i % len(names)]
-        got = {n: cpu(contenders[n]) for n in order}
+        got = {n: contenders[n]() for n in order}
         for n, (v, c) in got.items():
             seen[n].append(v)
             cpus[n].append(c)

@@ -167,6 +167,8 @@ class ProduceResult:
     stopped: str | None = None
     #: empty records written before the run (one per partition) to make sure every leader accepts writes
     primed: int = 0
+    #: CPU seconds of this process (all threads, librdkafka's included) from the first send to the last ack
+    cpu_s: float = 0.0
 
     @property
     def complete(self) -> bool:
@@ -528,6 +530,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
 
     produce = producer.produce
     poll = producer.poll
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     next_sample = t0 + SAMPLE_INTERVAL_S
     end_at = t0 + settings.duration_s if settings.duration_s is not None else float("inf")
@@ -617,6 +620,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
                 stopped = _reason(ctx)
                 grace_end = min(grace_end, time.monotonic() + FLUSH_GRACE_S)
         t_end = time.perf_counter()
+        cpu_s = time.process_time() - cpu0
         sample(t_end)
         unacked = outstanding()
         if unacked and stopped is None:
@@ -660,7 +664,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
             compression_ratio=ratio(rec.payload_bytes, rec.batch_bytes_sum),
             payload_bytes=rec.payload_bytes, wire_bytes=rec.batch_bytes_sum,
         ),
-        samples=tuple(samples), stopped=stopped, primed=primed,
+        samples=tuple(samples), stopped=stopped, primed=primed, cpu_s=cpu_s,
     )
 
 
