@@ -256,7 +256,8 @@ def render_produce(r: Any) -> str:
         f"topic:      {r.topic} on {r.backend} ({r.bootstrap_servers})",
         f"messages:   {r.sent:,} sent, {r.delivered:,} acknowledged, {r.failed:,} failed, "
         f"{r.unacknowledged:,} unacknowledged; topic holds {r.topic_messages if r.topic_messages is not None else '?'}",
-        f"throughput: {_fmt(r.msgs_per_s, 0)} msg/s, {_fmt(r.mb_per_s, 2)} MB/s over {r.elapsed_s:.2f} s",
+        f"throughput: {_fmt(r.msgs_per_s, 0)} msg/s, {_fmt(r.mb_per_s, 2)} MB/s over {r.elapsed_s:.2f} s "
+        f"({r.cpu_s:.2f} s CPU of this process, {r.cpu_s / max(1, r.sent) * 1e6:.2f} us per message)",
     ]
     rows = [("send->ack", lat)]
     if r.intended_latency is not None:

@@ -91,6 +91,9 @@ sb.caption("With a rate, messages are sent on a schedule and latency is also mea
            "*should* have been sent, so a stalled producer cannot hide its delay.")
 e2e = sb.checkbox("End-to-end latency", False, key="producer_e2e",
                   help="Also consume the topic and time send -> consume on the same clock.")
+full_grid = mode == "batch" and sb.checkbox(
+    "Full 5 x 5 grid", False, key="producer_full_grid",
+    help="linger.ms 0/1/5/10/50 x batch.size 1 KiB..256 KiB (25 runs) instead of the quick 3 x 3.")
 
 
 def build_settings() -> ProducerSettings:
@@ -109,7 +112,8 @@ def start_run(settings: ProducerSettings) -> Run[Any]:
     if mode == "codec":
         variants = produce.codec_variants(settings)
     elif mode == "batch":
-        variants = produce.batch_variants(settings, (0.0, 5.0, 20.0), (4_096, 16_384, 65_536))
+        variants = (produce.batch_variants(settings) if full_grid
+                    else produce.batch_variants(settings, (0.0, 5.0, 20.0), (4_096, 16_384, 65_536)))
     elif mode == "acks":
         variants = produce.acks_variants(settings)
     else:

@@ -118,3 +118,14 @@ def test_choosing_a_preset_sets_the_knobs(app_env: LocalCluster) -> None:
     assert at.sidebar.selectbox(key="producer_codec").value == "lz4"
     assert at.sidebar.number_input(key="producer_linger").value == 10.0
     assert at.sidebar.select_slider(key="producer_batch").value == 65_536
+
+
+def test_batch_sweep_draws_the_heatmap(app_env: LocalCluster) -> None:
+    at = open_page()
+    at.sidebar.selectbox(key="producer_mode").set_value("batch").run()
+    at.sidebar.number_input(key="producer_count").set_value(300)
+    at.sidebar.button(key="producer_start").click().run()
+    finish(at, timeout_s=150)
+    titles = chart_titles(at)
+    assert "linger.ms x batch.size" in titles and "Throughput vs p99 latency" in titles
+    assert len(at.dataframe[0].value) == 9
