@@ -1,0 +1,79 @@
+"""The lab's produce experiment against Kafka's own perf tool (ProducerPerformance, from the same
+provisioned Kafka) on the same cluster, topic settings and producer config, in one run. A benchmark: it
+prints figures and the ratios lab/perf tool, asserts nothing.
+
+    uv run python benchmarks/producer_vs_perftest.py --state-dir /tmp/producer-cluster
+
+Config from the issue: 100-byte records, lz4, linger.ms=10, batch.size=64 KiB, acks=1 and again acks=all.
+For each: as fast as possible (goal: throughput ratio >= 1.0), then the same fixed rate for both (goal:
+p50 and p99 within 15 % of the perf tool's). Each pair runs ``--rounds`` times in alternating order and
+the medians are compared, because on a shared 2-core machine one run's figures are mostly the
+neighbours' noise; `kafka-lab bench perf-test` shows one such pair in full. Both send the same 256 text
+payloads (the tool reads them from --payload-file), each run on its own fresh topic. The tool prints
+whole milliseconds, so at latencies of a few ms its percentiles are coarse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+from lab import experiment, perftest, produce
+from lab.cluster import Cluster, from_env
+from lab.settings import ProducerSettings
+
+BASE = ProducerSettings(message_size=100, compression="lz4", linger_ms=10, batch_size=65_536, payload="text",
+                        count=1_000_000)
+THROUGHPUT_GOAL = 1.0
+LATENCY_TOLERANCE = 0.15
+
+
+def rounds(cluster: Cluster, r: ProducerSettings, n: int) -> list[tuple[float, ...]]:
+    """(lab msg/s, p50, p99, tool msg/s, p50, p99) per round, the pair's order alternating."""
+    out = []
+    for i in range(n):
+        lab_first = i % 2 == 0
+        if lab_first:
+            x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)
+        y = experiment.run_sync(lambda ctx: perftest.run(cluster, r, ctx), time_limit_s=600)
+        if not lab_first:
+            x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)
+        t = y.summary
+        out.append((x.msgs_per_s, x.latency.p50_ms, x.latency.p99_ms, t.records_per_s, t.p50_ms, t.p99_ms))
+        print(f"  round {i + 1} ({'lab' if lab_first else 'tool'} first): lab {x.msgs_per_s:,.0f} msg/s "
+              f"p50/p99 {x.latency.p50_ms:.2f}/{x.latency.p99_ms:.2f} ms; tool {t.records_per_s:,.0f} msg/s "
+              f"p50/p99 {t.p50_ms:.0f}/{t.p99_ms:.0f} ms", flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--state-dir")
+    ap.add_argument("--bootstrap")
+    ap.add_argument("--count", type=int, default=BASE.count, help="records for the as-fast-as-possible runs")
+    ap.add_argument("--rate", type=float, default=5_000, help="msg/s for the fixed-rate runs")
+    ap.add_argument("--rate-seconds", type=float, default=10, help="length of the fixed-rate runs")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per acks setting and mode")
+    args = ap.parse_args()
+    cluster = from_env(bootstrap=args.bootstrap, state_dir=args.state_dir)
+    summary = []
+    lo, hi = 1 - LATENCY_TOLERANCE, 1 + LATENCY_TOLERANCE
+    for acks in ("1", "all"):
+        s = BASE.replace(acks=acks, count=args.count)
+        print(f"\n=== acks={acks}, {args.count:,} records as fast as possible, {args.rounds} rounds ===")
+        m = [statistics.median(col) for col in zip(*rounds(cluster, s, args.rounds), strict=True)]
+        summary.append(f"acks={acks:3s} as fast as possible (median of {args.rounds}): throughput lab/tool "
+                       f"{m[0] / m[3]:.2f} (goal >= {THROUGHPUT_GOAL}); lab {m[0]:,.0f} msg/s, tool {m[3]:,.0f} msg/s")
+        r = BASE.replace(acks=acks, count=int(args.rate * args.rate_seconds), rate=args.rate)
+        print(f"\n=== acks={acks}, fixed rate {args.rate:g} msg/s for {args.rate_seconds:g} s, "
+              f"{args.rounds} rounds ===")
+        m = [statistics.median(col) for col in zip(*rounds(cluster, r, args.rounds), strict=True)]
+        summary.append(f"acks={acks:3s} at {args.rate:g} msg/s (median of {args.rounds}): "
+                       f"p50 lab/tool {m[1] / m[4]:.2f}, p99 lab/tool {m[2] / m[5]:.2f} (goal {lo:.2f}..{hi:.2f}); "
+                       f"lab {m[1]:.2f}/{m[2]:.2f} ms, tool {m[4]:.0f}/{m[5]:.0f} ms")
+    print("\n=== summary ===")
+    print("\n".join(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+"""Cross-check: run Kafka's own ``kafka-producer-perf-test`` (``org.apache.kafka.tools.ProducerPerformance``)
+from the provisioned Kafka runtime on the same cluster, topic settings and producer config, and parse
+what it prints into a typed result that sits next to the lab's own ``ProduceResult``.
+
+The perf tool prints a line every 5 s and a final summary::
+
+    50000 records sent, 48169.556840 records/sec (4.59 MB/sec), 65.12 ms avg latency, 328.00 ms max
+    latency, 39 ms 50th, 234 ms 95th, 247 ms 99th, 253 ms 99.9th.
+
+Its "MB" is MiB (bytes / 1024 / 1024) and its percentiles are whole milliseconds; the result converts
+MB/s to 10^6 bytes like the lab's, and keeps the percentiles as printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from lab import produce
+from lab.cluster.base import Cluster
+from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
+from lab.errors import LabError, SettingsError
+from lab.experiment import RunContext
+from lab.produce import ProduceResult, _fresh_topic, delete_topic, make_payloads, topic_message_count
+from lab.settings import ProducerSettings
+from lab.stats import ratio
+
+PERF_CLASS = "org.apache.kafka.tools.ProducerPerformance"
+#: The perf tool is a small client: a modest heap keeps it from crowding the brokers on a small machine.
+PERF_HEAP = "-Xmx512m"
+#: How long the JVM gets to exit after a cancel (SIGTERM) before it is killed.
+STOP_GRACE_S = 5.0
+MIB = 1024 * 1024
+
+#: Final line: "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, p50 ms 50th, ..."
+FINAL_RE = re.compile(
+    r"(?P<records>\d+) records sent, (?P<rps>[\d.]+) records/sec \((?P<mbps>[\d.]+) MB/sec\), "
+    r"(?P<avg>[\d.]+) ms avg latency, (?P<max>[\d.]+) ms max latency, (?P<p50>\d+) ms 50th, "
+    r"(?P<p95>\d+) ms 95th, (?P<p99>\d+) ms 99th, (?P<p999>\d+) ms 99\.9th"
+)
+#: Interval line (every 5 s): "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency."
+INTERVAL_RE = re.compile(
+    r"^(?P<records>\d+) records sent, (?P<rps>[\d.]+) records/sec \((?P<mbps>[\d.]+) MB/sec\), "
+    r"(?P<avg>[\d.]+) ms avg latency, (?P<max>[\d.]+) ms max latency\.$"
+)
+LOG4J_QUIET = "log4j.rootLogger=ERROR, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\n" \
+              "log4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n" \
+              "log4j.appender.stderr.layout.ConversionPattern=%p %m%n\n"
+
+
+@dataclass(frozen=True)
+class PerfInterval:
+    records: int
+    records_per_s: float
+    mb_per_s: float
+    avg_ms: float
+    max_ms: float
+
+
+@dataclass(frozen=True)
+class PerfSummary:
+    records: int
+    records_per_s: float
+    #: 10^6 bytes per second (the tool prints MiB/s; converted so it compares with the lab's MB/s)
+    mb_per_s: float
+    avg_ms: float
+    max_ms: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    p999_ms: float
+
+
+@dataclass(frozen=True)
+class PerfTestResult:
+    """What Kafka's perf tool measured, with the settings and the exact command it ran."""
+
+    settings: ProducerSettings
+    topic: str
+    summary: PerfSummary
+    intervals: tuple[PerfInterval, ...]
+    #: wall time of the whole tool, JVM start included
+    wall_s: float
+    #: records the tool added to the topic (watermarks minus the records that primed the fresh topic)
+    topic_messages: int | None
+    command: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_output(text: str) -> tuple[PerfSummary, tuple[PerfInterval, ...]]:
+    """Parse the perf tool's stdout; raises ``LabError`` when no final summary line is there."""
+    intervals = []
+    final = None
+    for line in text.splitlines():
+        line = line.strip()
+        m = INTERVAL_RE.match(line)
+        if m:
+            intervals.append(PerfInterval(int(m["records"]), float(m["rps"]), float(m["mbps"]) * MIB / 1e6,
+                                          float(m["avg"]), float(m["max"])))
+            continue
+        m = FINAL_RE.search(line)
+        if m:
+            final = PerfSummary(int(m["records"]), float(m["rps"]), float(m["mbps"]) * MIB / 1e6, float(m["avg"]),
+                                float(m["max"]), float(m["p50"]), float(m["p95"]), float(m["p99"]), float(m["p999"]))
+    if final is None:
+        tail = "\n".join(text.strip().splitlines()[-8:])
+        raise LabError("Kafka's perf tool ended without its summary line.",
+                       hint=f"Its last output was:\n{tail or '(nothing)'}")
+    return final, tuple(intervals)
+
+
+def perf_args(settings: ProducerSettings, topic: str, bootstrap: str, payload_file: Path | None) -> list[str]:
+    """The ProducerPerformance arguments for these settings (without the java command)."""
+    if settings.count is not None:
+        records = settings.count
+    elif settings.rate is not None and settings.duration_s is not None:
+        records = int(settings.rate * settings.duration_s)
+    else:
+        raise SettingsError("Kafka's perf tool needs a message count (or a rate and a duration).",
+                            hint="Set count, or both rate and duration_s.")
+    args = ["--topic", topic, "--num-records", str(records),
+            "--throughput", str(int(settings.rate)) if settings.rate is not None else "-1"]
+    if payload_file is not None:
+        args += ["--payload-file", str(payload_file), "--payload-delimiter", "\n"]
+    else:
+        args += ["--record-size", str(settings.message_size)]
+    props = {"bootstrap.servers": bootstrap, **settings.java_config()}
+    args += ["--producer-props", *[f"{k}={v}" for k, v in props.items()]]
+    return args
+
+
+def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_topic: bool = False,
+        version: str = DEFAULT_KAFKA_VERSION) -> PerfTestResult:
+    """Run the perf tool on a fresh topic made like the lab's; cancellable, bounded by ``ctx``."""
+    ctx.check()
+    perf_args(settings, "-", "-", None)  # refuse settings the tool cannot run before creating anything
+    rt = ensure_runtime(version, with_jolokia=False)
+    notes = []
+    if settings.key_spread:
+        notes.append("The perf tool sends records without keys; key_spread was ignored.")
+    if settings.end_to_end:
+        notes.append("The perf tool has no end-to-end mode; only send->ack latency is measured.")
+    if settings.payload == "random":
+        notes.append("payload 'random': the perf tool uses its own random letters A-Z of the same size.")
+    if settings.compression_level != -1:
+        notes.append("compression level is librdkafka's; the Java client used its default level.")
+    ctx.report(0.0, "creating a fresh topic for the perf tool")
+    topic = _fresh_topic(cluster, settings)
+    try:
+        with tempfile.TemporaryDirectory(prefix="lab-perf-") as tmp:
+            payload_file = None
+            if settings.payload != "random":
+                payload_file = Path(tmp) / "payloads.txt"
+                payload_file.write_bytes(b"\n".join(make_payloads(settings.payload, settings.message_size)))
+            log_cfg = Path(tmp) / "log4j.properties"
+            log_cfg.write_text(LOG4J_QUIET)
+            cmd = [rt.java, PERF_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, PERF_CLASS,
+                   *perf_args(settings, topic, cluster.bootstrap_servers(), payload_file)]
+            text, wall = _run_tool(cmd, ctx, settings)
+            summary, intervals = parse_output(text)
+        primed = settings.partitions  # _fresh_topic wrote one record per partition before the tool ran
+        in_topic = topic_message_count(cluster, topic, settings.partitions, expect=summary.records + primed)
+        count = None if in_topic is None else in_topic - primed
+    finally:
+        if not keep_topic:
+            delete_topic(cluster, topic)
+    return PerfTestResult(settings, topic, summary, intervals, wall, count, tuple(cmd), tuple(notes))
+
+
+def _run_tool(cmd: list[str], ctx: RunContext, settings: ProducerSettings) -> tuple[str, float]:
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "KAFKA_HEAP_OPTS": PERF_HEAP})
+    except OSError as exc:
+        raise LabError(f"Could not start Kafka's perf tool: {exc}", hint="Check that Java is installed.") from exc
+    lines: list[str] = []
+    err_tail: deque[str] = deque(maxlen=20)
+
+    def pump_err() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            err_tail.append(line.rstrip())
+
+    def pump_out() -> None:
+        assert proc.stdout is not None
+        done = 0
+        for line in proc.stdout:
+            lines.append(line)
+            m = INTERVAL_RE.match(line.strip())
+            if m:
+                done += int(m["records"])  # each interval line counts that interval's records
+                ctx.report(min(1.0, done / settings.count) if settings.count else None,
+                           f"perf tool: {done:,} records sent, {float(m['rps']):,.0f} records/s")
+
+    readers = [threading.Thread(target=pump_out, daemon=True), threading.Thread(target=pump_err, daemon=True)]
+    for r in readers:
+        r.start()
+    stopped = None
+    try:
+        while proc.poll() is None:
+            if ctx.cancelled:
+                stopped = ctx._reason or "cancelled"
+                break
+            time.sleep(0.1)  # waiting on the JVM; it reports through its stdout
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for r in readers:
+            r.join(timeout=2)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    wall = time.perf_counter() - t0
+    if stopped is not None:
+        ctx.check()  # raises Cancelled with the reason
+    if proc.returncode != 0:
+        raise LabError(f"Kafka's perf tool exited with status {proc.returncode}.",
+                       hint="Its last lines:\n" + "\n".join(err_tail or lines[-8:]))
+    return "".join(lines), wall
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """The lab's produce run and the perf tool's on the same cluster, topic settings and config."""
+
+    lab: ProduceResult
+    perf: PerfTestResult
+
+    @property
+    def throughput_ratio(self) -> float:
+        """lab / perf tool, messages per second (>= 1 means the lab's harness is not the bottleneck)."""
+        return ratio(self.lab.msgs_per_s, self.perf.summary.records_per_s)
+
+    @property
+    def p50_ratio(self) -> float:
+        return ratio(self.lab.latency.p50_ms, self.perf.summary.p50_ms)
+
+    @property
+    def p99_ratio(self) -> float:
+        return ratio(self.lab.latency.p99_ms, self.perf.summary.p99_ms)
+
+    def rows(self) -> list[tuple[str, float, float, float]]:
+        """(figure, lab, perf tool, lab/perf) for a table."""
+        s, lat = self.perf.summary, self.lab.latency
+        pairs = [("msgs/s", self.lab.msgs_per_s, s.records_per_s), ("MB/s", self.lab.mb_per_s, s.mb_per_s),
+                 ("avg ms", lat.avg_ms, s.avg_ms), ("p50 ms", lat.p50_ms, s.p50_ms), ("p95 ms", lat.p95_ms, s.p95_ms),
+                 ("p99 ms", lat.p99_ms, s.p99_ms), ("p99.9 ms", lat.p999_ms, s.p999_ms),
+                 ("max ms", lat.max_ms, s.max_ms)]
+        return [(name, a, b, ratio(a, b)) for name, a, b in pairs]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lab": self.lab.to_dict(), "perf": self.perf.to_dict(), "throughput_ratio": self.throughput_ratio,
+                "p50_ratio": self.p50_ratio, "p99_ratio": self.p99_ratio}
+
+
+def cross_check(cluster: Cluster, settings: ProducerSettings, ctx: RunContext) -> CrossCheck:
+    """The lab's run, then the perf tool's, each on its own fresh topic made the same way."""
+    lab_ctx = _Half(ctx, 0)
+    lab_result = produce.run(cluster, settings, lab_ctx)
+    if lab_result.stopped and ctx.cancelled:
+        ctx.check()
+    perf_result = run(cluster, settings, _Half(ctx, 1))
+    return CrossCheck(lab_result, perf_result)
+
+
+class _Half(RunContext):
+    """Progress of one of the two runs as half of the cross-check's bar."""
+
+    def __init__(self, parent: RunContext, index: int) -> None:
+        super().__init__(max(0.0, parent.remaining_s()))
+        self._parent, self._index = parent, index
+
+    def report(self, fraction: float | None = None, message: str = "", partial: Any = None) -> None:
+        who = "lab" if self._index == 0 else "perf tool"
+        self._parent.report((self._index + (fraction or 0.0)) / 2, f"{who}: {message}", partial)
+
+    @property
+    def cancelled(self) -> bool:
+        if self._parent.cancelled:
+            self._reason = self._parent._reason
+            return True
+        return False
+
+    def remaining_s(self) -> float:
+        return self._parent.remaining_s()

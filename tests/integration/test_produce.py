@@ -1,0 +1,151 @@
+"""The produce experiment and its sweeps on the real session cluster: counts match the topic's offsets
+exactly, compression ratios are real, a killed broker ends a run within its bound, cancel stops a run."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lab import experiment, perftest, produce
+from lab.cluster import LocalCluster
+from lab.produce import ProduceResult, SweepResult
+from lab.settings import ProducerSettings
+
+pytestmark = pytest.mark.integration
+
+
+def run_one(cluster: LocalCluster, s: ProducerSettings, **kw: object) -> ProduceResult:
+    return experiment.run_sync(lambda ctx: produce.run(cluster, s, ctx, **kw), time_limit_s=90)  # type: ignore[arg-type]
+
+
+def sane(r: ProduceResult, count: int) -> None:
+    assert r.stopped is None, r.stopped
+    assert r.sent == r.delivered == count, (r.sent, r.delivered, r.errors)
+    assert r.failed == 0 and r.unacknowledged == 0 and not r.errors
+    assert r.topic_messages == count, "what was acknowledged is exactly what the topic holds"
+    assert r.msgs_per_s > 0 and r.latency.count == count
+    assert 0 <= r.latency.p50_ms <= r.latency.p99_ms <= r.latency.max_ms
+    assert r.stats.batches > 0 and r.stats.avg_msgs_per_batch >= 1
+
+
+def test_single_run_matches_the_topic_offsets(cluster: LocalCluster) -> None:
+    s = ProducerSettings(count=3000, key_spread=7, compression="lz4", linger_ms=5, partitions=3)
+    r = run_one(cluster, s, keep_topic=True)
+    sane(r, 3000)
+    # count again, independently of the run, from the brokers' watermarks
+    assert r.primed == 3 and produce.topic_message_count(cluster, r.topic, 3) == 3000 + r.primed
+    assert r.samples and sum(x.acked for x in r.samples) == 3000
+    assert r.stats.requests > 0 and r.stats.broker_rtt_avg_ms > 0
+    produce.delete_topic(cluster, r.topic)
+
+
+def test_a_run_deletes_its_topic(cluster: LocalCluster) -> None:
+    r = run_one(cluster, ProducerSettings(count=100))
+    sane(r, 100)
+    deadline = time.monotonic() + 10
+    while r.topic in cluster.admin().list_topics(timeout=10).topics and time.monotonic() < deadline:
+        time.sleep(0.2)  # deletion finishes on the controller shortly after it was confirmed
+    assert r.topic not in cluster.admin().list_topics(timeout=10).topics
+
+
+def test_fixed_rate_reports_intended_time_latency_and_end_to_end(cluster: LocalCluster) -> None:
+    s = ProducerSettings(count=400, rate=400, end_to_end=True, acks="1")
+    r = run_one(cluster, s)
+    sane(r, 400)
+    assert r.elapsed_s >= 0.9, "400 messages at 400/s take about a second"
+    assert r.intended_latency is not None and r.intended_latency.count == 400
+    # each message's intended-time latency includes its service time, so every percentile is at least as big
+    assert r.intended_latency.p50_ms >= r.latency.p50_ms - 1e-6
+    assert r.intended_latency.p99_ms >= r.latency.p99_ms - 1e-6
+    assert r.e2e_latency is not None and r.e2e_latency.count == 400
+
+
+def test_codec_sweep_ratios(cluster: LocalCluster) -> None:
+    base = ProducerSettings(count=2000, message_size=1000, payload="text", linger_ms=10, batch_size=65_536)
+    sw: SweepResult = experiment.run_sync(lambda ctx: produce.codec_sweep(cluster, base, ctx), time_limit_s=180)
+    assert sw.stopped is None and [r.settings.compression for r in sw.runs] == ["none", "gzip", "snappy", "lz4", "zstd"]
+    by = {r.settings.compression: r for r in sw.runs}
+    for r in sw.runs:
+        sane(r, 2000)
+    assert 0.9 <= by["none"].stats.compression_ratio <= 1.1
+    assert by["gzip"].stats.compression_ratio > 2.0
+    assert by["zstd"].stats.compression_ratio > 2.0
+    assert all(r.stats.compression_ratio > 1.3 for r in sw.runs if r.settings.compression != "none")
+    assert len({r.topic for r in sw.runs}) == 5, "each run has its own topic"
+
+
+def test_random_payload_does_not_compress(cluster: LocalCluster) -> None:
+    s = ProducerSettings(count=1000, message_size=1000, payload="random", compression="gzip", linger_ms=10)
+    r = run_one(cluster, s)
+    sane(r, 1000)
+    assert 0.9 <= r.stats.compression_ratio <= 1.1
+
+
+def test_batch_sweep(cluster: LocalCluster) -> None:
+    base = ProducerSettings(count=2000, message_size=200, acks="1")
+    sw = experiment.run_sync(lambda ctx: produce.batch_sweep(cluster, base, ctx, (0.0, 20.0), (1_024, 65_536)),
+                             time_limit_s=180)
+    assert len(sw.runs) == 4
+    for r in sw.runs:
+        sane(r, 2000)
+    cell = {(r.settings.linger_ms, r.settings.batch_size): r for r in sw.runs}
+    # a 1 KiB batch holds at most a few 200-byte records; a 64 KiB batch with linger holds many more
+    assert cell[(0.0, 1_024)].stats.avg_msgs_per_batch <= 5
+    assert cell[(20.0, 65_536)].stats.avg_msgs_per_batch > cell[(20.0, 1_024)].stats.avg_msgs_per_batch
+
+
+def test_acks_and_preset_sweeps(cluster: LocalCluster) -> None:
+    base = ProducerSettings(count=500, message_size=100)
+    acks = experiment.run_sync(lambda ctx: produce.acks_sweep(cluster, base, ctx), time_limit_s=120)
+    assert [r.settings.acks for r in acks.runs] == ["0", "1", "all"]
+    for r in acks.runs:
+        sane(r, 500)
+    presets = experiment.run_sync(lambda ctx: produce.preset_sweep(cluster, base, ctx), time_limit_s=120)
+    assert [r.settings.label for r in presets.runs] == ["default", "high throughput", "high reliability",
+                                                        "low latency"]
+    for r in presets.runs:
+        sane(r, 500)
+
+
+def test_perf_tool_cross_check(cluster: LocalCluster) -> None:
+    s = ProducerSettings(count=5000, acks="1", compression="lz4", linger_ms=10, batch_size=65_536)
+    c = experiment.run_sync(lambda ctx: perftest.cross_check(cluster, s, ctx), time_limit_s=180)
+    sane(c.lab, 5000)
+    assert c.perf.summary.records == 5000 and c.perf.topic_messages == 5000
+    assert c.perf.summary.records_per_s > 0 and c.perf.summary.p99_ms >= c.perf.summary.p50_ms
+    assert c.throughput_ratio > 0 and len(c.rows()) == 8
+
+
+def test_cancel_returns_a_partial_result_quickly(cluster: LocalCluster) -> None:
+    s = ProducerSettings(count=None, duration_s=60, rate=200)
+    run = experiment.start(lambda ctx: produce.run(cluster, s, ctx), time_limit_s=120)
+    deadline = time.monotonic() + 30
+    while (run.progress().partial is None or not run.progress().partial.samples) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    t0 = time.monotonic()
+    run.cancel()
+    r = run.wait(timeout_s=30)
+    assert time.monotonic() - t0 < 15
+    assert r.stopped and "cancelled by the user" in r.stopped
+    assert 0 < r.delivered == r.sent and r.topic_messages == r.delivered
+
+
+def test_killed_broker_ends_the_run_within_its_bound(whole_cluster: LocalCluster) -> None:
+    c = whole_cluster
+    s = ProducerSettings(count=None, duration_s=6, rate=500, acks="all", delivery_timeout_ms=5_000)
+    bound = 20.0
+    t0 = time.monotonic()
+    run = experiment.start(lambda ctx: produce.run(c, s, ctx), time_limit_s=bound)
+    deadline = time.monotonic() + 30
+    while (run.progress().partial is None or run.progress().partial.delivered < 200) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    c.broker("kill", 1)
+    r = run.wait()
+    took = time.monotonic() - t0
+    assert took < bound + experiment.CANCEL_GRACE_S, f"the run took {took:.1f} s"
+    assert r.sent == r.delivered + r.failed + r.unacknowledged
+    assert r.client_errors or r.errors, "a dead broker shows up as errors, not silence"
+    assert r.delivered > 0
+    # acks=all on 3 replicas with min.insync.replicas=2: nothing acknowledged is lost with one broker gone
+    assert r.topic_messages is not None and r.topic_messages >= r.delivered
