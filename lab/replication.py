@@ -270,6 +270,11 @@ class Observer:
     def snapshot(self, t: float) -> Snapshot:
         md = self._metadata()
         missing = [name for name in self.topics if name not in md.topics]
+        deadline = time.monotonic() + lab_admin.METADATA_SETTLE_S
+        while missing and time.monotonic() < deadline:  # a topic created a moment ago may not be known yet
+            time.sleep(0.2)
+            md = self._metadata()
+            missing = [name for name in self.topics if name not in md.topics]
         if missing:
             raise SettingsError(f"No such topic(s): {', '.join(missing)}.",
                                 hint="Create it first (`kafka-lab topics create` makes the lab's topics).")
@@ -1136,3 +1141,130 @@ def _elect_unclean(cluster: Cluster, topic: str) -> None:
                           request_timeout=lab_admin.ADMIN_TIMEOUT_S).result(timeout=lab_admin.ADMIN_TIMEOUT_S + 5)
     except KafkaException as exc:
         raise KafkaOperationError(f"The unclean election for {topic} failed: {exc}") from exc
+
+
+# =================================================================================================
+# Scenario: high watermark vs log end offset
+# =================================================================================================
+@dataclass(frozen=True)
+class HwLeoSettings:
+    """Pause (SIGSTOP) one follower while an acks=all producer writes; resume it after it left the ISR."""
+
+    topic: str = "hw-leo-demo"
+    rate_per_s: int = 100
+    #: Steady state recorded before the pause (seconds).
+    baseline_s: float = 3.0
+    #: How long the follower stays paused after it has left the ISR (seconds): the HW races ahead meanwhile.
+    hold_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        check_topic_name(self.topic)
+        require(is_whole(self.rate_per_s) and 1 <= self.rate_per_s <= 5000,
+                f"rate_per_s={self.rate_per_s!r} is out of range.", "Use 1 to 5000 messages per second.")
+        for name, hi in (("baseline_s", 60), ("hold_s", 300)):
+            v = getattr(self, name)
+            require(isinstance(v, (int, float)) and 0 <= v <= hi, f"{name}={v!r} is out of range.",
+                    f"Use 0 to {hi} seconds.")
+
+
+@dataclass(frozen=True)
+class HwLeoResult:
+    settings: HwLeoSettings
+    leader: int
+    follower: int
+    #: The broker's replica.lag.time.max.ms as the leader reports it (None if it could not be read).
+    replica_lag_time_max_ms: int | None
+    paused_at: float
+    left_isr_at: float
+    resumed_at: float
+    rejoined_at: float
+    #: Longest time the HW did not move after the pause while messages were waiting (seconds).
+    hw_stalled_s: float
+    #: Most messages the paused follower was behind the leader's LEO.
+    max_follower_behind: int | None
+    timeline: Timeline
+
+    @property
+    def left_isr_after_s(self) -> float:
+        return self.left_isr_at - self.paused_at
+
+    @property
+    def rejoined_after_s(self) -> float:
+        return self.rejoined_at - self.resumed_at
+
+
+def hw_stall_s(snapshots: tuple[Snapshot, ...] | list[Snapshot], topic: str, partition: int, since: float,
+               until: float) -> float:
+    """The longest stretch in [since, until] during which the partition's high watermark did not move (s).
+
+    Pure; snapshots without a known HW are skipped.
+    """
+    best = 0.0
+    run_start: float | None = None
+    run_hw: int | None = None
+    last_t = since
+    for s in snapshots:
+        if s.t < since or s.t > until:
+            continue
+        p = s.get(topic, partition)
+        if p is None or p.high_watermark is None:
+            continue
+        if run_hw is None or p.high_watermark != run_hw:
+            if run_start is not None:
+                best = max(best, last_t - run_start)
+            run_start, run_hw = s.t, p.high_watermark
+        last_t = s.t
+    if run_start is not None:
+        best = max(best, last_t - run_start)
+    return round(best, 3)
+
+
+def hw_leo(cluster: Cluster, settings: HwLeoSettings, ctx: RunContext) -> HwLeoResult:
+    """What acks=all waits for, on a chart: while a paused follower is still in the ISR the leader's
+    high watermark (what consumers may read) stands still and acks wait; once the follower is dropped
+    from the ISR (after replica.lag.time.max.ms) the HW races ahead with the leader's LEO; on resume the
+    follower catches up and rejoins."""
+    topic = settings.topic
+    _ensure_topic(cluster, TopicSpec(topic, 1, 3, {"min.insync.replicas": "2"}, "HW vs LEO demo"))
+    rec = Recorder(cluster, [topic], ctx)
+    try:
+        with _restoring(cluster):
+            rec.wait_until(lambda s: len(s.partitions[0].isr) == 3, "all three replicas in sync")
+            first = rec.last
+            assert first is not None
+            leader = first.partitions[0].leader
+            followers = [r for r in first.partitions[0].replicas if r != leader]
+            ctrl = rec.observer.active_controller()
+            # pausing the active controller as well would add a controller election to the picture
+            follower = next((f for f in followers if f != ctrl), followers[0])
+            lag_ms = _broker_config(cluster, leader, "replica.lag.time.max.ms")
+            with BackgroundProducer(cluster, topic, BackgroundProducerSettings(settings.rate_per_s, "all",
+                                                                               message_timeout_ms=60_000),
+                                    rec.t0, partition=0) as bg:
+                rec.producer = bg
+                rec.hold(settings.baseline_s, "baseline: all replicas in sync")
+                _act(rec, BrokerAction.PAUSE, follower, None, "")
+                paused_at = rec.steps[-1].t
+                rec.wait_until(_not_in_isr(follower), f"broker {follower} has left the ISR",
+                               MANUAL_STEP_TIMEOUT_S if not cluster.controls_enabled else CHANGE_TIMEOUT_S)
+                left_at = rec.events[-1].t if rec.events else rec.now()
+                left_at = next((e.t for e in rec.events if e.kind is EventKind.ISR_SHRINK and e.t >= paused_at),
+                               left_at)
+                rec.step(f"broker {follower} left the ISR")
+                rec.hold(settings.hold_s, "follower out of the ISR: the HW follows the leader alone")
+                _act(rec, BrokerAction.RESUME, follower, None, "")
+                resumed_at = rec.steps[-1].t
+                rec.wait_until(_in_isr(follower), f"broker {follower} is back in the ISR")
+                rejoined_at = next((e.t for e in rec.events if e.kind is EventKind.ISR_EXPAND and e.t >= resumed_at),
+                                   rec.now())
+                rec.step(f"broker {follower} rejoined the ISR")
+                rec.hold(2.0, "all in sync again")
+            tl = rec.timeline()
+            behind = [b for s in tl.snapshots if paused_at <= s.t <= rejoined_at
+                      for p in s.partitions if (b := p.behind(follower)) is not None]
+            return HwLeoResult(settings, leader, follower, int(lag_ms) if lag_ms and lag_ms.isdigit() else None,
+                               paused_at, left_at, resumed_at, rejoined_at,
+                               hw_stall_s(tl.snapshots, topic, 0, paused_at, left_at + 0.5),
+                               max(behind) if behind else None, tl)
+    finally:
+        rec.close()
