@@ -199,5 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# --- `kafka-lab replication …` (replication lab) -------------------------------------------------
+from lab.cli_replication import install as _install_replication  # noqa: E402
+
+_install_replication(COMMANDS, EXTRA_PARSERS)
+
+
 if __name__ == "__main__":
     sys.exit(main())
