@@ -271,3 +271,29 @@ def storage(cluster: Cluster, settings: StorageSettings, ctx: RunContext) -> Sto
         len({k for k, _ in after_records if k != "roll"}), latest == expected, round(waited, 1), seg_before,
         list_segments(cdir))
     return StorageResult(s, 1, str(directory), tuple(snaps), outcome)
+
+
+def parse_leader_epoch_checkpoint(text: str) -> list[tuple[int, int]]:
+    """The ``leader-epoch-checkpoint`` file of a partition: ``[(epoch, start offset), ...]``.
+
+    Format: a version line (0), a count line, then one ``"<epoch> <start offset>"`` line per entry.
+    Each entry says from which offset on the records were written under that leader epoch; a follower
+    uses it after a leader change to find where its log and the new leader's diverge.
+    """
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 2 or lines[0] != "0" or not lines[1].isdigit():
+        raise ValueError("not a leader-epoch-checkpoint file (expected version 0 and an entry count)")
+    out = []
+    for ln in lines[2:2 + int(lines[1])]:
+        epoch, offset = ln.split()
+        out.append((int(epoch), int(offset)))
+    return out
+
+
+def leader_epochs(cluster: Cluster, node: int, topic: str, partition: int) -> list[tuple[int, int]] | None:
+    """The epoch history a broker keeps for its replica (local backend); None when it cannot be read."""
+    path = partition_dir(cluster, node, topic, partition) / "leader-epoch-checkpoint"
+    try:
+        return parse_leader_epoch_checkpoint(path.read_text())
+    except (OSError, ValueError):
+        return None
