@@ -12,8 +12,12 @@ import pandas as pd
 #: What the builders return: a chart, a layered chart or a facet (all top-level Altair charts).
 AnyChart = alt.TopLevelMixin
 
-#: Chart height for timeline strips (px): several stack on one page.
+#: Chart height for timeline strips (px): several stack on one page. Titles are left to the page: Streamlit
+#: fits a chart's title and legends into this height too, which squashes a short plot.
 STRIP_HEIGHT = 160
+HW_HEIGHT = 260
+#: The series name of the leader's high watermark in ``Timeline.offsets_frame()`` (drawn black, thick).
+HW_SERIES = "high watermark"
 #: Colours with a meaning, the same on every chart.
 OK_COLOUR = "#2e7d32"
 FAIL_COLOUR = "#c62828"
@@ -53,8 +57,7 @@ def isr_timeline(isr: pd.DataFrame, steps: pd.DataFrame | None = None,
         color=alt.Color("partition:N"),
         tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", "isr:N", "leader:Q", "leader_epoch:Q"],
     )
-    chart: AnyChart = alt.layer(line, *_steps_layer(steps, x_domain)).properties(height=STRIP_HEIGHT,
-                                                                                 title="ISR size")
+    chart: AnyChart = alt.layer(line, *_steps_layer(steps, x_domain)).properties(height=STRIP_HEIGHT)
     return chart
 
 
@@ -68,8 +71,7 @@ def replication_events(events: pd.DataFrame, x_domain: tuple[float, float] | Non
             range=["#e65100", "#2e7d32", "#1565c0", "#6a1b9a", "#c62828", "#00838f"])),
         shape=alt.Shape("event:N"),
         tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", "event:N", "detail:N"],
-    ).properties(height=max(60, 30 * max(1, events["partition"].nunique() if not events.empty else 1)),
-                 title="events")
+    ).properties(height=max(60, 30 * max(1, events["partition"].nunique() if not events.empty else 1)))
     return chart
 
 
@@ -85,25 +87,29 @@ def produce_timeline(produce: pd.DataFrame, steps: pd.DataFrame | None = None,
         tooltip=[alt.Tooltip("t:Q", format=".0f"), "outcome:N", "messages:Q", "errors:N",
                  alt.Tooltip("max_latency_ms:Q", title="slowest ack (ms)")],
     )
-    chart: AnyChart = alt.layer(bars, *_steps_layer(steps, x_domain)).properties(
-        height=STRIP_HEIGHT, title="background producer")
+    chart: AnyChart = alt.layer(bars, *_steps_layer(steps, x_domain)).properties(height=STRIP_HEIGHT)
     return chart
 
 
 def hw_vs_leo(offsets: pd.DataFrame, steps: pd.DataFrame | None = None,
               x_domain: tuple[float, float] | None = None) -> AnyChart:
-    """The leader's high watermark against every replica's log end offset (dashed where a frozen broker's
-    last value is carried forward)."""
-    lines = alt.Chart(offsets).mark_line(interpolate="step-after").encode(
+    """The leader's high watermark (thick black) against every replica's log end offset (coloured; dashed
+    where a frozen broker's last value is carried forward)."""
+    hw = offsets[offsets["series"] == HW_SERIES] if not offsets.empty else offsets
+    leo = offsets[offsets["series"] != HW_SERIES] if not offsets.empty else offsets
+    tip = [alt.Tooltip("t:Q", format=".1f"), "series:N", "offset:Q", "stale:N"]
+    leo_lines = alt.Chart(leo).mark_line(interpolate="step-after", strokeWidth=2).encode(
         x=_x(x_domain),
-        y=alt.Y("offset:Q", title="offset"),
-        color=alt.Color("series:N", title=None),
+        y=alt.Y("offset:Q", title="offset", scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", title="log end offset (LEO)", scale=alt.Scale(scheme="tableau10")),
         strokeDash=alt.StrokeDash("stale:N", title="last value of a frozen broker",
                                   scale=alt.Scale(domain=[False, True], range=[[1, 0], [5, 4]])),
-        tooltip=[alt.Tooltip("t:Q", format=".1f"), "series:N", "offset:Q", "stale:N"],
+        tooltip=tip,
     )
-    chart: AnyChart = alt.layer(lines, *_steps_layer(steps, x_domain)).properties(
-        height=260, title="high watermark vs log end offsets")
+    hw_line = alt.Chart(hw).mark_line(interpolate="step-after", color="black", strokeWidth=3, opacity=0.6).encode(
+        x=_x(x_domain), y=alt.Y("offset:Q"), tooltip=tip)
+    lines = alt.layer(leo_lines, hw_line)
+    chart: AnyChart = alt.layer(lines, *_steps_layer(steps, x_domain)).properties(height=HW_HEIGHT)
     return chart
 
 
@@ -116,5 +122,5 @@ def segment_sizes(segments: pd.DataFrame) -> AnyChart:
         color=alt.Color("base_offset:O", title="segment (base offset)", legend=None),
         order=alt.Order("base_offset:Q"),
         tooltip=["file:N", "size_bytes:Q", "base_offset:Q"],
-    ).properties(height=240, title="segments (.log files) of the partition")
+    ).properties(height=HW_HEIGHT)
     return chart

@@ -76,7 +76,7 @@ def brokers_panel() -> None:
                 "stop and wait for it.")
     busy = scenario_busy()
     for b in status.brokers:
-        row = st.columns([1.2, 1.2, 5], vertical_alignment="center")
+        row = st.columns([1, 1, 4], vertical_alignment="center")
         row[0].markdown(f"**Broker {b.node_id}**")
         row[1].markdown(f":{STATE_COLOUR[b.state]}[● {b.state.value}]")
         buttons = row[2].container(horizontal=True)
@@ -154,12 +154,17 @@ def draw_timeline(tl: replication.Timeline, offsets: bool = False) -> None:
     off = tl.offsets_frame() if offsets else pd.DataFrame()
     dom = charts.time_domain(isr, ev, prod, steps, off)
     if offsets and not off.empty:
+        st.markdown("**High watermark (black) vs each replica's log end offset** — dashed: a frozen broker's "
+                    "last value")
         st.altair_chart(charts.hw_vs_leo(off, steps, dom), width="stretch")
     if not isr.empty:
+        st.markdown("**In-sync replicas per partition** — dashed rules: what the scenario did")
         st.altair_chart(charts.isr_timeline(isr, steps, dom), width="stretch")
     if not prod.empty:
+        st.markdown("**Background producer: writes acknowledged / failed per second**")
         st.altair_chart(charts.produce_timeline(prod, steps, dom), width="stretch")
     if not ev.empty:
+        st.markdown("**Events**")
         st.altair_chart(charts.replication_events(ev, dom), width="stretch")
         st.dataframe(ev[["t", "partition", "event", "detail", "leader_epoch"]], hide_index=True, width="stretch")
     if not steps.empty:
@@ -208,6 +213,7 @@ def draw_result(kind: str, res: Any) -> None:
     elif kind == "storage":
         s: storage.StorageResult = res
         frame = s.segments_frame()
+        st.markdown("**The partition's .log segments after each burst of writes** (one colour per segment)")
         st.altair_chart(charts.segment_sizes(frame), width="stretch")
         last = s.snapshots[-1]
         st.markdown(f"`{s.directory}` on broker {s.node}: **{last.log_segments}** segments after "
@@ -269,19 +275,16 @@ def describe_panel(topic: str) -> None:
 
 
 # --- layout ---------------------------------------------------------------------------------------
-left, right = st.columns([2, 3])
-with left:
-    st.subheader("Brokers")
-    brokers_panel()
-with right:
-    st.subheader("Right now")
-    names = topic_names()
-    if names:
-        shown = st.selectbox("Topic", names, index=names.index("replication-demo") if "replication-demo" in names
-                             else 0, key="repl_describe_topic")
-        describe_panel(shown)
-    else:
-        st.info("No topics yet: create the lab's topics on the Cluster page (or `kafka-lab topics create`).")
+st.subheader("Brokers")
+brokers_panel()
+st.subheader("Right now")
+names = topic_names()
+if names:
+    shown = st.selectbox("Topic", names, index=names.index("replication-demo") if "replication-demo" in names
+                         else 0, key="repl_describe_topic")
+    describe_panel(shown)
+else:
+    st.info("No topics yet: create the lab's topics on the Cluster page (or `kafka-lab topics create`).")
 
 st.subheader("Scenario")
 kind = st.radio("Scenario", list(SCENARIOS), format_func=lambda k: SCENARIOS[k], horizontal=True,
