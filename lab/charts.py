@@ -71,7 +71,7 @@ def replication_events(events: pd.DataFrame, x_domain: tuple[float, float] | Non
             range=["#e65100", "#2e7d32", "#1565c0", "#6a1b9a", "#c62828", "#00838f"])),
         shape=alt.Shape("event:N"),
         tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", "event:N", "detail:N"],
-    ).properties(height=max(60, 30 * max(1, events["partition"].nunique() if not events.empty else 1)))
+    ).properties(height=max(90, 30 * max(1, events["partition"].nunique() if not events.empty else 1)))
     return chart
 
 

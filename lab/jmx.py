@@ -19,7 +19,7 @@ import urllib.request
 from typing import Any
 
 #: Short: the monitor polls about once a second, and a frozen broker must not stall the loop.
-JOLOKIA_TIMEOUT_S = 0.8
+JOLOKIA_TIMEOUT_S = 0.5
 #: ``kafka.log:name=LogEndOffset,partition=0,topic=t,type=Log`` -> its key=value properties.
 _PROP_RE = re.compile(r"([A-Za-z]+)=([^,]*)")
 

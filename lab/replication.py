@@ -524,6 +524,7 @@ class Recorder:
         self.poll_errors = 0
         self._leo_note = self.observer.leo_note()
         self._epochs: dict[tuple[str, int], int] = {}
+        self._poll_started = time.monotonic()
 
     def close(self) -> None:
         self.observer.close()
@@ -540,8 +541,13 @@ class Recorder:
         self.message = label
         self.report()
 
+    def pause(self) -> None:
+        """Sleep what is left of the poll interval since the last poll began (a slow poll eats into it)."""
+        self.ctx.sleep(max(0.05, self.interval_s - (time.monotonic() - self._poll_started)))
+
     def poll(self) -> Snapshot | None:
         """One snapshot (None when the cluster did not answer this time: counted, not raised)."""
+        self._poll_started = time.monotonic()
         try:
             snap = self.observer.snapshot(self.now())
         except SettingsError:
@@ -576,7 +582,7 @@ class Recorder:
                 raise ClusterError(f"Gave up after {timeout_s:.0f} s waiting for: {what}.",
                                    hint="The cluster is slow or a broker did not come back; "
                                         "`kafka-lab cluster status` shows each broker.")
-            self.ctx.sleep(self.interval_s)
+            self.pause()
 
     def hold(self, seconds: float, what: str) -> None:
         """Keep polling for ``seconds`` (to show a steady state on the charts)."""
@@ -585,7 +591,8 @@ class Recorder:
         while time.monotonic() < end:
             self.poll()
             self.report()
-            self.ctx.sleep(min(self.interval_s, max(0.0, end - time.monotonic())))
+            self.ctx.sleep(max(0.0, min(self.interval_s - (time.monotonic() - self._poll_started),
+                                        end - time.monotonic())))
 
 
 # =================================================================================================
@@ -838,7 +845,7 @@ def monitor(cluster: Cluster, settings: MonitorSettings, ctx: RunContext) -> Mon
                 while rec.now() < settings.duration_s:
                     rec.message = f"watching {settings.topic}: {len(rec.events)} event(s)"
                     rec.report(min(1.0, rec.now() / settings.duration_s))
-                    ctx.sleep(settings.interval_s)
+                    rec.pause()
                     rec.poll()
             except Cancelled:
                 stopped = True
@@ -1195,27 +1202,22 @@ class HwLeoResult:
 
 def hw_stall_s(snapshots: tuple[Snapshot, ...] | list[Snapshot], topic: str, partition: int, since: float,
                until: float) -> float:
-    """The longest stretch in [since, until] during which the partition's high watermark did not move (s).
+    """The longest time in [since, until] the partition's high watermark was seen not to move (seconds):
+    from the first snapshot showing a value to the first one showing another (or the last one in range).
 
     Pure; snapshots without a known HW are skipped.
     """
+    seen = [(s.t, p.high_watermark) for s in snapshots if since <= s.t <= until
+            and (p := s.get(topic, partition)) is not None and p.high_watermark is not None]
     best = 0.0
-    run_start: float | None = None
-    run_hw: int | None = None
-    last_t = since
-    for s in snapshots:
-        if s.t < since or s.t > until:
-            continue
-        p = s.get(topic, partition)
-        if p is None or p.high_watermark is None:
-            continue
-        if run_hw is None or p.high_watermark != run_hw:
-            if run_start is not None:
-                best = max(best, last_t - run_start)
-            run_start, run_hw = s.t, p.high_watermark
-        last_t = s.t
-    if run_start is not None:
-        best = max(best, last_t - run_start)
+    i = 0
+    while i < len(seen):
+        j = i
+        while j + 1 < len(seen) and seen[j + 1][1] == seen[i][1]:
+            j += 1
+        end = seen[j + 1][0] if j + 1 < len(seen) else seen[j][0]
+        best = max(best, end - seen[i][0])
+        i = j + 1
     return round(best, 3)
 
 
