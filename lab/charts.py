@@ -68,10 +68,11 @@ def replication_events(events: pd.DataFrame, x_domain: tuple[float, float] | Non
         y=alt.Y("partition:N", title=None),
         color=alt.Color("event:N", scale=alt.Scale(
             domain=["isr_shrink", "isr_expand", "leader_change", "epoch_change", "offline", "online"],
-            range=["#e65100", "#2e7d32", "#1565c0", "#6a1b9a", "#c62828", "#00838f"])),
-        shape=alt.Shape("event:N"),
+            range=["#e65100", "#2e7d32", "#1565c0", "#6a1b9a", "#c62828", "#00838f"]),
+            legend=alt.Legend(orient="bottom", columns=6, title=None)),
+        shape=alt.Shape("event:N", legend=None),
         tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", "event:N", "detail:N"],
-    ).properties(height=max(90, 30 * max(1, events["partition"].nunique() if not events.empty else 1)))
+    ).properties(height=max(60, 35 * max(1, events["partition"].nunique() if not events.empty else 1)))
     return chart
 
 
