@@ -221,11 +221,15 @@ def draw_result(kind: str, res: Any) -> None:
         st.dataframe(pd.DataFrame([{"file": f.name, "kind": f.kind, "size (bytes)": f.size_bytes,
                                     "on disk (bytes)": f.disk_bytes} for f in last.files]),
                      hide_index=True, width="stretch")
+        st.caption("Each segment is named by its first offset. The newest (active) segment's .index and .timeindex "
+                   "look about 10 MB: Kafka preallocates them (sparse, nearly nothing on disk) and trims them when "
+                   "the segment rolls. A record batch must fit in one segment, so the lab keeps producer batches "
+                   "below segment.bytes.")
         c = s.compaction
         cols = st.columns(4)
         cols[0].metric("Writes", c.produced)
         cols[1].metric("Records before cleaning", c.before)
-        cols[2].metric("Records after cleaning", c.after, delta=c.after - c.before)
+        cols[2].metric("Records after cleaning", c.after, delta=c.after - c.before, delta_color="inverse")
         cols[3].metric("Latest value of every key kept", "yes" if c.latest_values_kept else "NO")
     else:
         m: replication.MonitorResult = res
