@@ -45,7 +45,7 @@ from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 from lab import admin as lab_admin
 from lab import clients, jmx
 from lab.cluster.base import BrokerAction, Cluster
-from lab.errors import ClusterError, KafkaOperationError, LabError, SettingsError
+from lab.errors import ClusterError, ControlsDisabled, KafkaOperationError, LabError, SettingsError
 from lab.settings import TopicSpec, check_topic_name, is_whole, require
 
 if TYPE_CHECKING:
@@ -1071,6 +1071,11 @@ def unclean(cluster: Cluster, settings: UncleanSettings, ctx: RunContext) -> Unc
     only in-sync replica is down; the unclean one elects the lagging replica and stays writable, but
     the writes that replica missed are gone for good, even after the old leader returns."""
     s = settings
+    if not cluster.controls_enabled:
+        raise ControlsDisabled(
+            f"The unclean-election scenario needs broker controls, which the {cluster.backend} backend lacks.",
+            hint="It must crash one broker and restart another in a precise order while a third keeps the KRaft "
+                 "quorum; run it on the local backend (`kafka-lab cluster up`) or with KAFKA_LAB_BACKEND=compose.")
     topics = [s.clean_topic, s.unclean_topic]
     assignment = [[s.in_sync_broker, s.lagging_broker]]
     base = {"min.insync.replicas": "1"}  # what lets one replica acknowledge acks=all writes alone
@@ -1256,7 +1261,8 @@ def hw_leo(cluster: Cluster, settings: HwLeoSettings, ctx: RunContext) -> HwLeoR
                 rec.hold(settings.hold_s, "follower out of the ISR: the HW follows the leader alone")
                 _act(rec, BrokerAction.RESUME, follower, None, "")
                 resumed_at = rec.steps[-1].t
-                rec.wait_until(_in_isr(follower), f"broker {follower} is back in the ISR")
+                rec.wait_until(_in_isr(follower), f"broker {follower} is back in the ISR",
+                               MANUAL_STEP_TIMEOUT_S if not cluster.controls_enabled else CHANGE_TIMEOUT_S)
                 rejoined_at = next((e.t for e in rec.events if e.kind is EventKind.ISR_EXPAND and e.t >= resumed_at),
                                    rec.now())
                 rec.step(f"broker {follower} rejoined the ISR")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from lab import admin, experiment, replication, storage
-from lab.cluster import BrokerState, LocalCluster
+from lab.cluster import BrokerState, ExternalCluster, LocalCluster
 from lab.settings import TopicSpec
 from tests.conftest import TEST_BROKER_OVERRIDES
 
@@ -145,3 +145,41 @@ def test_monitor_stops_on_cancel_with_what_it_saw(cluster: LocalCluster, topic_n
     assert res.stopped_early and len(res.timeline.snapshots) >= 2
     assert not res.timeline.events
     assert sum(s.acked for s in res.timeline.produce) > 0
+
+
+def test_min_isr_on_a_cluster_without_controls_asks_and_waits(whole_cluster: LocalCluster, topic_name: str) -> None:
+    """External clusters: the scenario names the broker to stop or start and waits until the cluster shows it.
+    Here the 'user' is this test, acting on the same brokers through the local backend."""
+    import re
+
+    ext = ExternalCluster(whole_cluster.bootstrap_servers())
+    r = experiment.start(lambda ctx: replication.min_isr(ext, replication.MinIsrSettings(topic_name, 2, 5), ctx),
+                         time_limit_s=300)
+    handled = 0
+    try:
+        while not r.done:
+            tl = r.progress().partial
+            steps = tl.steps if isinstance(tl, replication.Timeline) else ()
+            for step in steps[handled:]:
+                m = re.match(r"Please (stop|start) broker (\d) now", step.label)
+                if m:
+                    whole_cluster.broker(m.group(1), int(m.group(2)))
+            handled = len(steps)
+            time.sleep(0.5)
+        res = r.wait(5)
+    finally:
+        r.cancel()
+    assert sum(1 for s in res.timeline.steps if s.label.startswith("Please")) == 4
+    assert res.phase(replication.PHASE_TWO_DOWN).acks_all.errors == {"NOT_ENOUGH_REPLICAS": 5}
+    assert res.phase(replication.PHASE_ALL_BACK).acks_all.acked == 5
+    assert_whole(whole_cluster)
+
+
+def test_unclean_needs_broker_controls(cluster: LocalCluster) -> None:
+    import pytest
+
+    from lab.errors import ControlsDisabled
+
+    with pytest.raises(ControlsDisabled, match="needs broker controls"):
+        run(lambda ctx: replication.unclean(ExternalCluster(cluster.bootstrap_servers()),
+                                            replication.UncleanSettings(), ctx))
