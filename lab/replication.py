@@ -62,6 +62,8 @@ CHANGE_TIMEOUT_S = 60.0
 #: A probe write gives up after this long: long enough for a healthy acks=all round trip under load,
 #: short enough that a partition without a leader shows up as failures within the demo.
 PROBE_MESSAGE_TIMEOUT_MS = 6000
+#: How long stopping a background producer waits for its last deliveries (a cancel must not hang on them).
+FLUSH_ON_STOP_S = 10.0
 #: How long ``cluster.up()`` may take when a scenario restores the cluster in ``finally``.
 RESTORE_TIMEOUT_S = 150.0
 #: How long a scenario waits for the user to act on an external cluster (no broker controls there).
@@ -240,14 +242,18 @@ class Observer:
         """(topic, partition) -> (high watermark, leader epoch) for partitions whose leader answered."""
         if not tps:
             return {}
-        futs = self._admin.list_offsets(
-            {tp: OffsetSpec.latest() for tp in tps},  # type: ignore[no-untyped-call]
-            isolation_level=IsolationLevel.READ_UNCOMMITTED,
-            request_timeout=POLL_REQUEST_TIMEOUT_S,
-        )
+        try:
+            futs = self._admin.list_offsets(
+                {tp: OffsetSpec.latest() for tp in tps},  # type: ignore[no-untyped-call]
+                isolation_level=IsolationLevel.READ_UNCOMMITTED,
+                request_timeout=POLL_REQUEST_TIMEOUT_S,
+            )
+        except KafkaException:
+            return {}
         out: dict[tuple[str, int], tuple[int, int | None]] = {}
         for tp, fut in futs.items():
-            with contextlib.suppress(KafkaException, TimeoutError, Exception):
+            # a partition whose leader does not answer (down, frozen, just moved) has no HW this time
+            with contextlib.suppress(Exception):
                 res = fut.result(timeout=POLL_REQUEST_TIMEOUT_S + 1)
                 if res.offset >= 0:
                     out[(tp.topic, tp.partition)] = (int(res.offset), res.leader_epoch)
@@ -388,10 +394,11 @@ class BackgroundProducer:
         self.stop()
 
     def stop(self) -> None:
+        """Stop writing and wait (bounded) for outstanding deliveries; any still pending are dropped."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        self._producer.flush(self.settings.message_timeout_ms / 1000 + 2)
+        self._producer.flush(min(self.settings.message_timeout_ms / 1000 + 2, FLUSH_ON_STOP_S))
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         sec = int(time.monotonic() - self._t0)
@@ -983,7 +990,8 @@ class UncleanSettings:
 
     ``in_sync_broker`` leads and receives every write; ``lagging_broker`` is stopped, misses
     ``messages_while_lagging`` acknowledged writes, and is the only replica left when the in-sync one
-    crashes. The third broker holds no replica of these topics: it keeps the KRaft quorum (two of three
+    crashes. Both topics (``<prefix>-clean``, ``<prefix>-unclean``) are deleted and created afresh on
+    every run. The third broker holds no replica of these topics: it keeps the KRaft quorum (two of three
     nodes) alive so an election can happen at all.
     """
 
