@@ -39,7 +39,7 @@ st.title("Replication & ISR")
 st.caption(
     "Each partition has a leader and followers. The ISR (in-sync replicas) are the followers that keep up; "
     "the high watermark (HW) is the offset every ISR member has, and consumers read only below it. "
-    "Break a broker below and watch it happen."
+    "Break a broker with the buttons in the sidebar, or run a scenario below, and watch it happen."
 )
 
 cluster = require_reachable()
@@ -76,10 +76,8 @@ def brokers_panel() -> None:
                 "stop and wait for it.")
     busy = scenario_busy()
     for b in status.brokers:
-        row = st.columns([1, 1, 4], vertical_alignment="center")
-        row[0].markdown(f"**Broker {b.node_id}**")
-        row[1].markdown(f":{STATE_COLOUR[b.state]}[● {b.state.value}]")
-        buttons = row[2].container(horizontal=True)
+        st.markdown(f"**Broker {b.node_id}** :{STATE_COLOUR[b.state]}[● {b.state.value}]")
+        buttons = st.container(horizontal=True, gap="small")
         for action in BrokerAction:
             buttons.button(action.value, key=f"repl_{action.value}_{b.node_id}", help=ACTION_HELP[action],
                            disabled=busy or not status.controls_enabled, on_click=run_action,
@@ -274,13 +272,14 @@ def describe_panel(topic: str) -> None:
              "LEO per broker": "  ".join(f"{b}: {v if v is not None else '?'}" for b, v in p.log_end_offsets.items()),
              "out of sync (behind)": ", ".join(f"{b} ({p.behind(b) if p.behind(b) is not None else '?'})"
                                                for b in p.out_of_sync)} for p in d.partitions]
-    st.table(pd.DataFrame(rows).set_index("partition"))
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(d.leo_note + (f"; active controller: broker {d.active_controller}" if d.active_controller else ""))
 
 
 # --- layout ---------------------------------------------------------------------------------------
-st.subheader("Brokers")
-brokers_panel()
+with st.sidebar:  # beside every chart on the page, however far it is scrolled
+    st.markdown("**Brokers of this cluster**")
+    brokers_panel()
 st.subheader("Right now")
 names = topic_names()
 if names:

@@ -40,7 +40,9 @@ def test_page_shows_brokers_state_and_the_key_questions(app_env: LocalCluster) -
     assert text.count("running") >= 3
     assert any(b.key == "repl_stop_2" for b in at.button)
     # the describe table: one row per partition of replication-demo, with epochs and LEOs from JMX
-    assert at.table, "no describe table"
+    assert at.dataframe, "no describe table"
+    described = at.dataframe[0].value
+    assert list(described["partition"]) == [0, 1, 2] and set(described["ISR"]) == {"1, 2, 3"}
     assert any("Jolokia" in c.value for c in at.caption)
     labels = [e.label for e in at.expander]
     assert any("min.insync.replicas=2" in label for label in labels)
