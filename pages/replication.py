@@ -4,6 +4,7 @@ background -> `lab.charts` -> shown live."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
@@ -14,6 +15,10 @@ from lab.cluster import BrokerAction, BrokerState
 from lab.experiment import Run
 from pages._shared import require_reachable, show_error
 
+#: Events listed under the charts (the newest ones); the chart above shows them all.
+EVENTS_SHOWN = 20
+#: How long the outcome of a broker button stays on the page (seconds).
+MESSAGE_SHOWN_S = 10.0
 #: How often the live part of the page redraws while a scenario runs (seconds).
 LIVE_REFRESH_S = 1.0
 STATE_COLOUR = {BrokerState.RUNNING: "green", BrokerState.PAUSED: "orange", BrokerState.STOPPED: "red",
@@ -49,9 +54,9 @@ cluster = require_reachable()
 def run_action(action: BrokerAction, node_id: int) -> None:
     try:
         cluster.broker(action, node_id)
-        st.session_state["repl_msg"] = ("success", f"Broker {node_id}: {action.value} done.")
+        st.session_state["repl_msg"] = ("success", f"Broker {node_id}: {action.value} done.", time.monotonic())
     except LabError as exc:
-        st.session_state["repl_msg"] = ("error", str(exc))
+        st.session_state["repl_msg"] = ("error", str(exc), time.monotonic())
 
 
 def active_run() -> tuple[str, Run[Any]] | None:
@@ -68,8 +73,10 @@ def scenario_busy() -> bool:
 @st.fragment(run_every=2.0)
 def brokers_panel() -> None:
     status = cluster.status()
-    msg = st.session_state.pop("repl_msg", None)
-    if msg:
+    # shown for a while rather than popped once: with several live fragments a rerun can be replaced
+    # by another before it reaches the browser, and a popped message would be lost with it
+    msg = st.session_state.get("repl_msg")
+    if msg and time.monotonic() - msg[2] < MESSAGE_SHOWN_S:
         (st.success if msg[0] == "success" else st.error)(msg[1])
     if not status.controls_enabled:
         st.info(f"Broker controls are off: {status.controls_disabled_reason} The scenarios tell you what to "
@@ -164,7 +171,11 @@ def draw_timeline(tl: replication.Timeline, offsets: bool = False) -> None:
     if not ev.empty:
         st.markdown("**Events**")
         st.altair_chart(charts.replication_events(ev, dom), width="stretch")
-        st.dataframe(ev[["t", "partition", "event", "detail", "leader_epoch"]], hide_index=True, width="stretch")
+        # a static table (its text is in the page, readable on a projector); the newest events last
+        shown = ev[["t", "partition", "event", "detail", "leader_epoch"]].tail(EVENTS_SHOWN)
+        st.table(shown.assign(t=shown["t"].map(lambda x: f"{x:.1f} s")).set_index("t"))
+        if len(ev) > EVENTS_SHOWN:
+            st.caption(f"the last {EVENTS_SHOWN} of {len(ev)} events")
     if not steps.empty:
         with st.expander("What the scenario did, and when"):
             st.dataframe(steps, hide_index=True, width="stretch")
