@@ -13,6 +13,7 @@ st.set_page_config(page_title="Kafka Tuning Lab", page_icon="🧪", layout="wide
 #: One page per phase of the course; later phases append theirs here.
 PAGES = [
     st.Page("pages/cluster.py", title="1 · Cluster & topics", icon=":material/dns:", default=True),
+    st.Page("pages/replication.py", title="2 · Replication & ISR", icon=":material/content_copy:"),
     st.Page("pages/producer.py", title="4 · Producer tuning", icon=":material/speed:"),
 ]
 

@@ -1,5 +1,7 @@
-"""Pure functions: results / DataFrames -> Altair charts. No Streamlit, no Kafka; pages show what these
-return, and tests check their encodings.
+"""Pure chart builders: a result or DataFrame in, an Altair chart out (no Streamlit, no Kafka).
+
+Pages and exports show what these return, and tests check their encodings. Charts that share a time
+axis take the same ``x_domain`` so they line up (e.g. ``Timeline.isr_frame()`` beside the producer strip).
 """
 
 from __future__ import annotations
@@ -131,3 +133,121 @@ def runs_for(result: ProduceResult | SweepResult) -> list[ProduceResult]:
     from lab.produce import SweepResult
 
     return list(result.runs) if isinstance(result, SweepResult) else [result]
+
+
+#: What the builders return: a chart, a layered chart or a facet (all top-level Altair charts).
+AnyChart = alt.TopLevelMixin
+
+#: Chart height for timeline strips (px): several stack on one page. Titles are left to the page: Streamlit
+#: fits a chart's title and legends into this height too, which squashes a short plot.
+STRIP_HEIGHT = 160
+HW_HEIGHT = 260
+#: The series name of the leader's high watermark in ``Timeline.offsets_frame()`` (drawn black, thick).
+HW_SERIES = "high watermark"
+#: Colours with a meaning, the same on every chart.
+OK_COLOUR = "#2e7d32"
+FAIL_COLOUR = "#c62828"
+
+
+# --- replication: ISR, events, write throughput, HW vs LEO, segments ---------------------------------
+def _x(domain: tuple[float, float] | None, title: str = "seconds since start") -> alt.X:
+    scale = alt.Scale(domain=list(domain)) if domain else alt.Undefined
+    return alt.X("t:Q", title=title, scale=scale)
+
+
+def _steps_layer(steps: pd.DataFrame | None, domain: tuple[float, float] | None) -> list[alt.Chart]:
+    if steps is None or steps.empty:
+        return []
+    return [alt.Chart(steps).mark_rule(color="gray", strokeDash=[4, 3]).encode(
+        x=_x(domain), tooltip=[alt.Tooltip("t:Q", format=".1f"), "step:N"])]
+
+
+def time_domain(*frames: pd.DataFrame) -> tuple[float, float] | None:
+    """The common time range of several frames with a ``t`` column (None when all are empty)."""
+    ts = [f["t"] for f in frames if f is not None and not f.empty and "t" in f]
+    if not ts:
+        return None
+    lo = min(float(t.min()) for t in ts)
+    hi = max(float(t.max()) for t in ts)
+    return (lo, max(hi, lo + 1.0))
+
+
+def isr_timeline(isr: pd.DataFrame, steps: pd.DataFrame | None = None,
+                 x_domain: tuple[float, float] | None = None) -> AnyChart:
+    """ISR size per partition over time (a step line), with the scenario's steps as dashed rules."""
+    top = int(isr["replicas"].max()) if not isr.empty else 3
+    line = alt.Chart(isr).mark_line(interpolate="step-after", point=True).encode(
+        x=_x(x_domain),
+        y=alt.Y("isr_size:Q", title="in-sync replicas", scale=alt.Scale(domain=[0, top]),
+                axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("partition:N"),
+        tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", "isr:N", "leader:Q", "leader_epoch:Q"],
+    )
+    chart: AnyChart = alt.layer(line, *_steps_layer(steps, x_domain)).properties(height=STRIP_HEIGHT)
+    return chart
+
+
+def replication_events(events: pd.DataFrame, x_domain: tuple[float, float] | None = None) -> AnyChart:
+    """Each ISR/leader/epoch event as a point on its partition's row."""
+    chart: AnyChart = alt.Chart(events).mark_point(filled=True, size=90).encode(
+        x=_x(x_domain),
+        y=alt.Y("partition:N", title=None),
+        color=alt.Color("event:N", scale=alt.Scale(
+            domain=["isr_shrink", "isr_expand", "leader_change", "epoch_change", "offline", "online"],
+            range=["#e65100", "#2e7d32", "#1565c0", "#6a1b9a", "#c62828", "#00838f"]),
+            legend=alt.Legend(orient="bottom", columns=6, title=None)),
+        shape=alt.Shape("event:N", legend=None),
+        tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", "event:N", "detail:N"],
+    ).properties(height=max(60, 35 * max(1, events["partition"].nunique() if not events.empty else 1)))
+    return chart
+
+
+def produce_timeline(produce: pd.DataFrame, steps: pd.DataFrame | None = None,
+                     x_domain: tuple[float, float] | None = None) -> AnyChart:
+    """Acknowledged and failed writes per second (bars), on the same time axis as the ISR chart."""
+    long = produce.melt(id_vars=["t", "errors", "max_latency_ms"], value_vars=["acked", "failed"],
+                        var_name="outcome", value_name="messages")
+    bars = alt.Chart(long).mark_bar(opacity=0.85).encode(
+        x=_x(x_domain),
+        y=alt.Y("messages:Q", title="writes per second", stack=True),
+        color=alt.Color("outcome:N", scale=alt.Scale(domain=["acked", "failed"], range=[OK_COLOUR, FAIL_COLOUR])),
+        tooltip=[alt.Tooltip("t:Q", format=".0f"), "outcome:N", "messages:Q", "errors:N",
+                 alt.Tooltip("max_latency_ms:Q", title="slowest ack (ms)")],
+    )
+    chart: AnyChart = alt.layer(bars, *_steps_layer(steps, x_domain)).properties(height=STRIP_HEIGHT)
+    return chart
+
+
+def hw_vs_leo(offsets: pd.DataFrame, steps: pd.DataFrame | None = None,
+              x_domain: tuple[float, float] | None = None) -> AnyChart:
+    """The leader's high watermark (thick black) against every replica's log end offset (coloured; dashed
+    where a frozen broker's last value is carried forward)."""
+    hw = offsets[offsets["series"] == HW_SERIES] if not offsets.empty else offsets
+    leo = offsets[offsets["series"] != HW_SERIES] if not offsets.empty else offsets
+    tip = [alt.Tooltip("t:Q", format=".1f"), "series:N", "offset:Q", "stale:N"]
+    leo_lines = alt.Chart(leo).mark_line(interpolate="step-after", strokeWidth=2).encode(
+        x=_x(x_domain),
+        y=alt.Y("offset:Q", title="offset", scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", title="log end offset (LEO)", scale=alt.Scale(scheme="tableau10")),
+        strokeDash=alt.StrokeDash("stale:N", title="last value of a frozen broker",
+                                  scale=alt.Scale(domain=[False, True], range=[[1, 0], [5, 4]])),
+        tooltip=tip,
+    )
+    hw_line = alt.Chart(hw).mark_line(interpolate="step-after", color="black", strokeWidth=3, opacity=0.6).encode(
+        x=_x(x_domain), y=alt.Y("offset:Q"), tooltip=tip)
+    lines = alt.layer(leo_lines, hw_line)
+    chart: AnyChart = alt.layer(lines, *_steps_layer(steps, x_domain)).properties(height=HW_HEIGHT)
+    return chart
+
+
+def segment_sizes(segments: pd.DataFrame) -> AnyChart:
+    """Stacked .log segment sizes after each burst of writes: the active segment fills, then rolls."""
+    logs = segments[segments["kind"] == "log"] if not segments.empty else segments
+    chart: AnyChart = alt.Chart(logs).mark_bar().encode(
+        x=alt.X("messages_written:O", title="messages written so far"),
+        y=alt.Y("size_bytes:Q", title=".log bytes", stack=True),
+        color=alt.Color("base_offset:O", title="segment (base offset)", legend=None),
+        order=alt.Order("base_offset:Q"),
+        tooltip=["file:N", "size_bytes:Q", "base_offset:Q"],
+    ).properties(height=HW_HEIGHT)
+    return chart

@@ -435,6 +435,11 @@ def _register_bench(sub: Any, common: argparse.ArgumentParser) -> None:
 
 EXTRA_PARSERS.append(_register_bench)
 
+# --- `kafka-lab replication …` (replication lab) -------------------------------------------------
+from lab.cli_replication import install as _install_replication  # noqa: E402
+
+_install_replication(COMMANDS, EXTRA_PARSERS)
+
 
 if __name__ == "__main__":
     sys.exit(main())

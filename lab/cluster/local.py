@@ -245,6 +245,26 @@ def tail(path: Path, lines: int = 25) -> str:
     return "\n".join(collapse_stack_frames(text.splitlines())[-lines:])
 
 
+def _exited(proc: psutil.Process, timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for ``proc`` to exit (or become a zombie); True when it did."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            proc.wait(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
+            return True
+        except psutil.NoSuchProcess:
+            return True
+        except psutil.TimeoutExpired:
+            pass
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+
+
 class LocalCluster(Cluster):
     """Three KRaft nodes on 127.0.0.1, provisioned and controlled by the lab itself."""
 
@@ -304,7 +324,11 @@ class LocalCluster(Cluster):
         if node.pid is None:
             return None
         child = self._children.get(node.node_id)
-        if child is not None and child.poll() is not None:
+        if child is not None and child.pid != node.pid:
+            # another process restarted this broker since we launched it: our old child is not it
+            child.poll()  # reap it if it has exited
+            self._children.pop(node.node_id, None)
+        elif child is not None and child.poll() is not None:
             self._children.pop(node.node_id, None)  # reaped: it exited
             return None
         try:
@@ -498,15 +522,16 @@ class LocalCluster(Cluster):
             shutil.rmtree(self.state_dir)
 
     def _wait_gone(self, node: NodeState, proc: psutil.Process, timeout_s: float) -> None:
-        """Wait for a terminating JVM; kill it when the controlled shutdown overruns."""
-        try:
-            proc.wait(timeout=timeout_s)
-        except psutil.TimeoutExpired:
+        """Wait for a terminating JVM; kill it when the controlled shutdown overruns.
+
+        The JVM may be another process's child (e.g. started by `kafka-lab cluster up` in a test session or
+        by the app, stopped from here): then it stays a zombie until that parent reaps it, which
+        ``psutil.Process.wait`` would take for "still running". A zombie counts as gone.
+        """
+        if not _exited(proc, timeout_s):
             with contextlib.suppress(psutil.NoSuchProcess):
                 proc.kill()
-                proc.wait(timeout=10)
-        except psutil.NoSuchProcess:
-            pass
+            _exited(proc, 10)
         child = self._children.pop(node.node_id, None)
         if child is not None:
             child.wait(timeout=10)

@@ -1,0 +1,185 @@
+"""The replication lab against the real session cluster (replica.lag.time.max.ms=3000 there).
+
+Every scenario restores all brokers in its own ``finally``; each test also checks the cluster is whole
+afterwards, and ``whole_cluster`` makes it whole again should an assertion fail half-way.
+"""
+
+from __future__ import annotations
+
+import time
+
+from lab import admin, experiment, replication, storage
+from lab.cluster import BrokerState, ExternalCluster, LocalCluster
+from lab.settings import TopicSpec
+from tests.conftest import TEST_BROKER_OVERRIDES
+
+LAG_S = int(TEST_BROKER_OVERRIDES["replica.lag.time.max.ms"]) / 1000
+#: The leader checks its followers every lag/2 and the monitor polls about once a second (slower while
+#: a broker is frozen): a follower is out at most 1.5 x lag after it stopped, plus polling and a loaded machine.
+SHRINK_BOUND_S = 1.5 * LAG_S + 5.0
+
+
+def assert_whole(c: LocalCluster) -> None:
+    st = c.status()
+    assert [(b.node_id, b.state, b.registered) for b in st.brokers] == [
+        (n, BrokerState.RUNNING, True) for n in (1, 2, 3)]
+
+
+def run(fn, limit: float = 240.0):
+    return experiment.run_sync(fn, time_limit_s=limit)
+
+
+def test_describe_reads_epoch_hw_and_every_replicas_leo(cluster: LocalCluster, topic_name: str) -> None:
+    admin.create_topics(cluster, [TopicSpec(topic_name, 2, 3)])
+    with replication.BackgroundProducer(cluster, topic_name, replication.BackgroundProducerSettings(200),
+                                        time.monotonic()) as bg:
+        deadline = time.monotonic() + 30
+        while len(bg.acked_ids) < 100 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    res = replication.describe(cluster, topic_name)
+    assert len(res.partitions) == 2
+    total = 0
+    for p in res.partitions:
+        assert p.leader_epoch == 0 and p.high_watermark is not None
+        assert set(p.log_end_offsets) == {1, 2, 3}
+        # all in sync and idle: every replica's LEO equals the leader's high watermark
+        assert all(v == p.high_watermark for v in p.log_end_offsets.values()), p
+        total += p.high_watermark
+    assert total == len(bg.acked_ids) >= 100
+
+
+def test_hw_leo_isr_shrinks_within_lag_time_and_expands(whole_cluster: LocalCluster, topic_name: str) -> None:
+    res = run(lambda ctx: replication.hw_leo(whole_cluster, replication.HwLeoSettings(
+        topic_name, rate_per_s=50, baseline_s=1.0, hold_s=2.0), ctx))
+    assert res.replica_lag_time_max_ms == 3000
+    # not before the lag time (it is the lag time that drops it), and not long after it
+    assert 0.8 * LAG_S <= res.left_isr_after_s <= SHRINK_BOUND_S, res.left_isr_after_s
+    kinds = [(e.kind, res.follower) for e in res.timeline.events]
+    assert (replication.EventKind.ISR_SHRINK, res.follower) in kinds
+    assert (replication.EventKind.ISR_EXPAND, res.follower) in kinds
+    assert res.rejoined_at > res.resumed_at
+    # acks=all: the HW waited for the paused follower while it was still in the ISR
+    assert res.hw_stalled_s >= 0.5 * LAG_S
+    assert res.max_follower_behind is not None and res.max_follower_behind > 0
+    assert any(s.acked for s in res.timeline.produce)
+    assert_whole(whole_cluster)
+
+
+def test_leader_epoch_increases_after_the_leader_is_killed(whole_cluster: LocalCluster, topic_name: str) -> None:
+    c = whole_cluster
+    admin.create_topics(c, [TopicSpec(topic_name, 1, 3)])
+    before = replication.describe(c, topic_name).partitions[0]
+    assert before.leader_epoch is not None
+    c.broker("kill", before.leader)
+    deadline = time.monotonic() + 60
+    after = before
+    while time.monotonic() < deadline:
+        after = replication.describe(c, topic_name).partitions[0]
+        if after.leader not in (-1, before.leader) and after.leader_epoch is not None:
+            break
+        time.sleep(0.5)
+    assert after.leader not in (-1, before.leader)
+    assert after.leader_epoch is not None and after.leader_epoch > before.leader_epoch
+    # the new leader's own epoch history on disk agrees
+    history = storage.leader_epochs(c, after.leader, topic_name, 0)
+    assert history is not None and history[-1][0] == after.leader_epoch
+    c.broker("start", before.leader)
+    assert_whole(c)
+
+
+def test_min_isr_rejects_with_not_enough_replicas_and_recovers(whole_cluster: LocalCluster, topic_name: str) -> None:
+    n = 10
+    res = run(lambda ctx: replication.min_isr(whole_cluster, replication.MinIsrSettings(topic_name, 2, n), ctx))
+    assert [p.name for p in res.phases] == [replication.PHASE_ALL_UP, replication.PHASE_ONE_DOWN,
+                                            replication.PHASE_TWO_DOWN, replication.PHASE_ONE_BACK,
+                                            replication.PHASE_ALL_BACK]
+    one, two = res.phase(replication.PHASE_ONE_DOWN), res.phase(replication.PHASE_TWO_DOWN)
+    assert one.acks_all.acked == n and len(one.isr) == 2  # three brokers: one may fail, writes go on
+    assert two.isr == (res.leader,)
+    assert two.acks_all.acked == 0 and two.acks_all.errors == {"NOT_ENOUGH_REPLICAS": n}
+    assert two.acks_1.acked == n  # the leader alone is enough for acks=1
+    for name in (replication.PHASE_ALL_UP, replication.PHASE_ONE_BACK, replication.PHASE_ALL_BACK):
+        assert res.phase(name).acks_all.acked == n, res.phase(name)
+    assert_whole(whole_cluster)
+
+
+def test_unclean_election_loses_acknowledged_messages_only_when_enabled(
+    whole_cluster: LocalCluster, topic_name: str
+) -> None:
+    s = replication.UncleanSettings(topic_name[:200], 1, 2, messages_before=20, messages_while_lagging=30,
+                                    messages_after=10)
+    res = run(lambda ctx: replication.unclean(whole_cluster, s, ctx), 300)
+    clean, dirty = res.clean, res.unclean
+    assert clean.acked_while_lagging == dirty.acked_while_lagging == 30
+    # unclean election off: unavailable after the crash, but nothing acknowledged was lost
+    assert not clean.available_after_crash and clean.after.acked == 0
+    assert clean.lost_acked == 0 and clean.consumed == 20 + 30
+    # unclean election on: available at once, but exactly the 30 writes the lagging replica missed are gone
+    assert dirty.available_after_crash and dirty.leader_after_crash == 2 and dirty.after.acked == 10
+    assert dirty.lost_acked == 30 and dirty.consumed == 20 + 10
+    assert set(dirty.lost_ids_sample) <= set(range(20, 50))
+    assert dirty.elected_by
+    assert dirty.epoch_after is not None and dirty.epoch_before is not None and dirty.epoch_after > dirty.epoch_before
+    assert_whole(whole_cluster)
+
+
+def test_storage_segments_roll_and_compaction_keeps_latest(cluster: LocalCluster, topic_name: str) -> None:
+    s = storage.StorageSettings(topic_name, segment_bytes=8192, messages=600, bursts=3,
+                                compact_topic=topic_name + "-c", keys=10, updates_per_key=20)
+    res = run(lambda ctx: storage.storage(cluster, s, ctx))
+    counts = [snap.log_segments for snap in res.snapshots]
+    assert counts == sorted(counts) and counts[-1] > 3
+    assert {f.kind for f in res.snapshots[-1].files} >= {"log", "index", "timeindex"}
+    c = res.compaction
+    assert c.produced == c.before == 200
+    assert c.after < c.before and c.latest_values_kept and c.distinct_keys_after == 10
+
+
+def test_monitor_stops_on_cancel_with_what_it_saw(cluster: LocalCluster, topic_name: str) -> None:
+    admin.create_topics(cluster, [TopicSpec(topic_name, 1, 3)])
+    settings = replication.MonitorSettings(topic_name, 60, 0.5, replication.BackgroundProducerSettings(20))
+    r = experiment.start(lambda ctx: replication.monitor(cluster, settings, ctx), time_limit_s=90)
+    time.sleep(3)
+    r.cancel()
+    res = r.wait(20)
+    assert res.stopped_early and len(res.timeline.snapshots) >= 2
+    assert not res.timeline.events
+    assert sum(s.acked for s in res.timeline.produce) > 0
+
+
+def test_min_isr_on_a_cluster_without_controls_asks_and_waits(whole_cluster: LocalCluster, topic_name: str) -> None:
+    """External clusters: the scenario names the broker to stop or start and waits until the cluster shows it.
+    Here the 'user' is this test, acting on the same brokers through the local backend."""
+    import re
+
+    ext = ExternalCluster(whole_cluster.bootstrap_servers())
+    r = experiment.start(lambda ctx: replication.min_isr(ext, replication.MinIsrSettings(topic_name, 2, 5), ctx),
+                         time_limit_s=300)
+    handled = 0
+    try:
+        while not r.done:
+            tl = r.progress().partial
+            steps = tl.steps if isinstance(tl, replication.Timeline) else ()
+            for step in steps[handled:]:
+                m = re.match(r"Please (stop|start) broker (\d) now", step.label)
+                if m:
+                    whole_cluster.broker(m.group(1), int(m.group(2)))
+            handled = len(steps)
+            time.sleep(0.5)
+        res = r.wait(5)
+    finally:
+        r.cancel()
+    assert sum(1 for s in res.timeline.steps if s.label.startswith("Please")) == 4
+    assert res.phase(replication.PHASE_TWO_DOWN).acks_all.errors == {"NOT_ENOUGH_REPLICAS": 5}
+    assert res.phase(replication.PHASE_ALL_BACK).acks_all.acked == 5
+    assert_whole(whole_cluster)
+
+
+def test_unclean_needs_broker_controls(cluster: LocalCluster) -> None:
+    import pytest
+
+    from lab.errors import ControlsDisabled
+
+    with pytest.raises(ControlsDisabled, match="needs broker controls"):
+        run(lambda ctx: replication.unclean(ExternalCluster(cluster.bootstrap_servers()),
+                                            replication.UncleanSettings(), ctx))
