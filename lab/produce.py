@@ -776,7 +776,8 @@ def time_limit_for(settings: ProducerSettings, runs: int = 1) -> float:
 
 
 __all__ = [
-    "ClientStats", "IntervalSample", "KafkaOperationError", "ProduceProgress", "ProduceResult",
-    "SweepProgress", "SweepResult", "acks_sweep", "batch_sweep", "codec_sweep", "make_payloads",
-    "preset_sweep", "run", "sweep",
+    "BATCH_LINGERS_MS", "BATCH_SIZES", "ClientStats", "IntervalSample", "ProduceProgress", "ProduceResult",
+    "SweepProgress", "SweepResult", "acks_sweep", "acks_variants", "batch_sweep", "batch_variants", "cleanup_topics",
+    "codec_sweep", "codec_variants", "delete_topic", "make_payloads", "preset_sweep", "preset_variants", "run",
+    "sweep", "time_limit_for", "topic_message_count",
 ]
