@@ -64,6 +64,8 @@ CHANGE_TIMEOUT_S = 60.0
 PROBE_MESSAGE_TIMEOUT_MS = 6000
 #: How long stopping a background producer waits for its last deliveries (a cancel must not hang on them).
 FLUSH_ON_STOP_S = 10.0
+#: How long a cancelled scenario waits for a broker action in flight (a stop may take its full timeout).
+ACTION_JOIN_S = 90.0
 #: How long ``cluster.up()`` may take when a scenario restores the cluster in ``finally``.
 RESTORE_TIMEOUT_S = 150.0
 #: How long a scenario waits for the user to act on an external cluster (no broker controls there).
@@ -559,7 +561,7 @@ class Recorder:
             snap = self.observer.snapshot(self.now())
         except SettingsError:
             raise
-        except LabError:
+        except Exception:  # a poll that fails (cluster in flux) is a gap on the charts, not the end of the run
             self.poll_errors += 1
             return None
         self.events.extend(detect_events(self.last, snap, self._epochs))
@@ -694,11 +696,16 @@ def _act(rec: Recorder, action: BrokerAction, node: int, confirm: Callable[[Snap
 
     th = threading.Thread(target=work, name=f"lab-broker-{action.value}-{node}", daemon=True)
     th.start()
-    while th.is_alive():  # a restart takes seconds: keep the timeline (and the page) moving meanwhile
-        rec.poll()
-        rec.report()
-        th.join(rec.interval_s)
-        rec.ctx.check()
+    try:
+        while th.is_alive():  # a restart takes seconds: keep the timeline (and the page) moving meanwhile
+            rec.poll()
+            rec.report()
+            th.join(rec.interval_s)
+            rec.ctx.check()
+    finally:
+        # on cancel, let the action finish first: restoring the cluster while a broker is still
+        # shutting down would count it as running and then wait for it in vain
+        th.join(ACTION_JOIN_S)
     if err:
         raise err[0]
     if confirm is not None:
