@@ -19,10 +19,17 @@ LAG_S = int(TEST_BROKER_OVERRIDES["replica.lag.time.max.ms"]) / 1000
 SHRINK_BOUND_S = 1.5 * LAG_S + 5.0
 
 
-def assert_whole(c: LocalCluster) -> None:
-    st = c.status()
-    assert [(b.node_id, b.state, b.registered) for b in st.brokers] == [
-        (n, BrokerState.RUNNING, True) for n in (1, 2, 3)]
+def assert_whole(c: LocalCluster, settle_s: float = 30.0) -> None:
+    """All three brokers running and registered (a just-restarted one may take a moment to appear in
+    the metadata of the broker that answers)."""
+    want = [(n, BrokerState.RUNNING, True) for n in (1, 2, 3)]
+    deadline = time.monotonic() + settle_s
+    while True:
+        got = [(b.node_id, b.state, b.registered) for b in c.status().brokers]
+        if got == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert got == want
 
 
 def run(fn, limit: float = 240.0):
