@@ -66,6 +66,8 @@ PROBE_MESSAGE_TIMEOUT_MS = 6000
 FLUSH_ON_STOP_S = 10.0
 #: How long a cancelled scenario waits for a broker action in flight (a stop may take its full timeout).
 ACTION_JOIN_S = 90.0
+#: How long a scenario waits for a just-restarted broker to be registered before creating its topic.
+BROKERS_SETTLE_S = 30.0
 #: How long ``cluster.up()`` may take when a scenario restores the cluster in ``finally``.
 RESTORE_TIMEOUT_S = 150.0
 #: How long a scenario waits for the user to act on an external cluster (no broker controls there).
@@ -632,7 +634,19 @@ def describe(cluster: Cluster, topic: str) -> DescribeResult:
 MANUAL_HINT = "e.g. `docker compose stop kafka-internals-N` or your platform's own controls"
 
 
+def _wait_for_brokers(cluster: Cluster, count: int, timeout_s: float = BROKERS_SETTLE_S) -> None:
+    """Give a broker that was just started or resumed a moment to be registered again (best effort:
+    creating the topic then says clearly what is missing)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(LabError):
+            if len(cluster.probe()[2]) >= count:
+                return
+        time.sleep(0.5)
+
+
 def _ensure_topic(cluster: Cluster, spec: TopicSpec) -> None:
+    _wait_for_brokers(cluster, spec.replication_factor)
     lab_admin.create_topics(cluster, [spec])
 
 
@@ -1094,6 +1108,7 @@ def unclean(cluster: Cluster, settings: UncleanSettings, ctx: RunContext) -> Unc
     topics = [s.clean_topic, s.unclean_topic]
     assignment = [[s.in_sync_broker, s.lagging_broker]]
     base = {"min.insync.replicas": "1"}  # what lets one replica acknowledge acks=all writes alone
+    _wait_for_brokers(cluster, 3)
     _recreate_topic(cluster, s.clean_topic, assignment, {**base, "unclean.leader.election.enable": "false"})
     _recreate_topic(cluster, s.unclean_topic, assignment, {**base, "unclean.leader.election.enable": "true"})
     rec = Recorder(cluster, topics, ctx)
