@@ -652,6 +652,7 @@ def _ensure_topic(cluster: Cluster, spec: TopicSpec) -> None:
 
 def _recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], configs: dict[str, str]) -> None:
     """Delete ``name`` if it exists and create it with exactly this replica assignment."""
+    _wait_for_brokers(cluster, len({b for replicas in assignment for b in replicas}))
     adm = clients.admin(cluster)
     if name in adm.list_topics(timeout=lab_admin.ADMIN_TIMEOUT_S).topics:
         for fut in adm.delete_topics([name], operation_timeout=lab_admin.ADMIN_TIMEOUT_S).values():
@@ -1108,7 +1109,6 @@ def unclean(cluster: Cluster, settings: UncleanSettings, ctx: RunContext) -> Unc
     topics = [s.clean_topic, s.unclean_topic]
     assignment = [[s.in_sync_broker, s.lagging_broker]]
     base = {"min.insync.replicas": "1"}  # what lets one replica acknowledge acks=all writes alone
-    _wait_for_brokers(cluster, 3)
     _recreate_topic(cluster, s.clean_topic, assignment, {**base, "unclean.leader.election.enable": "false"})
     _recreate_topic(cluster, s.unclean_topic, assignment, {**base, "unclean.leader.election.enable": "true"})
     rec = Recorder(cluster, topics, ctx)
