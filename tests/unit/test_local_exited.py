@@ -34,3 +34,10 @@ def test_a_running_process_has_not_exited() -> None:
             assert not _exited(psutil.Process(child.pid), 0.5)
         finally:
             child.kill()
+
+
+def test_cluster_ids_never_start_with_a_dash() -> None:
+    from lab.cluster.local import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]  # ~31 would start with "-" without the guard
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
