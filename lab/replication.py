@@ -1089,8 +1089,9 @@ class UncleanResult:
 
 def _wait_for_leader(rec: Recorder, topic: str, node: int, seconds: float) -> bool:
     try:
-        rec.wait_until(lambda s: (p := s.get(topic, 0)) is not None and p.leader == node,
-                       f"broker {node} leads {topic}", seconds)
+        # led by it in the metadata, and answering as leader (its epoch comes from the leader itself)
+        rec.wait_until(lambda s: (p := s.get(topic, 0)) is not None and p.leader == node
+                       and p.leader_epoch is not None, f"broker {node} leads {topic}", seconds)
         return True
     except ClusterError:
         return False
@@ -1140,7 +1141,7 @@ def unclean(cluster: Cluster, settings: UncleanSettings, ctx: RunContext) -> Unc
                 if _wait_for_leader(rec, s.unclean_topic, s.lagging_broker, CHANGE_TIMEOUT_S):
                     elected_by = ELECTED_BY_ADMIN
             rec.step(f"unclean topic led by broker {s.lagging_broker}" if elected_by else "no unclean election")
-            crash = rec.poll() or rec.last
+            crash = rec.last  # the snapshot that showed the new leader answering (or the last one seen)
             assert crash is not None
             after = _probe_both(prod, topics, s.messages_after, s.messages_before + s.messages_while_lagging)
             rec.step(f"wrote {s.messages_after} more to each topic after the crash")
