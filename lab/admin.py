@@ -26,6 +26,9 @@ from lab.settings import TopicSpec
 ADMIN_TIMEOUT_S = 15.0
 #: How long a just-created topic may take to appear in every broker's metadata.
 METADATA_SETTLE_S = 3.0
+#: How long topic creation waits for enough brokers to be registered before saying which are missing
+#: (a broker resumed or restarted a moment ago is fenced until it has caught up with the metadata).
+BROKERS_SETTLE_S = 15.0
 #: Topics the lab itself uses internally; hidden from listings unless asked for.
 HIDDEN_PREFIXES = ("__",)
 
@@ -97,6 +100,11 @@ def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpe
     """Create each topic if missing; for existing ones, set the spec's configs again. Safe to repeat."""
     admin = cluster.admin()
     brokers = len(admin.list_topics(timeout=ADMIN_TIMEOUT_S).brokers)
+    wanted = max((s.replication_factor for s in specs), default=1)
+    deadline = time.monotonic() + BROKERS_SETTLE_S
+    while brokers < wanted and time.monotonic() < deadline:  # a just-resumed broker may be re-registering
+        time.sleep(0.5)
+        brokers = len(admin.list_topics(timeout=ADMIN_TIMEOUT_S).brokers)
     for spec in specs:
         if spec.replication_factor > brokers:
             raise SettingsError(

@@ -224,17 +224,18 @@ def hw_vs_leo(offsets: pd.DataFrame, steps: pd.DataFrame | None = None,
     where a frozen broker's last value is carried forward)."""
     hw = offsets[offsets["series"] == HW_SERIES] if not offsets.empty else offsets
     leo = offsets[offsets["series"] != HW_SERIES] if not offsets.empty else offsets
-    tip = [alt.Tooltip("t:Q", format=".1f"), "series:N", "offset:Q", "stale:N"]
+    tip = [alt.Tooltip("t:Q", format=".1f"), "partition:N", "series:N", "offset:Q", "stale:N"]
     leo_lines = alt.Chart(leo).mark_line(interpolate="step-after", strokeWidth=2).encode(
         x=_x(x_domain),
         y=alt.Y("offset:Q", title="offset", scale=alt.Scale(zero=False)),
         color=alt.Color("series:N", title="log end offset (LEO)", scale=alt.Scale(scheme="tableau10")),
         strokeDash=alt.StrokeDash("stale:N", title="last value of a frozen broker",
                                   scale=alt.Scale(domain=[False, True], range=[[1, 0], [5, 4]])),
+        detail="partition:N",  # one line per partition and series, never joined across partitions
         tooltip=tip,
     )
     hw_line = alt.Chart(hw).mark_line(interpolate="step-after", color="black", strokeWidth=3, opacity=0.6).encode(
-        x=_x(x_domain), y=alt.Y("offset:Q"), tooltip=tip)
+        x=_x(x_domain), y=alt.Y("offset:Q"), detail="partition:N", tooltip=tip)
     lines = alt.layer(leo_lines, hw_line)
     chart: AnyChart = alt.layer(lines, *_steps_layer(steps, x_domain)).properties(height=HW_HEIGHT)
     return chart

@@ -11,6 +11,7 @@ is returned as ``None`` rather than raised: the caller shows "unknown" and carri
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import urllib.error
@@ -63,7 +64,8 @@ def read(url: str, mbean: str, timeout_s: float = JOLOKIA_TIMEOUT_S) -> dict[str
     try:
         with urllib.request.urlopen(full, timeout=timeout_s) as resp:  # noqa: S310 (our own loopback agent)
             data = json.loads(resp.read().decode("utf-8"))
-    except (OSError, ValueError, urllib.error.URLError):
+    except (OSError, ValueError, urllib.error.URLError, http.client.HTTPException):
+        # refused, timed out, or cut off mid-answer (IncompleteRead) by a broker shutting down
         return None
     return data if isinstance(data, dict) else None
 

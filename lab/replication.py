@@ -64,6 +64,10 @@ CHANGE_TIMEOUT_S = 60.0
 PROBE_MESSAGE_TIMEOUT_MS = 6000
 #: How long stopping a background producer waits for its last deliveries (a cancel must not hang on them).
 FLUSH_ON_STOP_S = 10.0
+#: How long a cancelled scenario waits for a broker action in flight (a stop may take its full timeout).
+ACTION_JOIN_S = 90.0
+#: How long a scenario waits for a just-restarted broker to be registered before creating its topic.
+BROKERS_SETTLE_S = 30.0
 #: How long ``cluster.up()`` may take when a scenario restores the cluster in ``finally``.
 RESTORE_TIMEOUT_S = 150.0
 #: How long a scenario waits for the user to act on an external cluster (no broker controls there).
@@ -559,7 +563,7 @@ class Recorder:
             snap = self.observer.snapshot(self.now())
         except SettingsError:
             raise
-        except LabError:
+        except Exception:  # a poll that fails (cluster in flux) is a gap on the charts, not the end of the run
             self.poll_errors += 1
             return None
         self.events.extend(detect_events(self.last, snap, self._epochs))
@@ -630,12 +634,25 @@ def describe(cluster: Cluster, topic: str) -> DescribeResult:
 MANUAL_HINT = "e.g. `docker compose stop kafka-internals-N` or your platform's own controls"
 
 
+def _wait_for_brokers(cluster: Cluster, count: int, timeout_s: float = BROKERS_SETTLE_S) -> None:
+    """Give a broker that was just started or resumed a moment to be registered again (best effort:
+    creating the topic then says clearly what is missing)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(LabError):
+            if len(cluster.probe()[2]) >= count:
+                return
+        time.sleep(0.5)
+
+
 def _ensure_topic(cluster: Cluster, spec: TopicSpec) -> None:
+    _wait_for_brokers(cluster, spec.replication_factor)
     lab_admin.create_topics(cluster, [spec])
 
 
 def _recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], configs: dict[str, str]) -> None:
     """Delete ``name`` if it exists and create it with exactly this replica assignment."""
+    _wait_for_brokers(cluster, len({b for replicas in assignment for b in replicas}))
     adm = clients.admin(cluster)
     if name in adm.list_topics(timeout=lab_admin.ADMIN_TIMEOUT_S).topics:
         for fut in adm.delete_topics([name], operation_timeout=lab_admin.ADMIN_TIMEOUT_S).values():
@@ -694,11 +711,16 @@ def _act(rec: Recorder, action: BrokerAction, node: int, confirm: Callable[[Snap
 
     th = threading.Thread(target=work, name=f"lab-broker-{action.value}-{node}", daemon=True)
     th.start()
-    while th.is_alive():  # a restart takes seconds: keep the timeline (and the page) moving meanwhile
-        rec.poll()
-        rec.report()
-        th.join(rec.interval_s)
-        rec.ctx.check()
+    try:
+        while th.is_alive():  # a restart takes seconds: keep the timeline (and the page) moving meanwhile
+            rec.poll()
+            rec.report()
+            th.join(rec.interval_s)
+            rec.ctx.check()
+    finally:
+        # on cancel, let the action finish first: restoring the cluster while a broker is still
+        # shutting down would count it as running and then wait for it in vain
+        th.join(ACTION_JOIN_S)
     if err:
         raise err[0]
     if confirm is not None:
@@ -1067,8 +1089,9 @@ class UncleanResult:
 
 def _wait_for_leader(rec: Recorder, topic: str, node: int, seconds: float) -> bool:
     try:
-        rec.wait_until(lambda s: (p := s.get(topic, 0)) is not None and p.leader == node,
-                       f"broker {node} leads {topic}", seconds)
+        # led by it in the metadata, and answering as leader (its epoch comes from the leader itself)
+        rec.wait_until(lambda s: (p := s.get(topic, 0)) is not None and p.leader == node
+                       and p.leader_epoch is not None, f"broker {node} leads {topic}", seconds)
         return True
     except ClusterError:
         return False
@@ -1118,7 +1141,7 @@ def unclean(cluster: Cluster, settings: UncleanSettings, ctx: RunContext) -> Unc
                 if _wait_for_leader(rec, s.unclean_topic, s.lagging_broker, CHANGE_TIMEOUT_S):
                     elected_by = ELECTED_BY_ADMIN
             rec.step(f"unclean topic led by broker {s.lagging_broker}" if elected_by else "no unclean election")
-            crash = rec.poll() or rec.last
+            crash = rec.last  # the snapshot that showed the new leader answering (or the last one seen)
             assert crash is not None
             after = _probe_both(prod, topics, s.messages_after, s.messages_before + s.messages_while_lagging)
             rec.step(f"wrote {s.messages_after} more to each topic after the crash")

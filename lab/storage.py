@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 
 from confluent_kafka import KafkaError, TopicPartition
 
+from lab import admin as lab_admin
 from lab import clients
 from lab.cluster.base import Cluster
 from lab.errors import KafkaOperationError, LabError
-from lab.settings import check_topic_name, is_whole, require
+from lab.settings import TopicSpec, check_topic_name, is_whole, require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +38,8 @@ SEGMENT_RE = re.compile(r"^(\d{20})\.(log|index|timeindex|snapshot|txnindex)(\.d
 MIN_DEMO_SEGMENT_BYTES = 1024
 #: Small segments for the compaction demo, so most updates sit in closed (cleanable) segments at once.
 COMPACT_SEGMENT_BYTES = 4096
+#: Compaction is held back (min.compaction.lag.ms) while the "before" count is read, so it is exact.
+HOLD_COMPACTION_MS = 3_600_000
 #: How often the compaction wait re-reads the topic (the lab's brokers run the cleaner every 2 s).
 COMPACTION_POLL_S = 2.0
 
@@ -236,7 +239,8 @@ def storage(cluster: Cluster, settings: StorageSettings, ctx: RunContext) -> Sto
     _recreate_topic(cluster, s.compact_topic, [[1, 2, 3]], {
         "cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.01", "segment.ms": "100",
         "segment.bytes": str(COMPACT_SEGMENT_BYTES), "delete.retention.ms": "1000",
-        "min.compaction.lag.ms": "0",
+        # held back until the "before" count is taken; then set to 0 so the cleaner may start
+        "min.compaction.lag.ms": str(HOLD_COMPACTION_MS),
     })
     cdir = partition_dir(cluster, 1, s.compact_topic, 0)
     expected: dict[str, str] = {}
@@ -252,6 +256,7 @@ def storage(cluster: Cluster, settings: StorageSettings, ctx: RunContext) -> Sto
     before_records = read_keyed(cluster, s.compact_topic)
     seg_before = list_segments(cdir)
     ctx.report(0.8, f"compaction: {len(before_records)} records; waiting for the log cleaner")
+    lab_admin._apply_configs(cluster, [TopicSpec(s.compact_topic, 1, 3, {"min.compaction.lag.ms": "0"})])
     # segment.ms is tiny, so one more write rolls the active segment and everything before it is cleanable
     prod.produce(s.compact_topic, key=b"roll", value=b"roll", partition=0, on_delivery=on_delivery)
     flush(s.compact_topic)

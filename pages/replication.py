@@ -242,7 +242,7 @@ def draw_result(kind: str, res: Any) -> None:
         cols[3].metric("Latest value of every key kept", "yes" if c.latest_values_kept else "NO")
     else:
         m: replication.MonitorResult = res
-        draw_timeline(m.timeline)
+        draw_timeline(m.timeline, offsets=True)
 
 
 @st.fragment(run_every=LIVE_REFRESH_S)
@@ -256,7 +256,7 @@ def live() -> None:
         st.progress(p.fraction if p.fraction is not None else 0.0,
                     text=f"{SCENARIOS[kind]} — {p.message or 'starting…'} ({p.elapsed_s:.0f} s)")
         if isinstance(p.partial, replication.Timeline):
-            draw_timeline(p.partial, offsets=kind == "hw_leo")
+            draw_timeline(p.partial, offsets=kind in ("hw_leo", "monitor"))
         return
     if run.error is not None:
         if isinstance(run.error, LabError):

@@ -156,8 +156,15 @@ def pick_ports(preferred: tuple[int, ...] | None, taken: set[int]) -> list[int]:
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 chars)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 chars).
+
+    Never starting with "-" (as Kafka's own ``Uuid.randomUuid()``): `kafka-storage format -t -abc…`
+    would read the id as an option and refuse to format (1 cluster in 64 otherwise).
+    """
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def server_properties(

@@ -16,18 +16,26 @@ APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGE = "pages/replication.py"
 
 
+#: The page's own topic in these tests (the lab's catalogue topics are left to the Cluster page's tests).
+TOPIC = "app-replication-page"
+
+
 @pytest.fixture
 def app_env(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> LocalCluster:
     monkeypatch.setenv("KAFKA_LAB_STATE_DIR", str(cluster.state_dir))
     monkeypatch.delenv("KAFKA_LAB_BOOTSTRAP", raising=False)
-    admin.create_topics(cluster, [TopicSpec("replication-demo", 3, 3, {"min.insync.replicas": "2"})])
+    admin.create_topics(cluster, [TopicSpec(TOPIC, 3, 3, {"min.insync.replicas": "2"})])
     return cluster
 
 
 def open_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page(PAGE)
-    return at.run()
+    at.run()
+    if any(sb.key == "repl_describe_topic" for sb in at.selectbox) and \
+            at.selectbox(key="repl_describe_topic").value != TOPIC:
+        at.selectbox(key="repl_describe_topic").set_value(TOPIC).run()
+    return at
 
 
 def test_page_shows_brokers_state_and_the_key_questions(app_env: LocalCluster) -> None:
@@ -53,6 +61,7 @@ def test_page_shows_brokers_state_and_the_key_questions(app_env: LocalCluster) -
 def test_live_monitor_runs_and_finishes_with_charts(app_env: LocalCluster) -> None:
     at = open_page()
     at.radio(key="repl_kind").set_value("monitor").run()
+    at.selectbox(key="repl_mon_topic").set_value(TOPIC).run()
     at.slider(key="repl_mon_duration").set_value(10).run()
     at.button(key="repl_run_btn").click().run()
     assert not at.exception, at.exception

@@ -19,10 +19,17 @@ LAG_S = int(TEST_BROKER_OVERRIDES["replica.lag.time.max.ms"]) / 1000
 SHRINK_BOUND_S = 1.5 * LAG_S + 5.0
 
 
-def assert_whole(c: LocalCluster) -> None:
-    st = c.status()
-    assert [(b.node_id, b.state, b.registered) for b in st.brokers] == [
-        (n, BrokerState.RUNNING, True) for n in (1, 2, 3)]
+def assert_whole(c: LocalCluster, settle_s: float = 30.0) -> None:
+    """All three brokers running and registered (a just-restarted one may take a moment to appear in
+    the metadata of the broker that answers)."""
+    want = [(n, BrokerState.RUNNING, True) for n in (1, 2, 3)]
+    deadline = time.monotonic() + settle_s
+    while True:
+        got = [(b.node_id, b.state, b.registered) for b in c.status().brokers]
+        if got == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert got == want
 
 
 def run(fn, limit: float = 240.0):
@@ -183,3 +190,37 @@ def test_unclean_needs_broker_controls(cluster: LocalCluster) -> None:
     with pytest.raises(ControlsDisabled, match="needs broker controls"):
         run(lambda ctx: replication.unclean(ExternalCluster(cluster.bootstrap_servers()),
                                             replication.UncleanSettings(), ctx))
+
+
+def test_cli_describe_json(cluster: LocalCluster, topic_name: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from lab.cli import main
+
+    admin.create_topics(cluster, [TopicSpec(topic_name, 2, 3)])
+    assert main(["replication", "describe", topic_name, "--json", "--state-dir", str(cluster.state_dir)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["topic"] == topic_name and len(got["partitions"]) == 2
+    assert all(p["leader_epoch"] == 0 and set(p["log_end_offsets"]) == {"1", "2", "3"} for p in got["partitions"])
+    assert main(["replication", "describe", "no-such-topic", "--state-dir", str(cluster.state_dir)]) == 2
+    assert "No such topic" in capsys.readouterr().err
+
+
+def test_cancelled_scenario_still_restores_every_broker(whole_cluster: LocalCluster, topic_name: str) -> None:
+    import pytest
+
+    from lab.errors import Cancelled
+
+    r = experiment.start(lambda ctx: replication.hw_leo(whole_cluster, replication.HwLeoSettings(
+        topic_name, rate_per_s=20, baseline_s=0.5, hold_s=30.0), ctx), time_limit_s=120)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not r.done:
+        tl = r.progress().partial
+        if isinstance(tl, replication.Timeline) and any(s.label.startswith("pause broker") for s in tl.steps):
+            break
+        time.sleep(0.3)
+    assert any(b.state is BrokerState.PAUSED for b in whole_cluster.status().brokers)
+    r.cancel()
+    with pytest.raises(Cancelled):
+        r.wait(60)
+    assert_whole(whole_cluster)  # restored by the scenario itself, before the fixture's own safety net
