@@ -48,7 +48,13 @@ def test_page_shows_brokers_state_and_the_key_questions(app_env: LocalCluster) -
     assert text.count("running") >= 3
     assert any(b.key == "repl_stop_2" for b in at.button)
     # the describe table: one row per partition of replication-demo, with epochs and LEOs from JMX
-    assert at.dataframe, "no describe table"
+    # the panel refreshes itself every 2 s; a topic created a moment ago may need one more refresh
+    for _ in range(5):
+        if at.dataframe:
+            break
+        time.sleep(1.0)
+        at.run()
+    assert at.dataframe, f"no describe table; captions: {[c.value for c in at.caption]}"
     described = at.dataframe[0].value
     assert list(described["partition"]) == [0, 1, 2] and set(described["ISR"]) == {"1, 2, 3"}
     assert any("Jolokia" in c.value for c in at.caption)
