@@ -177,7 +177,11 @@ def test_min_isr_on_a_cluster_without_controls_asks_and_waits(whole_cluster: Loc
     finally:
         r.cancel()
     assert sum(1 for s in res.timeline.steps if s.label.startswith("Please")) == 4
-    assert res.phase(replication.PHASE_TWO_DOWN).acks_all.errors == {"NOT_ENOUGH_REPLICAS": 5}
+    two = res.phase(replication.PHASE_TWO_DOWN)
+    # not acknowledged; refused outright as a rule (once in several runs the leader instead held the
+    # writes until the probe's timeout, when the test stopped the second follower right after the first)
+    assert two.acks_all.acked == 0 and set(two.acks_all.errors) <= {"NOT_ENOUGH_REPLICAS", "_MSG_TIMED_OUT"}
+    assert two.acks_1.acked == 5
     assert res.phase(replication.PHASE_ALL_BACK).acks_all.acked == 5
     assert_whole(whole_cluster)
 
