@@ -4,10 +4,11 @@ and describing partitions, leaders, replicas, ISR and non-default configs."""
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
@@ -18,6 +19,7 @@ from confluent_kafka.admin import (
     NewTopic,
 )
 
+from lab import clients
 from lab.cluster.base import Cluster
 from lab.errors import KafkaOperationError, SettingsError, UnreachableError
 from lab.settings import TopicSpec
@@ -233,3 +235,37 @@ def describe_topics(
         )
         out.append(TopicInfo(name, parts, configs.get(name, {})))
     return out
+
+
+def read_partition(cluster: Cluster, topic: str, partition: int = 0, timeout_s: float = 30.0) -> list[Message]:
+    """Every record of one partition, in offset order, from the log start to the high watermark as it was
+    when reading began. Used to count what really survived (unclean election, compaction).
+
+    Raises ``KafkaOperationError`` when the end is not reached within ``timeout_s`` seconds.
+    """
+    cons = clients.consumer(cluster, {"group.id": f"lab-read-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False,
+                                      "auto.offset.reset": "earliest", "enable.partition.eof": True})
+    out: list[Message] = []
+    try:
+        low, high = cons.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        if high <= low:
+            return out
+        cons.assign([TopicPartition(topic, partition, low)])
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            msg = cons.poll(0.5)
+            if msg is None:
+                continue
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    return out
+                continue
+            out.append(msg)
+            off = msg.offset()
+            if off is not None and off >= high - 1:
+                return out
+        raise KafkaOperationError(f"Reading {topic}[{partition}] back did not reach offset {high} within "
+                                  f"{timeout_s:.0f} s (got {len(out)} records).")
+    finally:
+        cons.close()

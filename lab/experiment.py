@@ -89,6 +89,31 @@ class RunContext:
         return Progress(p.fraction, p.message, p.partial, time.monotonic() - self.started)
 
 
+
+class ChildContext(RunContext):
+    """One part of a larger experiment (a run of a sweep, one side of a cross-check).
+
+    It shares the parent's cancel and deadline; a subclass overrides ``report`` to map its progress onto
+    its slice of the parent's bar.
+    """
+
+    def __init__(self, parent: RunContext) -> None:
+        super().__init__(max(0.0, parent.remaining_s()))
+        self.parent = parent
+
+    @property
+    def cancelled(self) -> bool:
+        if self.parent.cancelled:
+            self._reason = self.parent._reason
+            return True
+        return False
+
+    def remaining_s(self) -> float:
+        return self.parent.remaining_s()
+
+    def sleep(self, seconds: float) -> None:
+        self.parent.sleep(seconds)
+
 class Run(Generic[R]):
     """A running (or finished) experiment."""
 

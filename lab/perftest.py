@@ -28,7 +28,7 @@ from lab import produce
 from lab.cluster.base import Cluster
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
 from lab.errors import LabError, SettingsError
-from lab.experiment import RunContext
+from lab.experiment import ChildContext, RunContext
 from lab.produce import ProduceResult, _fresh_topic, delete_topic, make_payloads, topic_message_count
 from lab.settings import ProducerSettings
 from lab.stats import ratio
@@ -280,23 +280,13 @@ def cross_check(cluster: Cluster, settings: ProducerSettings, ctx: RunContext) -
     return CrossCheck(lab_result, perf_result)
 
 
-class _Half(RunContext):
+class _Half(ChildContext):
     """Progress of one of the two runs as half of the cross-check's bar."""
 
     def __init__(self, parent: RunContext, index: int) -> None:
-        super().__init__(max(0.0, parent.remaining_s()))
-        self._parent, self._index = parent, index
+        super().__init__(parent)
+        self._index = index
 
     def report(self, fraction: float | None = None, message: str = "", partial: Any = None) -> None:
         who = "lab" if self._index == 0 else "perf tool"
-        self._parent.report((self._index + (fraction or 0.0)) / 2, f"{who}: {message}", partial)
-
-    @property
-    def cancelled(self) -> bool:
-        if self._parent.cancelled:
-            self._reason = self._parent._reason
-            return True
-        return False
-
-    def remaining_s(self) -> float:
-        return self._parent.remaining_s()
+        self.parent.report((self._index + (fraction or 0.0)) / 2, f"{who}: {message}", partial)

@@ -37,7 +37,7 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Messag
 from lab import admin, clients
 from lab.cluster.base import Cluster
 from lab.errors import KafkaOperationError, LabError
-from lab.experiment import RunContext
+from lab.experiment import ChildContext, RunContext
 from lab.settings import ACKS, CODECS, PRESETS, ProducerSettings, TopicSpec
 from lab.stats import LatencySummary, mb, percentiles, rate, ratio
 
@@ -674,30 +674,19 @@ def _reason(ctx: RunContext) -> str:
 
 
 # --- sweeps -------------------------------------------------------------------------------------
-class _Slice(RunContext):
+class _Slice(ChildContext):
     """One run's view of a sweep's context: its progress becomes a slice of the sweep's bar."""
 
     def __init__(self, parent: RunContext, index: int, total: int, kind: str,
                  finished: list[ProduceResult]) -> None:
-        super().__init__(max(0.0, parent.remaining_s()))
-        self._parent = parent
+        super().__init__(parent)
         self._index, self._total, self._kind, self._finished = index, total, kind, finished
 
     def report(self, fraction: float | None = None, message: str = "", partial: Any = None) -> None:
         frac = (self._index + (fraction or 0.0)) / self._total
-        self._parent.report(frac, f"run {self._index + 1}/{self._total} — {message}",
-                            SweepProgress(self._kind, tuple(self._finished), self._total,
-                                          partial if isinstance(partial, ProduceProgress) else None))
-
-    @property
-    def cancelled(self) -> bool:
-        if self._parent.cancelled:
-            self._reason = self._parent._reason
-            return True
-        return False
-
-    def remaining_s(self) -> float:
-        return self._parent.remaining_s()
+        self.parent.report(frac, f"run {self._index + 1}/{self._total} — {message}",
+                           SweepProgress(self._kind, tuple(self._finished), self._total,
+                                         partial if isinstance(partial, ProduceProgress) else None))
 
 
 def sweep(cluster: Cluster, variants: Sequence[ProducerSettings], ctx: RunContext, kind: str = "custom") -> SweepResult:

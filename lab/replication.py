@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -790,36 +789,12 @@ def probe(producer: Any, topic: str, acks: str, n: int, first_id: int = 0, parti
 
 def consume_ids(cluster: Cluster, topic: str, partition: int = 0, timeout_s: float = 30.0) -> list[int]:
     """Every message value (as an int id) in the partition, from the start to the high watermark."""
-    cons = clients.consumer(cluster, {"group.id": f"lab-count-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False,
-                                      "auto.offset.reset": "earliest", "enable.partition.eof": True})
     ids: list[int] = []
-    try:
-        low, high = cons.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-        if high <= low:
-            return ids
-        cons.assign([TopicPartition(topic, partition, low)])
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            msg = cons.poll(0.5)
-            if msg is None:
-                continue
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    break
-                continue
-            val = msg.value()
-            if val is not None:
-                with contextlib.suppress(ValueError):
-                    ids.append(int(val))
-            off = msg.offset()
-            if off is not None and off >= high - 1:
-                break
-        else:
-            raise KafkaOperationError(f"Reading {topic}[{partition}] back did not reach offset {high} within "
-                                      f"{timeout_s:.0f} s (got {len(ids)} messages).")
-    finally:
-        cons.close()
+    for msg in lab_admin.read_partition(cluster, topic, partition, timeout_s):
+        val = msg.value()
+        if val is not None:
+            with contextlib.suppress(ValueError):
+                ids.append(int(val))
     return ids
 
 

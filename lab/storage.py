@@ -14,12 +14,11 @@ import contextlib
 import os
 import re
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from confluent_kafka import KafkaError, TopicPartition
+from confluent_kafka import KafkaError
 
 from lab import admin as lab_admin
 from lab import clients
@@ -162,28 +161,8 @@ class StorageResult:
 
 def read_keyed(cluster: Cluster, topic: str, partition: int = 0, timeout_s: float = 30.0) -> list[tuple[str, str]]:
     """Every (key, value) in the partition, in offset order, from the log start to the end."""
-    cons = clients.consumer(cluster, {"group.id": f"lab-storage-{uuid.uuid4().hex[:8]}",
-                                      "enable.auto.commit": False, "enable.partition.eof": True})
-    out: list[tuple[str, str]] = []
-    try:
-        low, high = cons.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-        if high <= low:
-            return out
-        cons.assign([TopicPartition(topic, partition, low)])
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            msg = cons.poll(0.5)
-            if msg is None:
-                continue
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    return out
-                continue
-            out.append(((msg.key() or b"").decode(), (msg.value() or b"").decode()))
-        raise KafkaOperationError(f"Reading {topic}[{partition}] did not reach its end within {timeout_s:.0f} s.")
-    finally:
-        cons.close()
+    return [((m.key() or b"").decode(), (m.value() or b"").decode())
+            for m in lab_admin.read_partition(cluster, topic, partition, timeout_s)]
 
 
 def latest_per_key(records: list[tuple[str, str]]) -> dict[str, str]:

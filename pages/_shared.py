@@ -8,10 +8,24 @@ import os
 import streamlit as st
 
 from lab import LabError
-from lab.cluster import Cluster, ClusterStatus, from_env
+from lab.cluster import BrokerAction, BrokerState, Cluster, ClusterStatus, from_env
 
 #: How often the sidebar badge re-checks that the cluster answers (seconds).
 BADGE_REFRESH_S = 5
+
+#: Colour per broker state (Streamlit markdown colours; emoji fonts are missing on many Linux machines).
+STATE_COLOUR = {BrokerState.RUNNING: "green", BrokerState.PAUSED: "orange", BrokerState.STOPPED: "red",
+                BrokerState.UNKNOWN: "gray"}
+#: What each broker button does, shown as its tooltip on every page that has broker buttons.
+ACTION_HELP = {
+    BrokerAction.STOP: "Controlled shutdown: the broker leaves every ISR and hands its leaderships over, then exits.",
+    BrokerAction.KILL: "SIGKILL: a crash. Nothing is handed over; the controller notices after the broker "
+                       "session timeout.",
+    BrokerAction.PAUSE: "SIGSTOP: the process freezes but keeps its sockets, like a long GC pause or a hung disk; "
+                        "its followers leave the ISR after replica.lag.time.max.ms.",
+    BrokerAction.RESUME: "SIGCONT: the frozen broker carries on, catches up and rejoins the ISR.",
+    BrokerAction.START: "Start the broker again on the same data directory.",
+}
 
 
 #: Environment variables that choose the cluster; the cached cluster is keyed on their values.

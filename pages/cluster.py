@@ -7,22 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from lab import LabError, admin
-from lab.cluster import BrokerAction, BrokerState
-from pages._shared import cluster_or_stop, show_error
+from lab.cluster import BrokerAction
+from pages._shared import ACTION_HELP, STATE_COLOUR, cluster_or_stop, show_error
 
 #: How often the broker and topic tables refresh themselves (seconds).
 REFRESH_S = 2
-
-#: Colour per state (Streamlit markdown colours; emoji fonts are missing on many Linux machines).
-STATE_COLOUR = {BrokerState.RUNNING: "green", BrokerState.PAUSED: "orange", BrokerState.STOPPED: "red",
-                BrokerState.UNKNOWN: "gray"}
-ACTION_HELP = {
-    BrokerAction.STOP: "Controlled shutdown: the broker hands its leaderships over, then exits.",
-    BrokerAction.KILL: "SIGKILL: a crash. Nothing is handed over; the controller notices after the session timeout.",
-    BrokerAction.PAUSE: "SIGSTOP: the process freezes but keeps its sockets, like a long GC pause or a hung disk.",
-    BrokerAction.RESUME: "SIGCONT: the frozen broker carries on and catches up.",
-    BrokerAction.START: "Start the broker again on the same data directory.",
-}
 
 st.title("Cluster & topics")
 st.caption(

@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from lab import LabError, admin, charts, experiment, replication, storage
-from lab.cluster import BrokerAction, BrokerState
+from lab.cluster import BrokerAction
 from lab.experiment import Run
-from pages._shared import require_reachable, show_error
+from pages._shared import ACTION_HELP, STATE_COLOUR, require_reachable, show_error
 
 #: Events listed under the charts (the newest ones); the chart above shows them all.
 EVENTS_SHOWN = 20
@@ -21,15 +21,6 @@ EVENTS_SHOWN = 20
 MESSAGE_SHOWN_S = 10.0
 #: How often the live part of the page redraws while a scenario runs (seconds).
 LIVE_REFRESH_S = 1.0
-STATE_COLOUR = {BrokerState.RUNNING: "green", BrokerState.PAUSED: "orange", BrokerState.STOPPED: "red",
-                BrokerState.UNKNOWN: "gray"}
-ACTION_HELP = {
-    BrokerAction.STOP: "Controlled shutdown: leaves every ISR at once, hands leadership over, exits.",
-    BrokerAction.KILL: "SIGKILL: a crash; the controller notices after the broker session timeout.",
-    BrokerAction.PAUSE: "SIGSTOP: frozen but connected; its followers leave the ISR after replica.lag.time.max.ms.",
-    BrokerAction.RESUME: "SIGCONT: the frozen broker catches up and rejoins the ISR.",
-    BrokerAction.START: "Start it again on the same data.",
-}
 SCENARIOS = {
     "monitor": "Live monitor",
     "min_isr": "min.insync.replicas",
