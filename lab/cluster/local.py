@@ -100,6 +100,9 @@ class LocalState:
     version: str
     cluster_id: str
     nodes: dict[int, NodeState] = field(default_factory=dict)
+    #: Broker settings this cluster was made with on top of LAB_BROKER_SETTINGS. Kept here so any process
+    #: that attaches (the app, the CLI, a test) restarts a broker with the same settings it had.
+    broker_overrides: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> LocalState | None:
@@ -107,7 +110,7 @@ class LocalState:
             return None
         raw = json.loads(path.read_text())
         nodes = {int(k): NodeState(**v) for k, v in raw["nodes"].items()}
-        return cls(raw["version"], raw["cluster_id"], nodes)
+        return cls(raw["version"], raw["cluster_id"], nodes, dict(raw.get("broker_overrides", {})))
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -368,7 +371,8 @@ class LocalCluster(Cluster):
         logs.mkdir(parents=True, exist_ok=True)
         self._check_ports([node])
         props = d / "server.properties"
-        props.write_text(server_properties(node, st.nodes, d / "data", self.broker_overrides))
+        st.broker_overrides = self._overrides(st)  # saved below with the pid
+        props.write_text(server_properties(node, st.nodes, d / "data", st.broker_overrides))
         log_cfg = d / ("log4j2.properties" if rt.uses_log4j2 else "log4j.properties")
         log_cfg.write_text(log4j_config(logs, rt.uses_log4j2))
         cmd = [rt.java, *HEAP.split(), *JVM_OPTS.split()]
@@ -416,7 +420,7 @@ class LocalCluster(Cluster):
         self._runtime = rt
         (d / "data").mkdir(parents=True, exist_ok=True)
         props = d / "server.properties"
-        props.write_text(server_properties(node, st.nodes, d / "data", self.broker_overrides))
+        props.write_text(server_properties(node, st.nodes, d / "data", self._overrides(st)))
         log_prop = "-Dlog4j2.configurationFile=" if rt.uses_log4j2 else "-Dlog4j.configuration="
         cmd = [rt.java, "-Xmx256m", f"{log_prop}file:/dev/null", "-cp", rt.classpath, "kafka.tools.StorageTool",
                "format", "-t", st.cluster_id, "-c", str(props)]
@@ -436,7 +440,11 @@ class LocalCluster(Cluster):
         ctrl = pick_ports(PREFERRED_CONTROLLER_PORTS if self.preferred_ports else None, taken)
         jmx = pick_ports(PREFERRED_JMX_PORTS if self.preferred_ports else None, taken)
         nodes = {nid: NodeState(nid, client[i], ctrl[i], jmx[i]) for i, nid in enumerate(NODE_IDS)}
-        return LocalState(self.version, new_cluster_id(), nodes)
+        return LocalState(self.version, new_cluster_id(), nodes, dict(self.broker_overrides))
+
+    def _overrides(self, st: LocalState | None) -> dict[str, str]:
+        """The cluster's own broker overrides (from its state file), then any this object was given."""
+        return {**(st.broker_overrides if st else {}), **self.broker_overrides}
 
     # --- lifecycle -------------------------------------------------------------------------------
     def up(self, timeout_s: float = 120.0) -> UpReport:
@@ -574,7 +582,7 @@ class LocalCluster(Cluster):
             controls_enabled=True,
             kafka_version=st.version if st else self.version,
             state_dir=str(self.state_dir),
-            broker_settings=LAB_BROKER_SETTINGS | self.broker_overrides,
+            broker_settings=LAB_BROKER_SETTINGS | self._overrides(st),
         )
 
     # --- broker controls -------------------------------------------------------------------------

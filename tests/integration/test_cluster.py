@@ -107,6 +107,12 @@ def test_lab_topics_catalogue_creates(cluster: LocalCluster) -> None:
     assert rd.configs["min.insync.replicas"] == "2" and all(len(p.replicas) == 3 for p in rd.partitions)
 
 
+def test_a_process_that_attaches_keeps_the_cluster_s_broker_settings(cluster: LocalCluster) -> None:
+    """The app and the CLI attach by state directory alone; a broker they restart must keep the test settings."""
+    attached = LocalCluster(cluster.state_dir)
+    assert attached.status().broker_settings["replica.lag.time.max.ms"] == "3000"
+
+
 def test_controls_on_unknown_broker_say_which_exist(cluster: LocalCluster) -> None:
     with pytest.raises(ClusterError, match="numbered 1, 2, 3"):
         cluster.broker("stop", 7)

@@ -13,6 +13,7 @@ from lab.cluster.local import (
     LAB_BROKER_SETTINGS,
     NODE_IDS,
     LocalCluster,
+    LocalState,
     NodeState,
     log4j_config,
     new_cluster_id,
@@ -135,3 +136,20 @@ def test_log_tail_shortens_java_stack_traces(tmp_path: Path) -> None:
     assert got == ["[t] INFO starting", "[t] ERROR fatal", "java.lang.ClassNotFoundException: X",
                    *frames[:3], "\t... 27 more frames", "[t] INFO shut down"]
     assert tail(tmp_path / "missing.log") == f"(no log at {tmp_path / 'missing.log'})"
+
+
+def test_state_file_keeps_the_broker_overrides(tmp_path: Path) -> None:
+    """A process that attaches later (the app, the CLI) must restart brokers with the cluster's own settings."""
+    path = tmp_path / "cluster.json"
+    LocalState("3.9.2", "abc", {1: NodeState(1, 1, 2, 3)}, {"replica.lag.time.max.ms": "3000"}).save(path)
+    loaded = LocalState.load(path)
+    assert loaded is not None and loaded.broker_overrides == {"replica.lag.time.max.ms": "3000"}
+    assert LocalCluster(tmp_path)._overrides(loaded) == {"replica.lag.time.max.ms": "3000"}
+
+
+def test_state_file_from_before_overrides_were_kept_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.json"
+    path.write_text('{"version": "3.9.2", "cluster_id": "abc", "nodes": {"1": {"node_id": 1, "client_port": 1, '
+                    '"controller_port": 2, "jmx_port": 3, "pid": null}}}')
+    loaded = LocalState.load(path)
+    assert loaded is not None and loaded.broker_overrides == {}
