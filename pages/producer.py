@@ -40,6 +40,11 @@ mode = sb.selectbox("Experiment", list(MODES), format_func=MODES.__getitem__, ke
                     help="A sweep runs one experiment per variant, each on its own fresh topic.")
 
 
+def short_ms(value: float) -> str:
+    """A latency that fits a metric tile on a projector: whole ms from 100 ms up, one decimal below."""
+    return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
+
+
 def nearest_batch(size: int) -> int:
     return min(BATCH_CHOICES, key=lambda b: abs(b - size))
 
@@ -140,8 +145,8 @@ def draw_single(r: ProduceResult) -> None:
     c = st.columns(5)
     c[0].metric("messages/s", f"{r.msgs_per_s:,.0f}")
     c[1].metric("MB/s", f"{r.mb_per_s:,.2f}")
-    c[2].metric("p50 send->ack", f"{r.latency.p50_ms:,.1f} ms")
-    c[3].metric("p99 send->ack", f"{r.latency.p99_ms:,.1f} ms")
+    c[2].metric("p50 send->ack", short_ms(r.latency.p50_ms))
+    c[3].metric("p99 send->ack", short_ms(r.latency.p99_ms))
     c[4].metric("compression ratio", f"{r.stats.compression_ratio:.2f}x")
     st.caption(f"{r.delivered:,} of {r.sent:,} acknowledged ({r.failed:,} failed) in {r.elapsed_s:.2f} s on topic "
                f"`{r.topic}`; {r.stats.avg_msgs_per_batch:,.1f} messages and {r.stats.avg_batch_bytes:,.0f} bytes "
