@@ -75,7 +75,7 @@ def render_produce(tl: replication.Timeline) -> str:
 
 # --- handlers ------------------------------------------------------------------------------------
 def cmd_describe(args: argparse.Namespace, cluster: Cluster) -> Any:
-    res = replication.describe(cluster, args.topic)
+    res = replication.describe(cluster, args.topic, settle_s=replication.DESCRIBE_SETTLE_S)
     if args.json:
         return res
     head = f"Topic: {res.topic}" + (f"   active controller: {res.active_controller}"

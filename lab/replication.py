@@ -56,6 +56,10 @@ if TYPE_CHECKING:
 POLL_INTERVAL_S = 1.0
 #: Per-request bound for the monitor's admin calls; a frozen broker must not stall a poll for long.
 POLL_REQUEST_TIMEOUT_S = 2.0
+#: Pause between snapshots while a one-shot describe waits for a just-created topic's figures.
+DESCRIBE_RETRY_S = 0.3
+#: How long the CLI's describe waits for a just-created topic's epoch and every replica's LEO.
+DESCRIBE_SETTLE_S = 5.0
 #: How long a scenario waits for an ISR change, a leader election or a restarted broker to rejoin.
 CHANGE_TIMEOUT_S = 60.0
 #: A probe write gives up after this long: long enough for a healthy acks=all round trip under load,
@@ -617,13 +621,26 @@ class DescribeResult:
     active_controller: int | None = None
 
 
-def describe(cluster: Cluster, topic: str) -> DescribeResult:
-    """Per partition: leader, replicas, ISR, leader epoch, HW and each replica's LEO (where available)."""
+def describe(cluster: Cluster, topic: str, settle_s: float = 0.0) -> DescribeResult:
+    """Per partition: leader, replicas, ISR, leader epoch, HW and each replica's LEO (where available).
+
+    A topic created a moment ago may not yet have an epoch from its leader or a log on every follower;
+    with ``settle_s`` > 0 (the CLI's one-shot answer) the snapshot is retried for up to that many seconds
+    until every figure is there. The page, which refreshes itself, passes 0.
+    """
     check_topic_name(topic)
     lab_admin.describe_topics(cluster, [topic], with_configs=False)  # one clear message for a missing topic
+    deadline = time.monotonic() + settle_s
     with Observer(cluster, [topic]) as obs:
-        snap = obs.snapshot(0.0)
-        return DescribeResult(topic, snap.partitions, obs.leo_note(), obs.active_controller())
+        while True:
+            snap = obs.snapshot(0.0)
+            complete = all(p.leader_epoch is not None and p.high_watermark is not None
+                           and all(v is not None for b, v in p.log_end_offsets.items()
+                                   if cluster.jmx_url(b) is not None)  # no JMX: LEOs are never known
+                           for p in snap.partitions)
+            if complete or time.monotonic() >= deadline:
+                return DescribeResult(topic, snap.partitions, obs.leo_note(), obs.active_controller())
+            time.sleep(DESCRIBE_RETRY_S)
 
 
 # =================================================================================================
