@@ -691,6 +691,15 @@ def _recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], co
     lab_admin._wait_for_leaders(cluster, [name])
 
 
+def _in_sync_leader_and_followers(rec: Recorder) -> tuple[int, list[int]]:
+    """Wait until partition 0 has all three replicas in sync; return its leader and followers then."""
+    rec.wait_until(lambda s: len(s.partitions[0].isr) == 3, "all three replicas in sync")
+    first = rec.last
+    assert first is not None
+    leader = first.partitions[0].leader
+    return leader, [r for r in first.partitions[0].replicas if r != leader]
+
+
 def _broker_config(cluster: Cluster, node: int, key: str) -> str | None:
     """One broker config value as the broker reports it (None when it cannot be read)."""
     from confluent_kafka.admin import ConfigResource
@@ -969,11 +978,7 @@ def min_isr(cluster: Cluster, settings: MinIsrSettings, ctx: RunContext) -> MinI
 
     try:
         with _restoring(cluster):
-            rec.wait_until(lambda s: len(s.partitions[0].isr) == 3, "all three replicas in sync")
-            first = rec.last
-            assert first is not None
-            leader = first.partitions[0].leader
-            followers = [r for r in first.partitions[0].replicas if r != leader]
+            leader, followers = _in_sync_leader_and_followers(rec)
             phase(PHASE_ALL_UP, 1)
             for i, node in enumerate(followers):
                 _act(rec, BrokerAction.STOP, node, _not_in_isr(node), f"broker {node} has left the ISR")
@@ -1259,11 +1264,7 @@ def hw_leo(cluster: Cluster, settings: HwLeoSettings, ctx: RunContext) -> HwLeoR
     rec = Recorder(cluster, [topic], ctx)
     try:
         with _restoring(cluster):
-            rec.wait_until(lambda s: len(s.partitions[0].isr) == 3, "all three replicas in sync")
-            first = rec.last
-            assert first is not None
-            leader = first.partitions[0].leader
-            followers = [r for r in first.partitions[0].replicas if r != leader]
+            leader, followers = _in_sync_leader_and_followers(rec)
             ctrl = rec.observer.active_controller()
             # pausing the active controller as well would add a controller election to the picture
             follower = next((f for f in followers if f != ctrl), followers[0])

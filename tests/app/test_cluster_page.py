@@ -12,13 +12,6 @@ from lab.cluster import LocalCluster
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 
-@pytest.fixture
-def app_env(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> LocalCluster:
-    monkeypatch.setenv("KAFKA_LAB_STATE_DIR", str(cluster.state_dir))
-    monkeypatch.delenv("KAFKA_LAB_BOOTSTRAP", raising=False)
-    return cluster
-
-
 def test_cluster_page_shows_three_live_brokers(app_env: LocalCluster) -> None:
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception, at.exception

@@ -7,19 +7,11 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from lab.cluster import LocalCluster
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-@pytest.fixture
-def app_env(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> LocalCluster:
-    monkeypatch.setenv("KAFKA_LAB_STATE_DIR", str(cluster.state_dir))
-    monkeypatch.delenv("KAFKA_LAB_BOOTSTRAP", raising=False)
-    return cluster
 
 
 def open_page() -> AppTest:

@@ -21,11 +21,10 @@ TOPIC = "app-replication-page"
 
 
 @pytest.fixture
-def app_env(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> LocalCluster:
-    monkeypatch.setenv("KAFKA_LAB_STATE_DIR", str(cluster.state_dir))
-    monkeypatch.delenv("KAFKA_LAB_BOOTSTRAP", raising=False)
-    admin.create_topics(cluster, [TopicSpec(TOPIC, 3, 3, {"min.insync.replicas": "2"})])
-    return cluster
+def app_env(app_env: LocalCluster) -> LocalCluster:
+    """The shared app environment, plus this page's own topic."""
+    admin.create_topics(app_env, [TopicSpec(TOPIC, 3, 3, {"min.insync.replicas": "2"})])
+    return app_env
 
 
 def open_page() -> AppTest:
