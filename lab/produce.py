@@ -66,8 +66,8 @@ E2E_HEADER = "lab-sent-ns"
 TOPIC_PREFIX = "lab-produce-"
 #: How long the topic's high watermarks may take to catch up with the acks (replication of the tail).
 WATERMARK_SETTLE_S = 10.0
-#: How long a run waits for its topic's deletion to be confirmed (the controller finishes it anyway).
-DELETE_WAIT_S = 5.0
+#: How long a run keeps asking for its topic's deletion until it is confirmed (retrying refusals and timeouts).
+DELETE_WAIT_S = 10.0
 #: Topics deleted per request when cleaning up leftovers.
 CLEANUP_CHUNK = 50
 #: How long priming a fresh topic (one record per partition) may take.
@@ -367,23 +367,47 @@ def delete_topic(cluster: Cluster, topic: str) -> None:
 
 
 def delete_topics(cluster: Cluster, topics: Sequence[str]) -> int:
-    """Delete topics, waiting up to ``DELETE_WAIT_S`` for the confirmation; returns how many were confirmed.
-    Never raises: a dead or slow broker must not turn a finished run into a failure."""
-    if not topics:
-        return 0
-    try:
-        adm = cluster.admin()  # keep the client alive until its futures resolve, or the request is dropped
-        futures = adm.delete_topics(list(topics), operation_timeout=DELETE_WAIT_S, request_timeout=DELETE_WAIT_S)
-    except (KafkaException, LabError):
-        return 0
+    """Delete topics, retrying refused or unanswered requests for up to ``DELETE_WAIT_S`` seconds in all;
+    returns how many are confirmed gone. Never raises: a dead or slow broker must not turn a finished
+    run into a failure (a busy controller can time a request out, or a broker that has not seen a
+    seconds-old topic yet can answer UNKNOWN_TOPIC_OR_PART to a delete it forwards too early)."""
+    left = list(dict.fromkeys(topics))
     done = 0
-    for fut in futures.values():
+    deadline = time.monotonic() + DELETE_WAIT_S
+    while left:
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            break
         try:
-            fut.result(timeout=DELETE_WAIT_S + 1)
-            done += 1
-        except (KafkaException, LabError, TimeoutError):
-            pass  # stays behind; `kafka-lab bench cleanup` removes leftovers
+            adm = cluster.admin()  # keep the client alive until its futures resolve, or the request is dropped
+            futures = adm.delete_topics(left, operation_timeout=wait, request_timeout=wait)
+        except (KafkaException, LabError):
+            return done
+        failed: list[str] = []
+        for name, fut in futures.items():
+            try:
+                fut.result(timeout=wait + 1)
+                done += 1
+            except KafkaException as exc:
+                err = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+                unknown = err is not None and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+                if unknown and name not in _existing(cluster):
+                    done += 1  # already gone
+                else:
+                    failed.append(name)
+            except (LabError, TimeoutError):
+                failed.append(name)
+        left = failed
+        if left:
+            time.sleep(0.2)
     return done
+
+
+def _existing(cluster: Cluster) -> set[str]:
+    try:
+        return set(cluster.admin().list_topics(timeout=admin.ADMIN_TIMEOUT_S).topics)
+    except KafkaException:
+        return set()
 
 
 def cleanup_topics(cluster: Cluster) -> list[str]:
