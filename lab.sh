@@ -24,6 +24,10 @@ case "${1:-start}" in
     shift || true
     "${UV[@]}" run kafka-lab cluster up
     "${UV[@]}" run kafka-lab topics create
+    # On a desktop, open the app in the default browser once the server answers (bounded: 60 s).
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname)" = Darwin ]; then
+      "${UV[@]}" run python -m lab.open_browser http://localhost:8501 &
+    fi
     exec "${UV[@]}" run streamlit run streamlit_app.py --server.address 127.0.0.1 "$@"
     ;;
   test)

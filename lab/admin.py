@@ -182,22 +182,41 @@ def _apply_configs(cluster: Cluster, specs: list[TopicSpec]) -> None:
 
 
 def topic_configs(cluster: Cluster, names: list[str]) -> dict[str, dict[str, str]]:
-    """Configs set on each topic itself (source DYNAMIC_TOPIC_CONFIG), read back from the brokers."""
-    if not names:
-        return {}
-    resources = [ConfigResource(ConfigResource.Type.TOPIC, n) for n in names]
+    """Configs set on each topic itself (source DYNAMIC_TOPIC_CONFIG), read back from the brokers.
+
+    A topic the answering broker does not know is asked for again for up to ``METADATA_SETTLE_S`` (one
+    created a moment ago may not have reached it yet); one still unknown then is left out of the result:
+    it was deleted meanwhile (a run's topic, listed a moment before it went)."""
     out: dict[str, dict[str, str]] = {}
-    admin = cluster.admin()  # keep the client alive until its futures resolve
-    for res, fut in admin.describe_configs(resources, request_timeout=ADMIN_TIMEOUT_S).items():
-        try:
-            entries = fut.result(timeout=ADMIN_TIMEOUT_S + 5)
-        except KafkaException as exc:
-            raise KafkaOperationError(f"Reading the configs of topic {res.name!r} failed: {exc}") from exc
-        out[res.name] = {
-            k: str(e.value) for k, e in sorted(entries.items())
-            if e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
-        }
+    left = list(names)
+    deadline = time.monotonic() + METADATA_SETTLE_S
+    while left:
+        unknown: list[str] = []
+        admin = cluster.admin()  # keep the client alive until its futures resolve
+        resources = [ConfigResource(ConfigResource.Type.TOPIC, n) for n in left]
+        for res, fut in admin.describe_configs(resources, request_timeout=ADMIN_TIMEOUT_S).items():
+            try:
+                entries = fut.result(timeout=ADMIN_TIMEOUT_S + 5)
+            except KafkaException as exc:
+                if is_unknown_topic(exc):
+                    unknown.append(res.name)
+                    continue
+                raise KafkaOperationError(f"Reading the configs of topic {res.name!r} failed: {exc}") from exc
+            out[res.name] = {
+                k: str(e.value) for k, e in sorted(entries.items())
+                if e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+            }
+        if not unknown or time.monotonic() >= deadline:
+            break
+        left = unknown
+        time.sleep(0.2)  # waiting for the topic to reach the broker's metadata
     return out
+
+
+def is_unknown_topic(exc: KafkaException) -> bool:
+    """The request failed because the answering broker does not know the topic (UNKNOWN_TOPIC_OR_PART)."""
+    err = exc.args[0] if exc.args else None
+    return isinstance(err, KafkaError) and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
 
 
 def _metadata(cluster: Cluster, admin: AdminClient) -> ClusterMetadata:
@@ -226,6 +245,12 @@ def describe_topics(
         raise SettingsError(f"No such topic(s): {', '.join(missing)}.",
                             hint="Create the lab's topics with `kafka-lab topics create`, or check the name.")
     configs = topic_configs(cluster, wanted) if with_configs else {}
+    if with_configs:
+        gone = [n for n in wanted if n not in configs]
+        if gone and names:
+            raise SettingsError(f"No such topic(s): {', '.join(gone)} (deleted a moment ago).",
+                                hint="Create the lab's topics with `kafka-lab topics create`, or check the name.")
+        wanted = [n for n in wanted if n in configs]  # listed, then deleted before its configs were read
     out = []
     for name in wanted:
         t = md.topics[name]

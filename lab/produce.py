@@ -389,9 +389,7 @@ def delete_topics(cluster: Cluster, topics: Sequence[str]) -> int:
                 fut.result(timeout=wait + 1)
                 done += 1
             except KafkaException as exc:
-                err = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
-                unknown = err is not None and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
-                if unknown and name not in _existing(cluster):
+                if admin.is_unknown_topic(exc) and name not in _existing(cluster):
                     done += 1  # already gone
                 else:
                     failed.append(name)
