@@ -77,9 +77,9 @@ def main() -> None:
     ap.add_argument("--bootstrap")
     ap.add_argument("--count", type=int, default=BASE.count, help="records for the as-fast-as-possible runs")
     ap.add_argument("--rate", type=float, default=5_000, help="msg/s for the fixed-rate runs")
-    ap.add_argument("--rate-seconds", type=float, default=10, help="length of the fixed-rate runs")
+    ap.add_argument("--rate-seconds", type=float, default=30, help="length of the fixed-rate runs")
     ap.add_argument("--rounds", type=int, default=3, help="as-fast-as-possible rounds per acks setting")
-    ap.add_argument("--rate-rounds", type=int, default=5, help="fixed-rate rounds per acks setting")
+    ap.add_argument("--rate-rounds", type=int, default=3, help="fixed-rate rounds per acks setting")
     args = ap.parse_args()
     cluster = from_env(bootstrap=args.bootstrap, state_dir=args.state_dir)
     summary = []
