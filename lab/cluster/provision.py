@@ -230,6 +230,14 @@ def ensure_runtime(version: str = DEFAULT_KAFKA_VERSION, *, with_jolokia: bool =
     return KafkaRuntime(version, java, libs, jolokia, "maven")
 
 
+def ensure_jolokia_agent() -> Path | None:
+    """The Jolokia JVM agent jar in the user cache (downloaded once), or None when it cannot be had.
+
+    The compose backend mounts this same jar into its containers.
+    """
+    return _ensure_jolokia(cache_root())
+
+
 def _ensure_jolokia(root: Path) -> Path | None:
     """The Jolokia JVM agent jar, downloaded once; None (not an error) when it cannot be had."""
     target = root / f"jolokia-{JOLOKIA_VERSION}"
