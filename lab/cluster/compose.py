@@ -30,7 +30,7 @@ import requests.exceptions
 
 from lab.cluster.base import BrokerAction, BrokerInfo, BrokerState, Cluster, ClusterStatus, UpReport
 from lab.cluster.local import LAB_BROKER_SETTINGS, NODE_IDS
-from lab.cluster.provision import ensure_jolokia_agent
+from lab.cluster.provision import ensure_jolokia_agent, jolokia_agent_path
 from lab.errors import BrokerStartError, ClusterError, UnreachableError
 
 if TYPE_CHECKING:
@@ -291,8 +291,10 @@ class ComposeCluster(Cluster):
         without_agent = [container_name(n) for n, c in containers.items() if c is not None
                          and not agent_mounted(c.attrs)]
         if without_agent:
+            cached = jolokia_agent_path()
+            jar = str(cached) if cached.is_file() else "<the Jolokia agent jar>"
             notes.append(f"{', '.join(without_agent)} run without the Jolokia agent, so their per-replica log "
-                         f"end offsets are not available. `{JOLOKIA_JAR_ENV}=<agent jar> docker compose up -d` "
+                         f"end offsets are not available. `{JOLOKIA_JAR_ENV}={jar} docker compose up -d` "
                          "recreates them with it (the data stays in the volumes).")
         deadline = time.monotonic() + timeout_s
         self._wait_registered(set(NODE_IDS), deadline)

@@ -31,6 +31,7 @@ from lab.cluster.compose import (
     image_version,
 )
 from lab.cluster.local import HEAP, PREFERRED_JMX_PORTS
+from lab.cluster.provision import jolokia_agent_path
 from lab.errors import ClusterError
 
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
@@ -311,6 +312,9 @@ def test_compose_up_command_and_env(tmp_path: Path) -> None:
     assert compose_up_env(jar, {JOLOKIA_JAR_ENV: "/mine.jar"})[JOLOKIA_JAR_ENV] == "/mine.jar", "the user's wins"
     assert JOLOKIA_JAR_ENV not in compose_up_env(None, {}), "no jar: the compose file's empty fallback"
     assert f"${{{JOLOKIA_JAR_ENV}:-" in COMPOSE_FILE.read_text(), "the variable the compose file reads"
+    # the jar path its comments tell people to use by hand is the one the lab provisions
+    cached = jolokia_agent_path(Path("~/.cache/kafka-lab"))
+    assert f"{JOLOKIA_JAR_ENV}={cached} docker compose up -d" in COMPOSE_FILE.read_text()
 
 
 def test_up_creates_missing_containers_with_the_jar(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
