@@ -8,7 +8,8 @@ Where each number comes from (nothing is estimated):
   latest offset a ``read_uncommitted`` consumer may read *is* the HW, and the answer carries the
   leader's current epoch);
 - each replica's LEO: the broker's own JMX MBean ``kafka.log:type=Log,name=LogEndOffset`` read
-  through the Jolokia agent (local backend); other backends show "not available" instead.
+  through the Jolokia agent (local backend, and compose containers created with the agent jar mounted);
+  other clusters show "not available" instead.
 
 The observation part (``Observer``, ``detect_events``, ``Recorder``) is pure or read-only; the
 scenarios (``monitor``, ``min_isr``, ``hw_leo``, ``unclean``) are lab experiments
@@ -227,7 +228,8 @@ class Observer:
         if self.leo_available:
             return "per-replica log end offsets read from each broker's JMX (Jolokia agent)"
         return (f"per-replica log end offsets are not available on the {self.cluster.backend} backend "
-                "(they come from the brokers' JMX, which only the local backend exposes to the lab)")
+                "(they come from the brokers' JMX, which the lab reads through the Jolokia agent of the local "
+                "backend or of compose containers created with it)")
 
     def _brokers_seen(self) -> list[int]:
         with contextlib.suppress(LabError):

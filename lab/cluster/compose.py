@@ -2,7 +2,10 @@
 
 ``docker compose up -d`` creates the three containers ``kafka-internals-1..3``; this backend finds them by
 name, reads their state (running / paused / exited) and stops, kills, pauses, unpauses and starts them.
-It never creates or deletes containers or volumes: that stays with ``docker compose``.
+It never deletes containers or volumes (that stays with ``docker compose``); ``up()`` creates the ones that
+are missing by running ``docker compose up -d`` with ``KAFKA_LAB_JOLOKIA_JAR`` set to the Jolokia agent jar
+(provisioned like the local backend's), so those brokers expose their JMX MBeans on 127.0.0.1 and
+``jmx_url()`` answers for them, as on the local backend.
 
 When no Docker engine answers, every call (the constructor included) raises one ``ClusterError`` that
 says so and points at the default local backend, which needs no Docker.
@@ -12,9 +15,13 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
+import subprocess
 import time
 import traceback
 import warnings
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import docker
@@ -23,6 +30,7 @@ import requests.exceptions
 
 from lab.cluster.base import BrokerAction, BrokerInfo, BrokerState, Cluster, ClusterStatus, UpReport
 from lab.cluster.local import LAB_BROKER_SETTINGS, NODE_IDS
+from lab.cluster.provision import ensure_jolokia_agent, jolokia_agent_path
 from lab.errors import BrokerStartError, ClusterError, UnreachableError
 
 if TYPE_CHECKING:
@@ -33,6 +41,20 @@ CONTAINER_PREFIX = "kafka-internals-"
 #: Host ports published by docker-compose.yml (127.0.0.1 only), advertised as localhost:<port>.
 CLIENT_PORTS = {1: 9092, 2: 9093, 3: 9094}
 HOST = "localhost"
+#: Host ports of each broker's Jolokia agent, published on 127.0.0.1 only (8778 inside every container);
+#: the same numbers as the local backend's, and a unit test keeps them equal to docker-compose.yml.
+JMX_PORTS = {1: 8778, 2: 8779, 3: 8780}
+JMX_HOST = "127.0.0.1"
+#: The variable docker-compose.yml takes the host path of the Jolokia agent jar from.
+JOLOKIA_JAR_ENV = "KAFKA_LAB_JOLOKIA_JAR"
+#: Where docker-compose.yml mounts that jar in every container.
+JOLOKIA_JAR_IN_CONTAINER = "/opt/kafka-lab/jolokia-agent.jar"
+#: The empty file docker-compose.yml mounts there when the variable is unset: brokers start without agent.
+NO_AGENT_FILE = "no-jolokia-agent"
+#: docker-compose.yml of a source checkout (the repository root, two levels above this package).
+COMPOSE_FILE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+#: Bound on `docker compose up -d` creating containers: the first run pulls the ~400 MB image.
+COMPOSE_UP_TIMEOUT_S = 600
 #: Where the Docker SDK looks when DOCKER_HOST is not set.
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 #: Per-request bound on Docker API calls: a local engine answers in milliseconds; never hang on a dead one.
@@ -46,7 +68,8 @@ NO_ENGINE_HINT = (
     "and run `kafka-lab cluster up`."
 )
 CREATE_HINT = (
-    "Create them first with `docker compose up -d` in the repository root (next to docker-compose.yml)."
+    "Create them first with `kafka-lab cluster up --backend compose`, or `docker compose up -d` in the "
+    "repository root (next to docker-compose.yml)."
 )
 
 #: Docker's container states (``State.Status``) -> what the lab shows. "restarting" means the broker keeps
@@ -78,6 +101,35 @@ def image_version(image: str) -> str | None:
     name = image.split("@", 1)[0]
     tag = name.rpartition(":")[2] if ":" in name.rpartition("/")[2] else ""
     return tag or None
+
+
+def compose_up_command(compose_file: Path, services: list[str]) -> list[str]:
+    """`docker compose up` that creates (and starts) ``services`` and leaves existing containers as they are."""
+    return ["docker", "compose", "--file", str(compose_file), "up", "--detach", "--no-recreate", *services]
+
+
+def compose_up_env(jolokia_jar: Path | None, base: Mapping[str, str]) -> dict[str, str]:
+    """The environment for `docker compose up`: ``base`` plus the agent jar docker-compose.yml mounts.
+
+    A ``KAFKA_LAB_JOLOKIA_JAR`` already in ``base`` (the user's own) wins over the provisioned jar.
+    """
+    env = dict(base)
+    if jolokia_jar is not None and not env.get(JOLOKIA_JAR_ENV):
+        env[JOLOKIA_JAR_ENV] = str(jolokia_jar)
+    return env
+
+
+def agent_mounted(attrs: Mapping[str, Any]) -> bool:
+    """True when a container (its ``docker inspect`` attributes) was created with a real Jolokia jar mounted.
+
+    docker-compose.yml always mounts something at ``JOLOKIA_JAR_IN_CONTAINER``: the agent jar, or the empty
+    ``NO_AGENT_FILE`` when ``KAFKA_LAB_JOLOKIA_JAR`` was unset; containers made by an older file mount nothing.
+    """
+    host_config = attrs.get("HostConfig") or {}
+    mounts = [(m.get("Source"), m.get("Destination")) for m in attrs.get("Mounts") or []]
+    mounts += [(m.get("Source"), m.get("Target")) for m in host_config.get("Mounts") or []]
+    return any(dst == JOLOKIA_JAR_IN_CONTAINER and src and Path(str(src)).name != NO_AGENT_FILE
+               for src, dst in mounts)
 
 
 def _drop_failed_socket(exc: BaseException) -> None:
@@ -139,8 +191,23 @@ class ComposeCluster(Cluster):
         return ",".join(f"{HOST}:{CLIENT_PORTS[n]}" for n in NODE_IDS)
 
     def start_hint(self) -> str:
-        return ("Start the containers with `docker compose up -d` (repository root), "
-                "or `kafka-lab cluster up --backend compose` once they exist.")
+        return ("Start the containers with `kafka-lab cluster up --backend compose` "
+                "(or `docker compose up -d` in the repository root).")
+
+    def jmx_url(self, node_id: int) -> str | None:
+        """The broker's Jolokia URL when its container was created with the agent jar mounted.
+
+        Like the local backend, this says where the agent is configured; it does not ask the agent itself.
+        """
+        if node_id not in JMX_PORTS:
+            return None
+        try:
+            c = self._find(node_id)
+        except ClusterError:
+            return None  # no engine: status() and the controls say so
+        if c is None or not agent_mounted(c.attrs):
+            return None
+        return f"http://{JMX_HOST}:{JMX_PORTS[node_id]}/jolokia/"
 
     # --- containers -------------------------------------------------------------------------------
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -195,13 +262,21 @@ class ComposeCluster(Cluster):
 
     # --- lifecycle --------------------------------------------------------------------------------
     def up(self, timeout_s: float = 120.0) -> UpReport:
-        """Start stopped containers and unpause paused ones; wait for 3 registered brokers + a round trip."""
+        """Start stopped containers, unpause paused ones and create missing ones (``docker compose up``);
+        wait for 3 registered brokers + a round trip.
+
+        ``timeout_s`` bounds the wait for the brokers; creating containers has its own bound
+        (``COMPOSE_UP_TIMEOUT_S``: the first run pulls the image).
+        """
         from lab.cluster.health import round_trip
 
         t0 = time.monotonic()
-        containers = self._all_containers()
+        containers = {n: self._find(n) for n in NODE_IDS}
         started: list[int] = []
+        notes: list[str] = []
         for n, c in containers.items():
+            if c is None:
+                continue
             state = broker_state(c.status)
             if state is BrokerState.PAUSED:
                 self._call(f"Unpausing {c.name}", c.unpause)
@@ -209,10 +284,51 @@ class ComposeCluster(Cluster):
             elif state is not BrokerState.RUNNING:
                 self._call(f"Starting {c.name}", c.start)
                 started.append(n)
-        deadline = t0 + timeout_s
+        missing = [n for n, c in containers.items() if c is None]
+        if missing:
+            notes.append(self._create(missing))
+            started += missing
+        without_agent = [container_name(n) for n, c in containers.items() if c is not None
+                         and not agent_mounted(c.attrs)]
+        if without_agent:
+            cached = jolokia_agent_path()
+            jar = str(cached) if cached.is_file() else "<the Jolokia agent jar>"
+            notes.append(f"{', '.join(without_agent)} run without the Jolokia agent, so their per-replica log "
+                         f"end offsets are not available. `{JOLOKIA_JAR_ENV}={jar} docker compose up -d` "
+                         "recreates them with it (the data stays in the volumes).")
+        deadline = time.monotonic() + timeout_s
         self._wait_registered(set(NODE_IDS), deadline)
         round_trip(self, timeout_s=max(1.0, deadline - time.monotonic()))
-        return UpReport(not started, time.monotonic() - t0, self.status(), tuple(started))
+        return UpReport(not started, time.monotonic() - t0, self.status(), tuple(sorted(started)), tuple(notes))
+
+    def _create(self, nodes: list[int]) -> str:
+        """Create and start the containers of ``nodes`` with `docker compose up`; return a note saying so."""
+        names = [container_name(n) for n in nodes]
+        docker_cli = shutil.which("docker")
+        if docker_cli is None or not COMPOSE_FILE.is_file():
+            raise ClusterError(f"Container(s) {', '.join(names)} do not exist, and the lab cannot create them "
+                               f"({'no `docker` command on PATH' if docker_cli is None else f'no {COMPOSE_FILE}'}).",
+                               hint=CREATE_HINT)
+        jar = None if os.environ.get(JOLOKIA_JAR_ENV) else ensure_jolokia_agent()
+        env = compose_up_env(jar, os.environ)
+        cmd = compose_up_command(COMPOSE_FILE, names)
+        cmd[0] = docker_cli
+        try:
+            proc = subprocess.run(cmd, env=env, cwd=COMPOSE_FILE.parent, capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL, timeout=COMPOSE_UP_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            raise ClusterError(f"`docker compose up` did not create {', '.join(names)} within "
+                               f"{COMPOSE_UP_TIMEOUT_S} s.", hint="See `docker compose ps` and `docker compose logs`."
+                               ) from exc
+        if proc.returncode != 0:
+            detail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-6:])
+            raise ClusterError(f"`docker compose up` could not create {', '.join(names)}:\n{detail}",
+                               hint="`docker compose version` must work (Compose v2); see `docker compose ps`.")
+        agent = env.get(JOLOKIA_JAR_ENV)
+        how = (f"with the Jolokia agent {agent}" if agent else
+               "without the Jolokia agent (its jar could not be provisioned), so per-replica log end offsets "
+               "are not available")
+        return f"Created {', '.join(names)} with `docker compose up -d`, {how}."
 
     def down(self, purge: bool = False) -> None:
         """Stop the containers (controlled shutdown); data stays in Docker volumes, which compose removes."""

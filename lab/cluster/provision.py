@@ -230,10 +230,23 @@ def ensure_runtime(version: str = DEFAULT_KAFKA_VERSION, *, with_jolokia: bool =
     return KafkaRuntime(version, java, libs, jolokia, "maven")
 
 
+def jolokia_agent_path(root: Path | None = None) -> Path:
+    """Where the Jolokia JVM agent jar is (or will be) kept in the user cache."""
+    return (root or cache_root()) / f"jolokia-{JOLOKIA_VERSION}" / f"jolokia-agent-jvm-{JOLOKIA_VERSION}-javaagent.jar"
+
+
+def ensure_jolokia_agent() -> Path | None:
+    """The Jolokia JVM agent jar in the user cache (downloaded once), or None when it cannot be had.
+
+    The compose backend mounts this same jar into its containers.
+    """
+    return _ensure_jolokia(cache_root())
+
+
 def _ensure_jolokia(root: Path) -> Path | None:
     """The Jolokia JVM agent jar, downloaded once; None (not an error) when it cannot be had."""
-    target = root / f"jolokia-{JOLOKIA_VERSION}"
-    jar = target / f"jolokia-agent-jvm-{JOLOKIA_VERSION}-javaagent.jar"
+    jar = jolokia_agent_path(root)
+    target = jar.parent
     if jar.exists():
         return jar
     target.mkdir(parents=True, exist_ok=True)
