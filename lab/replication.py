@@ -242,13 +242,28 @@ class Observer:
         return self._jmx_urls[node]
 
     def _metadata(self) -> Any:
+        """Cluster metadata; asked twice before giving up, because each request goes to any broker and
+        the one picked may be the frozen (paused) one, which never answers."""
+        try:
+            return self._admin.list_topics(timeout=POLL_REQUEST_TIMEOUT_S)
+        except KafkaException:
+            pass
         try:
             return self._admin.list_topics(timeout=POLL_REQUEST_TIMEOUT_S)
         except KafkaException as exc:
             raise KafkaOperationError(f"Reading cluster metadata failed: {exc}") from exc
 
     def _hw_and_epochs(self, tps: list[TopicPartition]) -> dict[tuple[str, int], tuple[int, int | None]]:
-        """(topic, partition) -> (high watermark, leader epoch) for partitions whose leader answered."""
+        """(topic, partition) -> (high watermark, leader epoch) for partitions whose leader answered;
+        partitions without an answer are asked once more (the request's leader lookup may have gone to a
+        frozen broker)."""
+        out = self._list_latest(tps)
+        missing = [tp for tp in tps if (tp.topic, tp.partition) not in out]
+        if missing:
+            out.update(self._list_latest(missing))
+        return out
+
+    def _list_latest(self, tps: list[TopicPartition]) -> dict[tuple[str, int], tuple[int, int | None]]:
         if not tps:
             return {}
         try:
@@ -1238,12 +1253,17 @@ class HwLeoResult:
 def hw_stall_s(snapshots: tuple[Snapshot, ...] | list[Snapshot], topic: str, partition: int, since: float,
                until: float) -> float:
     """The longest time in [since, until] the partition's high watermark was seen not to move (seconds):
-    from the first snapshot showing a value to the first one showing another (or the last one in range).
+    from the first snapshot showing a value to the first one showing another (or the last one in range);
+    the last value seen before ``since`` counts as seen at ``since``.
 
     Pure; snapshots without a known HW are skipped.
     """
-    seen = [(s.t, p.high_watermark) for s in snapshots if since <= s.t <= until
-            and (p := s.get(topic, partition)) is not None and p.high_watermark is not None]
+    known = [(s.t, p.high_watermark) for s in snapshots
+             if (p := s.get(topic, partition)) is not None and p.high_watermark is not None]
+    seen = [(t, hw) for t, hw in known if since <= t <= until]
+    before = [hw for t, hw in known if t < since]
+    if before:  # the HW only grows: the same value after ``since`` as before it means flat from ``since`` on
+        seen.insert(0, (since, before[-1]))
     best = 0.0
     i = 0
     while i < len(seen):

@@ -51,7 +51,10 @@ def test_epoch_change_across_an_unknown_gap_uses_the_last_known_epoch() -> None:
 def test_hw_stall_measures_the_longest_flat_stretch() -> None:
     snaps = [snap(t, 1, (1, 2, 3), 0, hw) for t, hw in [(0, 10), (1, 20), (2, 20), (3, 20), (4.5, 20), (5, 90)]]
     assert hw_stall_s(snaps, "t", 0, 0, 10) == 4.0  # seen at 20 from 1 s until 90 was seen at 5 s
-    assert hw_stall_s(snaps, "t", 0, 4.6, 10) == 0.0
+    # the last value before the window counts from the window's start (the HW only grows)
+    assert hw_stall_s(snaps, "t", 0, 4.6, 10) == 0.4
+    assert hw_stall_s(snaps, "t", 0, 1.5, 4) == 1.5  # 20 before 1.5 s, still 20 at 3 s (the last seen in it)
+    assert hw_stall_s(snaps[:1], "t", 0, 0.5, 10) == 0.0  # nothing seen in the window
 
 
 def test_behind_uses_the_leaders_leo() -> None:
