@@ -7,7 +7,7 @@ axis take the same ``x_domain`` so they line up (e.g. ``Timeline.isr_frame()`` b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import pandas as pd
@@ -139,11 +139,21 @@ def runs_for(result: ProduceResult | SweepResult) -> list[ProduceResult]:
 AnyChart = alt.TopLevelMixin
 
 #: Chart height for timeline strips (px): several stack on one page. Titles are left to the page: Streamlit
-#: fits a chart's title and legends into this height too, which squashes a short plot.
-STRIP_HEIGHT = 160
-HW_HEIGHT = 260
+#: fits a chart's title, legends and axes into this height too, which squashes a short plot.
+STRIP_HEIGHT = 230
+HW_HEIGHT = 340
 #: The series name of the leader's high watermark in ``Timeline.offsets_frame()`` (drawn black, thick).
 HW_SERIES = "high watermark"
+#: Width of the y axis (labels + title) of every chart on a shared time axis, and their legends on top:
+#: stacked one under another, their plots then start and end at the same pixel, so one second is in
+#: the same place on all of them.
+Y_AXIS_PX = 150
+#: One row of the events strip. Its height is a step per row: a fixed height is shared with the legend
+#: and axis by Streamlit and squashed the rows into one.
+EVENT_ROW_PX = 26
+#: How far apart overlapping ISR lines of different partitions are drawn (in replicas): equal lines would
+#: hide each other.
+ISR_NUDGE = 0.06
 #: Colours with a meaning, the same on every chart.
 OK_COLOUR = "#2e7d32"
 FAIL_COLOUR = "#c62828"
@@ -153,6 +163,17 @@ FAIL_COLOUR = "#c62828"
 def _x(domain: tuple[float, float] | None, title: str = "seconds since start") -> alt.X:
     scale = alt.Scale(domain=list(domain)) if domain else alt.Undefined
     return alt.X("t:Q", title=title, scale=scale)
+
+
+def _y(field: str, title: str | None, **kw: Any) -> alt.Y:
+    """A y encoding whose axis takes exactly ``Y_AXIS_PX`` (labels cut to fit), for charts that stack."""
+    axis_kw = kw.pop("axis_kw", {})
+    return alt.Y(field, title=title, axis=alt.Axis(minExtent=Y_AXIS_PX, maxExtent=Y_AXIS_PX,
+                                                   labelLimit=Y_AXIS_PX - 25, **axis_kw), **kw)
+
+
+def _top_legend(title: str | None = None, **kw: Any) -> alt.Legend:
+    return alt.Legend(orient="top", title=title, **kw)
 
 
 def _steps_layer(steps: pd.DataFrame | None, domain: tuple[float, float] | None) -> list[alt.Chart]:
@@ -174,31 +195,40 @@ def time_domain(*frames: pd.DataFrame) -> tuple[float, float] | None:
 
 def isr_timeline(isr: pd.DataFrame, steps: pd.DataFrame | None = None,
                  x_domain: tuple[float, float] | None = None) -> AnyChart:
-    """ISR size per partition over time (a step line), with the scenario's steps as dashed rules."""
+    """ISR size per partition over time (a step line), with the scenario's steps as dashed rules. Lines of
+    different partitions are nudged apart by ``ISR_NUDGE`` so equal ones stay visible (tooltips are exact)."""
     top = int(isr["replicas"].max()) if not isr.empty else 3
-    line = alt.Chart(isr).mark_line(interpolate="step-after", point=True).encode(
+    frame = isr.copy()
+    if not frame.empty:
+        order = {p: i for i, p in enumerate(sorted(frame["partition"].unique()))}
+        mid = (len(order) - 1) / 2
+        frame["drawn"] = frame["isr_size"] + frame["partition"].map(lambda p: (order[p] - mid) * ISR_NUDGE)
+    else:
+        frame["drawn"] = frame.get("isr_size", pd.Series(dtype=float))
+    line = alt.Chart(frame).mark_line(interpolate="step-after", point=True).encode(
         x=_x(x_domain),
-        y=alt.Y("isr_size:Q", title="in-sync replicas", scale=alt.Scale(domain=[0, top]),
-                axis=alt.Axis(tickMinStep=1)),
-        color=alt.Color("partition:N"),
-        tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", "isr:N", "leader:Q", "leader_epoch:Q"],
+        y=_y("drawn:Q", "in-sync replicas", scale=alt.Scale(domain=[0, top + 0.3], nice=False),
+             axis_kw={"tickMinStep": 1, "values": list(range(top + 1))}),
+        color=alt.Color("partition:N", legend=_top_legend()),
+        tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", alt.Tooltip("isr_size:Q", title="ISR size"),
+                 "isr:N", "leader:Q", "leader_epoch:Q"],
     )
     chart: AnyChart = alt.layer(line, *_steps_layer(steps, x_domain)).properties(height=STRIP_HEIGHT)
     return chart
 
 
 def replication_events(events: pd.DataFrame, x_domain: tuple[float, float] | None = None) -> AnyChart:
-    """Each ISR/leader/epoch event as a point on its partition's row."""
+    """Each ISR/leader/epoch event as a point on its partition's row (one ``EVENT_ROW_PX`` row each)."""
     chart: AnyChart = alt.Chart(events).mark_point(filled=True, size=90).encode(
         x=_x(x_domain),
-        y=alt.Y("partition:N", title=None),
+        y=_y("partition:N", "partition"),
         color=alt.Color("event:N", scale=alt.Scale(
             domain=["isr_shrink", "isr_expand", "leader_change", "epoch_change", "offline", "online"],
             range=["#e65100", "#2e7d32", "#1565c0", "#6a1b9a", "#c62828", "#00838f"]),
-            legend=alt.Legend(orient="bottom", columns=6, title=None)),
+            legend=_top_legend(columns=6)),
         shape=alt.Shape("event:N", legend=None),
         tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", "event:N", "detail:N"],
-    ).properties(height=max(60, 35 * max(1, events["partition"].nunique() if not events.empty else 1)))
+    ).properties(height=alt.Step(EVENT_ROW_PX))
     return chart
 
 
@@ -209,8 +239,9 @@ def produce_timeline(produce: pd.DataFrame, steps: pd.DataFrame | None = None,
                         var_name="outcome", value_name="messages")
     bars = alt.Chart(long).mark_bar(opacity=0.85).encode(
         x=_x(x_domain),
-        y=alt.Y("messages:Q", title="writes per second", stack=True),
-        color=alt.Color("outcome:N", scale=alt.Scale(domain=["acked", "failed"], range=[OK_COLOUR, FAIL_COLOUR])),
+        y=_y("messages:Q", "writes per second", stack=True),
+        color=alt.Color("outcome:N", scale=alt.Scale(domain=["acked", "failed"], range=[OK_COLOUR, FAIL_COLOUR]),
+                        legend=_top_legend()),
         tooltip=[alt.Tooltip("t:Q", format=".0f"), "outcome:N", "messages:Q", "errors:N",
                  alt.Tooltip("max_latency_ms:Q", title="slowest ack (ms)")],
     )
@@ -227,10 +258,12 @@ def hw_vs_leo(offsets: pd.DataFrame, steps: pd.DataFrame | None = None,
     tip = [alt.Tooltip("t:Q", format=".1f"), "partition:N", "series:N", "offset:Q", "stale:N"]
     leo_lines = alt.Chart(leo).mark_line(interpolate="step-after", strokeWidth=2).encode(
         x=_x(x_domain),
-        y=alt.Y("offset:Q", title="offset", scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", title="log end offset (LEO)", scale=alt.Scale(scheme="tableau10")),
-        strokeDash=alt.StrokeDash("stale:N", title="last value of a frozen broker",
-                                  scale=alt.Scale(domain=[False, True], range=[[1, 0], [5, 4]])),
+        y=_y("offset:Q", "offset", scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", title="log end offset (LEO)", scale=alt.Scale(scheme="tableau10"),
+                        legend=_top_legend("log end offset (LEO)", columns=3)),
+        strokeDash=alt.StrokeDash("stale:N", title="frozen broker's last value",
+                                  scale=alt.Scale(domain=[False, True], range=[[1, 0], [5, 4]]),
+                                  legend=_top_legend("frozen broker's last value")),
         detail="partition:N",  # one line per partition and series, never joined across partitions
         tooltip=tip,
     )
