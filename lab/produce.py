@@ -48,6 +48,9 @@ from lab.stats import LatencySummary, mb, percentiles, rate, ratio
 STATS_INTERVAL_MS = 250
 #: Interval of the per-interval samples (throughput line, live chart).
 SAMPLE_INTERVAL_S = 0.5
+#: ... but finer during a run's first seconds, so a run that is over in a second still draws a curve.
+FINE_SAMPLE_INTERVAL_S = 0.1
+FINE_SAMPLING_S = 2.0
 #: Distinct payloads cycled through; enough that compression sees realistic variety, few enough to
 #: build in milliseconds. A power of two so the index is a mask.
 PAYLOAD_POOL = 256
@@ -363,6 +366,11 @@ def _fresh_topic(cluster: Cluster, settings: ProducerSettings) -> str:
     return name
 
 
+def sample_interval(elapsed_s: float) -> float:
+    """Seconds until the next throughput sample, ``elapsed_s`` seconds into a run."""
+    return FINE_SAMPLE_INTERVAL_S if elapsed_s < FINE_SAMPLING_S else SAMPLE_INTERVAL_S
+
+
 def delete_topic(cluster: Cluster, topic: str) -> None:
     """Best effort: a run's topic is not needed after its figures were read."""
     delete_topics(cluster, [topic])
@@ -545,7 +553,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
     def sample(now: float, *, final: bool = False) -> None:
         nonlocal t_prev, d_prev, i_prev, before_last
         dt = now - t0 - t_prev
-        if final and samples and dt < SAMPLE_INTERVAL_S / 2:
+        if final and samples and dt < sample_interval(t_prev) / 2:
             # a last sliver of interval holding the flush's acks would draw as a spike: fold it into the
             # interval before (the same messages over their real time)
             samples.pop()
@@ -571,7 +579,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
     poll = producer.poll
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    next_sample = t0 + SAMPLE_INTERVAL_S
+    next_sample = t0 + sample_interval(0.0)
     end_at = t0 + settings.duration_s if settings.duration_s is not None else float("inf")
     limit = count if count is not None else 2**62
     try:
@@ -600,7 +608,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
                     now = time.perf_counter()
                     if now >= next_sample:
                         sample(now)
-                        next_sample = now + SAMPLE_INTERVAL_S
+                        next_sample = now + sample_interval(now - t0)
                     if now >= end_at:
                         break
                     if ctx.cancelled:
@@ -612,7 +620,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
                 now = time.perf_counter()
                 if now >= next_sample:
                     sample(now)
-                    next_sample = now + SAMPLE_INTERVAL_S
+                    next_sample = now + sample_interval(now - t0)
                 if now >= end_at:
                     break
                 if ctx.cancelled:
@@ -654,7 +662,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
             now = time.perf_counter()
             if now >= next_sample:
                 sample(now)
-                next_sample = now + SAMPLE_INTERVAL_S
+                next_sample = now + sample_interval(now - t0)
             if stopped is None and ctx.cancelled:
                 stopped = _reason(ctx)
                 grace_end = min(grace_end, time.monotonic() + FLUSH_GRACE_S)
