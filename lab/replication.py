@@ -57,6 +57,9 @@ if TYPE_CHECKING:
 POLL_INTERVAL_S = 1.0
 #: Per-request bound for the monitor's admin calls; a frozen broker must not stall a poll for long.
 POLL_REQUEST_TIMEOUT_S = 2.0
+#: ... and for a first try that is asked again on no answer: a broker that is up answers in milliseconds,
+#: so a second wasted on a frozen one (the request went to any broker) is enough.
+POLL_FIRST_TRY_S = 1.0
 #: Pause between snapshots while a one-shot describe waits for a just-created topic's figures.
 DESCRIBE_RETRY_S = 0.3
 #: How long the CLI's describe waits for a just-created topic's epoch and every replica's LEO.
@@ -245,7 +248,7 @@ class Observer:
         """Cluster metadata; asked twice before giving up, because each request goes to any broker and
         the one picked may be the frozen (paused) one, which never answers."""
         try:
-            return self._admin.list_topics(timeout=POLL_REQUEST_TIMEOUT_S)
+            return self._admin.list_topics(timeout=POLL_FIRST_TRY_S)
         except KafkaException:
             pass
         try:
@@ -257,20 +260,21 @@ class Observer:
         """(topic, partition) -> (high watermark, leader epoch) for partitions whose leader answered;
         partitions without an answer are asked once more (the request's leader lookup may have gone to a
         frozen broker)."""
-        out = self._list_latest(tps)
+        out = self._list_latest(tps, POLL_FIRST_TRY_S)
         missing = [tp for tp in tps if (tp.topic, tp.partition) not in out]
         if missing:
-            out.update(self._list_latest(missing))
+            out.update(self._list_latest(missing, POLL_REQUEST_TIMEOUT_S))
         return out
 
-    def _list_latest(self, tps: list[TopicPartition]) -> dict[tuple[str, int], tuple[int, int | None]]:
+    def _list_latest(self, tps: list[TopicPartition],
+                     timeout_s: float) -> dict[tuple[str, int], tuple[int, int | None]]:
         if not tps:
             return {}
         try:
             futs = self._admin.list_offsets(
                 {tp: OffsetSpec.latest() for tp in tps},  # type: ignore[no-untyped-call]
                 isolation_level=IsolationLevel.READ_UNCOMMITTED,
-                request_timeout=POLL_REQUEST_TIMEOUT_S,
+                request_timeout=timeout_s,
             )
         except KafkaException:
             return {}
@@ -278,7 +282,7 @@ class Observer:
         for tp, fut in futs.items():
             # a partition whose leader does not answer (down, frozen, just moved) has no HW this time
             with contextlib.suppress(Exception):
-                res = fut.result(timeout=POLL_REQUEST_TIMEOUT_S + 1)
+                res = fut.result(timeout=timeout_s + 1)
                 if res.offset >= 0:
                     out[(tp.topic, tp.partition)] = (int(res.offset), res.leader_epoch)
         return out
