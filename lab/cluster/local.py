@@ -275,6 +275,10 @@ def _exited(proc: psutil.Process, timeout_s: float) -> bool:
             return False
 
 
+#: The broker JVMs this Python process launched, per state directory (then node id): see ``LocalCluster``.
+_CHILDREN: dict[str, dict[int, subprocess.Popen[bytes]]] = {}
+
+
 class LocalCluster(Cluster):
     """Three KRaft nodes on 127.0.0.1, provisioned and controlled by the lab itself."""
 
@@ -294,7 +298,10 @@ class LocalCluster(Cluster):
         self.version = version
         self.preferred_ports = preferred_ports
         self.broker_overrides = dict(broker_overrides or {})
-        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        # shared by every LocalCluster of this state dir in this process: a broker launched through one
+        # instance outlives it, and its Popen must not be collected with it (Python warns about, and
+        # cannot later reap, a child whose Popen was dropped while it ran)
+        self._children = _CHILDREN.setdefault(str(self.state_dir.resolve()), {})
         self._runtime: KafkaRuntime | None = None
 
     # --- files -----------------------------------------------------------------------------------
@@ -347,8 +354,14 @@ class LocalCluster(Cluster):
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(node.pid, os.WNOHANG)
                 return None
-            marker = str(self.node_dir(node.node_id) / "server.properties")
-            if marker not in proc.cmdline():
+            if child is not None and child.pid == node.pid:
+                # our own unreaped child: its pid cannot have been reused, and between fork and exec its
+                # command line is still ours (a check of it right after launch saw "exited" under load)
+                return proc
+            cmdline = proc.cmdline()
+            if not cmdline:
+                return proc  # unreadable for a moment (the process is in exec): not proof it is gone
+            if str(self.node_dir(node.node_id) / "server.properties") not in cmdline:
                 return None
             return proc
         except (psutil.NoSuchProcess, psutil.AccessDenied):
