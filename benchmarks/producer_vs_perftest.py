@@ -21,6 +21,7 @@ percentiles are coarse.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 
@@ -61,8 +62,14 @@ def together(cluster: Cluster, r: ProducerSettings, n: int) -> list[tuple[float,
     tool_settings = r.replace(count=r.count + int(2 * LEAD_S * r.rate))
     for i in range(n):
         tool = experiment.start(lambda ctx: perftest.run(cluster, tool_settings, ctx), time_limit_s=600)
-        time.sleep(LEAD_S)  # the tool's topic is created and its JVM is sending before the lab starts
-        x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)
+        try:
+            time.sleep(LEAD_S)  # the tool's topic is created and its JVM is sending before the lab starts
+            x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)
+        except BaseException:
+            tool.cancel("the lab's run of the pair failed")
+            with contextlib.suppress(Exception):
+                tool.wait(30)  # its run terminates the tool's JVM once it sees the cancel
+            raise
         t = tool.wait(600).summary
         out.append((x.msgs_per_s, x.latency.p50_ms, x.latency.p99_ms, t.records_per_s, t.p50_ms, t.p99_ms))
         print(f"  round {i + 1} (together): lab {x.msgs_per_s:,.0f} msg/s p50/p99 {x.latency.p50_ms:.2f}/"

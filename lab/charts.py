@@ -165,11 +165,11 @@ def _x(domain: tuple[float, float] | None, title: str = "seconds since start") -
     return alt.X("t:Q", title=title, scale=scale)
 
 
-def _y(field: str, title: str | None, **kw: Any) -> alt.Y:
-    """A y encoding whose axis takes exactly ``Y_AXIS_PX`` (labels cut to fit), for charts that stack."""
-    axis_kw = kw.pop("axis_kw", {})
+def _y(field: str, title: str | None, *, axis: dict[str, Any] | None = None, **kw: Any) -> alt.Y:
+    """A y encoding whose axis takes exactly ``Y_AXIS_PX`` (labels cut to fit), for charts that stack;
+    ``axis`` adds axis options, ``kw`` encoding options (scale, stack)."""
     return alt.Y(field, title=title, axis=alt.Axis(minExtent=Y_AXIS_PX, maxExtent=Y_AXIS_PX,
-                                                   labelLimit=Y_AXIS_PX - 25, **axis_kw), **kw)
+                                                   labelLimit=Y_AXIS_PX - 25, **(axis or {})), **kw)
 
 
 def _top_legend(title: str | None = None, **kw: Any) -> alt.Legend:
@@ -208,7 +208,7 @@ def isr_timeline(isr: pd.DataFrame, steps: pd.DataFrame | None = None,
     line = alt.Chart(frame).mark_line(interpolate="step-after", point=True).encode(
         x=_x(x_domain),
         y=_y("drawn:Q", "in-sync replicas", scale=alt.Scale(domain=[0, top + 0.3], nice=False),
-             axis_kw={"tickMinStep": 1, "values": list(range(top + 1))}),
+             axis={"tickMinStep": 1, "values": list(range(top + 1))}),
         color=alt.Color("partition:N", legend=_top_legend()),
         tooltip=[alt.Tooltip("t:Q", format=".1f"), "partition:N", alt.Tooltip("isr_size:Q", title="ISR size"),
                  "isr:N", "leader:Q", "leader_epoch:Q"],

@@ -250,7 +250,7 @@ class Observer:
         try:
             return self._admin.list_topics(timeout=POLL_FIRST_TRY_S)
         except KafkaException:
-            pass
+            pass  # asked again below, most likely of another broker
         try:
             return self._admin.list_topics(timeout=POLL_REQUEST_TIMEOUT_S)
         except KafkaException as exc:
