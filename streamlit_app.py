@@ -14,7 +14,11 @@ st.set_page_config(page_title="Kafka Tuning Lab", page_icon="🧪", layout="wide
 PAGES = [
     st.Page("pages/cluster.py", title="1 · Cluster & topics", icon=":material/dns:", default=True),
     st.Page("pages/replication.py", title="2 · Replication & ISR", icon=":material/content_copy:"),
+    st.Page("pages/eos.py", title="3 · Idempotence & transactions", icon=":material/verified:"),
     st.Page("pages/producer.py", title="4 · Producer tuning", icon=":material/speed:"),
+    st.Page("pages/consumer.py", title="5 · Consumer tuning", icon=":material/download:"),
+    st.Page("pages/lag.py", title="6 · Consumer lag", icon=":material/hourglass_bottom:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ]
 
 nav = st.navigation(PAGES)

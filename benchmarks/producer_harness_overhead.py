@@ -24,8 +24,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from lab import clients, experiment, produce
+from lab import clients, experiment, produce, topics
 from lab.cluster import Cluster, from_env
+from lab.payloads import make_payloads
 from lab.settings import ProducerSettings
 
 GOAL = 0.97
@@ -35,18 +36,18 @@ BASE = ProducerSettings(acks="1", compression="lz4", linger_ms=10, batch_size=65
 
 def bare_loop(cluster: Cluster, s: ProducerSettings, with_callback: bool) -> tuple[float, float]:
     """(messages/s, CPU s) of a bare produce loop, first produce -> flush returned."""
-    topic = produce._fresh_topic(cluster, s)
+    topic = topics.fresh_topic(cluster, s.partitions, s.replication_factor, s.topic_configs())
     counts = [0, 0]
 
     def delivered(err: Any, _msg: Any) -> None:
         counts[err is not None] += 1
 
     try:
-        payloads = produce.make_payloads(s.payload, s.message_size)
+        payloads = make_payloads(s.payload, s.message_size)
         cfg: dict[str, Any] = {**s.to_config(), **({"on_delivery": delivered} if with_callback else {})}
         p = clients.producer(cluster, cfg)
         assert s.count is not None
-        n, mask = s.count, produce.PAYLOAD_POOL - 1
+        n, mask = s.count, len(payloads) - 1
         c0 = time.process_time()
         t0 = time.perf_counter()
         i = 0
@@ -65,7 +66,7 @@ def bare_loop(cluster: Cluster, s: ProducerSettings, with_callback: bool) -> tup
             raise SystemExit(f"bare loop: {left} messages unacknowledged, {counts[1]} failed")
         return n / elapsed, cpu_s
     finally:
-        produce.delete_topic(cluster, topic)
+        topics.delete_topic(cluster, topic)
 
 
 def lab_run(cluster: Cluster, s: ProducerSettings) -> tuple[float, float]:

@@ -27,6 +27,7 @@ import time
 
 from lab import experiment, perftest, produce
 from lab.cluster import Cluster, from_env
+from lab.perftest import PerfSummary, PerfTestResult
 from lab.settings import ProducerSettings
 
 BASE = ProducerSettings(message_size=100, compression="lz4", linger_ms=10, batch_size=65_536, payload="text",
@@ -37,6 +38,12 @@ LATENCY_TOLERANCE = 0.15
 LEAD_S = 3.0
 
 
+def summary_of(r: PerfTestResult) -> PerfSummary:
+    if r.summary is None:
+        raise SystemExit(f"the perf tool stopped before its summary: {r.stopped}")
+    return r.summary
+
+
 def rounds(cluster: Cluster, r: ProducerSettings, n: int) -> list[tuple[float, ...]]:
     """(lab msg/s, p50, p99, tool msg/s, p50, p99) per round, the pair's order alternating."""
     out = []
@@ -44,10 +51,10 @@ def rounds(cluster: Cluster, r: ProducerSettings, n: int) -> list[tuple[float, .
         lab_first = i % 2 == 0
         if lab_first:
             x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)
-        y = experiment.run_sync(lambda ctx: perftest.run(cluster, r, ctx), time_limit_s=600)
+        y = experiment.run_sync(lambda ctx: perftest.run_tool(cluster, r, ctx), time_limit_s=600)
         if not lab_first:
             x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)
-        t = y.summary
+        t = summary_of(y)
         out.append((x.msgs_per_s, x.latency.p50_ms, x.latency.p99_ms, t.records_per_s, t.p50_ms, t.p99_ms))
         print(f"  round {i + 1} ({'lab' if lab_first else 'tool'} first): lab {x.msgs_per_s:,.0f} msg/s "
               f"p50/p99 {x.latency.p50_ms:.2f}/{x.latency.p99_ms:.2f} ms; tool {t.records_per_s:,.0f} msg/s "
@@ -61,7 +68,7 @@ def together(cluster: Cluster, r: ProducerSettings, n: int) -> list[tuple[float,
     out = []
     tool_settings = r.replace(count=r.count + int(2 * LEAD_S * r.rate))
     for i in range(n):
-        tool = experiment.start(lambda ctx: perftest.run(cluster, tool_settings, ctx), time_limit_s=600)
+        tool = experiment.start(lambda ctx: perftest.run_tool(cluster, tool_settings, ctx), time_limit_s=600)
         try:
             time.sleep(LEAD_S)  # the tool's topic is created and its JVM is sending before the lab starts
             x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)
@@ -70,7 +77,7 @@ def together(cluster: Cluster, r: ProducerSettings, n: int) -> list[tuple[float,
             with contextlib.suppress(Exception):
                 tool.wait(30)  # its run terminates the tool's JVM once it sees the cancel
             raise
-        t = tool.wait(600).summary
+        t = summary_of(tool.wait(600))
         out.append((x.msgs_per_s, x.latency.p50_ms, x.latency.p99_ms, t.records_per_s, t.p50_ms, t.p99_ms))
         print(f"  round {i + 1} (together): lab {x.msgs_per_s:,.0f} msg/s p50/p99 {x.latency.p50_ms:.2f}/"
               f"{x.latency.p99_ms:.2f} ms; tool {t.records_per_s:,.0f} msg/s p50/p99 {t.p50_ms:.0f}/{t.p99_ms:.0f} ms",

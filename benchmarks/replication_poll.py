@@ -17,17 +17,19 @@ import statistics
 import tempfile
 import time
 
-from lab import admin, replication
+from lab import admin
 from lab.cluster import LocalCluster
 from lab.errors import LabError
+from lab.isr import Observer
 from lab.settings import TopicSpec
+from lab.timeline import POLL_INTERVAL_S
 
 #: The monitor's budget per poll (its interval).
-BUDGET_S = replication.POLL_INTERVAL_S
+BUDGET_S = POLL_INTERVAL_S
 TOPIC = "bench-replication-poll"
 
 
-def measure(obs: replication.Observer, polls: int) -> tuple[list[float], int]:
+def measure(obs: Observer, polls: int) -> tuple[list[float], int]:
     """Seconds per snapshot, and how many polls got no answer (the monitor counts those as gaps)."""
     out, failed = [], 0
     for _ in range(polls):
@@ -57,7 +59,7 @@ def main() -> None:
         try:
             c.up(timeout_s=240)
             admin.create_topics(c, [TopicSpec(TOPIC, 3, 3)])
-            with replication.Observer(c, [TOPIC]) as obs:
+            with Observer(c, [TOPIC]) as obs:
                 measure(obs, 3)  # warm the client's connections
                 up = summary("all brokers up", measure(obs, args.polls))
                 leader = obs.snapshot(0.0).partitions[0].leader

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lab.errors import (
     BrokerStartError,
     Cancelled,
+    ClusterBusy,
     ClusterError,
     ControlsDisabled,
     KafkaOperationError,
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BrokerStartError",
     "Cancelled",
+    "ClusterBusy",
     "ClusterError",
     "ControlsDisabled",
     "KafkaOperationError",

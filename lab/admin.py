@@ -3,6 +3,7 @@ and describing partitions, leaders, replicas, ISR and non-default configs."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -21,7 +22,8 @@ from confluent_kafka.admin import (
 
 from lab import clients
 from lab.cluster.base import Cluster
-from lab.errors import KafkaOperationError, SettingsError, UnreachableError
+from lab.errors import KafkaOperationError, LabError, SettingsError, UnreachableError
+from lab.experiment import RunContext, poll_until
 from lab.settings import TopicSpec
 
 #: How long one admin request may take before the lab reports it instead of waiting on.
@@ -31,6 +33,10 @@ METADATA_SETTLE_S = 3.0
 #: How long topic creation waits for enough brokers to be registered before saying which are missing
 #: (a broker resumed or restarted a moment ago is fenced until it has caught up with the metadata).
 BROKERS_SETTLE_S = 15.0
+#: Pause between two looks at the registered brokers while waiting for them.
+BROKERS_POLL_S = 0.5
+#: Pause between two reads of the metadata while a just-created topic spreads to every broker.
+METADATA_POLL_S = 0.2
 #: Topics the lab itself uses internally; hidden from listings unless asked for.
 HIDDEN_PREFIXES = ("__",)
 
@@ -98,15 +104,22 @@ def _kafka_error(exc: BaseException) -> KafkaError | None:
     return None
 
 
-def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpec] = LAB_TOPICS) -> list[CreateOutcome]:
-    """Create each topic if missing; for existing ones, set the spec's configs again. Safe to repeat."""
+def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpec] = LAB_TOPICS, *,
+                  ctx: RunContext | None = None) -> list[CreateOutcome]:
+    """Create each topic if missing; for existing ones, set the spec's configs again. Safe to repeat.
+
+    With a run's ``ctx``, a cancel ends the wait for brokers to register (raising ``Cancelled``)."""
     admin = cluster.admin()
-    brokers = len(admin.list_topics(timeout=ADMIN_TIMEOUT_S).brokers)
     wanted = max((s.replication_factor for s in specs), default=1)
-    deadline = time.monotonic() + BROKERS_SETTLE_S
-    while brokers < wanted and time.monotonic() < deadline:  # a just-resumed broker may be re-registering
-        time.sleep(0.5)
-        brokers = len(admin.list_topics(timeout=ADMIN_TIMEOUT_S).brokers)
+    registered: list[int] = []
+
+    def enough_brokers() -> bool:
+        registered.append(len(admin.list_topics(timeout=ADMIN_TIMEOUT_S).brokers))
+        return registered[-1] >= wanted
+
+    # a just-resumed broker may be re-registering
+    poll_until(enough_brokers, BROKERS_SETTLE_S, ctx, every_s=BROKERS_POLL_S)
+    brokers = registered[-1]
     for spec in specs:
         if spec.replication_factor > brokers:
             raise SettingsError(
@@ -147,18 +160,97 @@ def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpe
     return out
 
 
+
+# --- topic plumbing for experiments: wait for brokers, make sure of a topic, recreate one exactly ---------
+#: How long an experiment waits for a just-restarted broker to be registered before creating its topic.
+BROKERS_REGISTER_S = 30.0
+#: How long a just-deleted topic's name may be refused for re-creation (TOPIC_ALREADY_EXISTS).
+RECREATE_RETRY_S = 10.0
+#: Bound for reading one broker config (best effort: the answer is shown, not relied on).
+BROKER_CONFIG_TIMEOUT_S = 4.0
+
+
+def wait_for_brokers(cluster: Cluster, count: int, timeout_s: float = BROKERS_REGISTER_S,
+                     ctx: RunContext | None = None) -> bool:
+    """Wait until at least ``count`` brokers are registered (a broker just started or resumed takes a moment).
+
+    Best effort: returns False after ``timeout_s`` (creating a topic then says clearly what is missing).
+    With ``ctx``, a cancel ends the wait with ``Cancelled``.
+    """
+    def enough() -> bool:
+        with contextlib.suppress(LabError):
+            return len(cluster.probe()[2]) >= count
+        return False
+
+    return bool(poll_until(enough, timeout_s, ctx, every_s=0.5))
+
+
+def ensure_topic(cluster: Cluster, spec: TopicSpec, ctx: RunContext | None = None) -> CreateOutcome:
+    """Create ``spec``'s topic if missing (configs set again if it exists), once its brokers are registered."""
+    wait_for_brokers(cluster, spec.replication_factor, ctx=ctx)
+    return create_topics(cluster, [spec])[0]
+
+
+def recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], configs: dict[str, str],
+                   ctx: RunContext | None = None) -> None:
+    """Delete ``name`` if it exists and create it with exactly this replica assignment (partition i on
+    brokers ``assignment[i]``, the first one preferred leader) and these topic configs; returns once every
+    partition has a leader. With ``ctx``, a cancel ends the waits with ``Cancelled``."""
+    wait_for_brokers(cluster, len({b for replicas in assignment for b in replicas}), ctx=ctx)
+    adm = clients.admin(cluster)
+    if name in _metadata(cluster, adm).topics:
+        for fut in adm.delete_topics([name], operation_timeout=ADMIN_TIMEOUT_S).values():
+            with contextlib.suppress(KafkaException):  # gone already, or deleted by someone else meanwhile
+                fut.result(timeout=ADMIN_TIMEOUT_S + 5)
+        poll_until(lambda: name not in _metadata(cluster, adm).topics, ADMIN_TIMEOUT_S, ctx, every_s=0.3)
+
+    def created() -> bool:
+        fut = adm.create_topics([NewTopic(name, len(assignment), replica_assignment=assignment, config=configs)],
+                                operation_timeout=ADMIN_TIMEOUT_S)[name]
+        try:
+            fut.result(timeout=ADMIN_TIMEOUT_S + 5)
+            return True
+        except KafkaException as exc:
+            err = _kafka_error(exc)
+            if err is None or err.code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise KafkaOperationError(f"Creating topic {name!r} failed: {exc}") from exc
+            return False  # a just-deleted name is refused for a moment
+
+    if not poll_until(created, RECREATE_RETRY_S, ctx, every_s=0.5):
+        raise KafkaOperationError(f"Topic {name!r} still existed {RECREATE_RETRY_S:.0f} s after it was deleted.",
+                                  hint="Another client may be re-creating it; delete it by hand and try again.")
+    _wait_for_leaders(cluster, [name])
+
+
+def set_topic_configs(cluster: Cluster, name: str, configs: dict[str, str]) -> None:
+    """Set (incrementally) these configs on an existing topic; the others keep their values."""
+    # the spec's partitions and replication factor are not used: only its name and configs
+    _apply_configs(cluster, [TopicSpec(name, configs=dict(configs))])
+
+
+def broker_config(cluster: Cluster, node: int, key: str) -> str | None:
+    """One broker config value as the broker reports it (None when it cannot be read)."""
+    adm = clients.admin(cluster)
+    res = ConfigResource(ConfigResource.Type.BROKER, str(node))
+    with contextlib.suppress(Exception):  # best effort: the value is shown next to a measurement
+        entries = adm.describe_configs([res], request_timeout=BROKER_CONFIG_TIMEOUT_S)[res].result(
+            timeout=BROKER_CONFIG_TIMEOUT_S + 5)
+        if key in entries and entries[key].value is not None:
+            return str(entries[key].value)
+    return None
+
 def _wait_for_leaders(cluster: Cluster, names: list[str]) -> None:
     """New topics reach every broker's metadata a moment after creation; wait so callers can use them."""
     if not names:
         return
     admin = cluster.admin()
-    deadline = time.monotonic() + ADMIN_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def leaders_known() -> bool:
         md = admin.list_topics(timeout=ADMIN_TIMEOUT_S)
-        if all(n in md.topics and md.topics[n].partitions and not md.topics[n].error
-               and all(p.leader >= 0 for p in md.topics[n].partitions.values()) for n in names):
-            return
-        time.sleep(0.2)
+        return all(n in md.topics and bool(md.topics[n].partitions) and not md.topics[n].error
+                   and all(p.leader >= 0 for p in md.topics[n].partitions.values()) for n in names)
+
+    poll_until(leaders_known, ADMIN_TIMEOUT_S, every_s=METADATA_POLL_S)
 
 
 def _apply_configs(cluster: Cluster, specs: list[TopicSpec]) -> None:
@@ -189,8 +281,10 @@ def topic_configs(cluster: Cluster, names: list[str]) -> dict[str, dict[str, str
     it was deleted meanwhile (a run's topic, listed a moment before it went)."""
     out: dict[str, dict[str, str]] = {}
     left = list(names)
-    deadline = time.monotonic() + METADATA_SETTLE_S
-    while left:
+
+    def all_read() -> bool:
+        """Read the configs of the topics left; True when none is unknown to the answering broker."""
+        nonlocal left
         unknown: list[str] = []
         admin = cluster.admin()  # keep the client alive until its futures resolve
         resources = [ConfigResource(ConfigResource.Type.TOPIC, n) for n in left]
@@ -206,10 +300,11 @@ def topic_configs(cluster: Cluster, names: list[str]) -> dict[str, dict[str, str
                 k: str(e.value) for k, e in sorted(entries.items())
                 if e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
             }
-        if not unknown or time.monotonic() >= deadline:
-            break
         left = unknown
-        time.sleep(0.2)  # waiting for the topic to reach the broker's metadata
+        return not left
+
+    if left:  # unknown topics are asked for again while they reach the broker's metadata
+        poll_until(all_read, METADATA_SETTLE_S, every_s=METADATA_POLL_S)
     return out
 
 
@@ -236,10 +331,15 @@ def describe_topics(
     admin = cluster.admin()
     md = _metadata(cluster, admin)
     wanted = names or sorted(t for t in md.topics if include_internal or not t.startswith(HIDDEN_PREFIXES))
-    deadline = time.monotonic() + METADATA_SETTLE_S
-    while [n for n in wanted if n not in md.topics] and time.monotonic() < deadline:
-        time.sleep(0.2)  # a topic created a moment ago may not have reached this broker's metadata yet
-        md = _metadata(cluster, admin)
+
+    def all_listed() -> bool:
+        nonlocal md
+        if all(n in md.topics for n in wanted):
+            return True
+        md = _metadata(cluster, admin)  # a topic created a moment ago may not have reached this broker yet
+        return all(n in md.topics for n in wanted)
+
+    poll_until(all_listed, METADATA_SETTLE_S, every_s=METADATA_POLL_S)
     missing = [n for n in wanted if n not in md.topics]
     if missing:
         raise SettingsError(f"No such topic(s): {', '.join(missing)}.",

@@ -11,8 +11,10 @@ boundary with ``raise LabError(...) from exc`` so pages and the CLI need to catc
     ├── ClusterError         the cluster cannot be started, reached or controlled
     │   ├── BrokerStartError a broker did not come up in time (carries its log tail)
     │   ├── UnreachableError no broker answered at the bootstrap servers
-    │   └── ControlsDisabled the backend cannot stop/start brokers (external clusters)
+    │   ├── ControlsDisabled the backend cannot stop/start brokers (external clusters)
+    │   └── ClusterBusy      another experiment (tab, CLI) holds the cluster lock; names it
     ├── KafkaOperationError  an admin/produce/consume call failed on a reachable cluster
+    ├── RunStoreError        the run store's file cannot be opened, read or written (names the file)
     └── Cancelled            the user cancelled a running experiment
 """
 
@@ -63,8 +65,20 @@ class ControlsDisabled(ClusterError):
     """This backend cannot stop, pause or start brokers."""
 
 
+class ClusterBusy(ClusterError):
+    """Another experiment holds the cluster lock (it stops, pauses or kills brokers); ``holder`` says who."""
+
+    def __init__(self, message: str, *, hint: str | None = None, holder: object = None) -> None:
+        super().__init__(message, hint=hint)
+        self.holder = holder
+
+
 class KafkaOperationError(LabError):
     """A Kafka call failed on a reachable cluster (translated from ``KafkaException``)."""
+
+
+class RunStoreError(LabError):
+    """The run store's SQLite file cannot be opened, read or written; the message names the file."""
 
 
 class Cancelled(LabError):

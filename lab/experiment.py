@@ -18,11 +18,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from lab.errors import Cancelled, LabError
 
+if TYPE_CHECKING:
+    from lab.cluster.lock import ClusterLease
+
 R = TypeVar("R")
+T = TypeVar("T")
 
 #: Every experiment has a bound; this is the one used when the caller gives none.
 DEFAULT_TIME_LIMIT_S = 300.0
@@ -49,8 +53,12 @@ class RunContext:
         self.time_limit_s = time_limit_s
         self._cancel = threading.Event()
         self._reason = ""
+        self._timed_out = False
         self._progress = Progress()
         self._lock = threading.Lock()
+        #: the cluster lock, when the runner took it for an experiment that changes brokers; pass it to
+        #: ``cluster.broker(..., lease=ctx.lease)``
+        self.lease: ClusterLease | None = None
 
     # --- for the experiment ----------------------------------------------------------------------
     def report(self, fraction: float | None = None, message: str = "", partial: Any = None) -> None:
@@ -62,13 +70,33 @@ class RunContext:
         """True once cancel was asked for or the time bound passed (check this to stop gently)."""
         if not self._cancel.is_set() and time.monotonic() >= self.deadline:
             self._reason = f"the time limit of {self.time_limit_s:.0f} s was reached"
+            self._timed_out = True
             self._cancel.set()
         return self._cancel.is_set()
+
+    @property
+    def timed_out(self) -> bool:
+        """True when the run is being stopped because its time bound passed (not by a cancel)."""
+        return self.cancelled and self._timed_out
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the run is being stopped ("cancelled by the user", "the time limit of 60 s was reached"), or None."""
+        return self._reason if self.cancelled else None
+
+    def stopped_text(self) -> str:
+        """The ``stopped`` text of a result cut short by this context."""
+        return f"stopped early: {self.stop_reason or 'cancelled'}"
 
     def check(self) -> None:
         """Raise ``Cancelled`` when the experiment should stop now."""
         if self.cancelled:
             raise Cancelled(f"Stopped: {self._reason}.")
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` (never past the deadline); True if woken by cancel. Does not raise."""
+        self._cancel.wait(max(0.0, min(seconds, self.remaining_s())))
+        return self.cancelled
 
     def remaining_s(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
@@ -114,6 +142,41 @@ class ChildContext(RunContext):
     def sleep(self, seconds: float) -> None:
         self.parent.sleep(seconds)
 
+    def wait(self, seconds: float) -> bool:
+        return self.parent.wait(seconds)
+
+    @property
+    def lease(self) -> ClusterLease | None:
+        return self.parent.lease
+
+    @lease.setter
+    def lease(self, value: ClusterLease | None) -> None:
+        pass  # a part of a run uses its parent's lease
+
+
+
+def poll_until(predicate: Callable[[], T], timeout_s: float, ctx: RunContext | None = None, *,
+               every_s: float = 0.2) -> T | None:
+    """Call ``predicate`` until it returns something truthy (returned) or ``timeout_s`` passes (None).
+
+    Waits between calls on the context's cancel event, so a Cancel (or the run's time bound) ends the
+    wait at once with ``Cancelled``; without a context it is a plain bounded poll. The one loop for
+    "wait until the cluster shows X" in the lab.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = predicate()
+        if got:
+            return got
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        if ctx is None:
+            time.sleep(min(every_s, left))
+        else:
+            ctx.sleep(min(every_s, left))
+
+
 class Run(Generic[R]):
     """A running (or finished) experiment."""
 
@@ -140,6 +203,10 @@ class Run(Generic[R]):
     @property
     def done(self) -> bool:
         return self._done.is_set()
+
+    def join(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the run to end; True when it has."""
+        return self._done.wait(timeout_s)
 
     @property
     def error(self) -> BaseException | None:

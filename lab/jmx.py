@@ -20,7 +20,7 @@ import urllib.request
 from typing import Any
 
 #: Short: the monitor polls about once a second, and a frozen broker must not stall the loop.
-JOLOKIA_TIMEOUT_S = 0.5
+JOLOKIA_TIMEOUT_S = 1.0
 #: ``kafka.log:name=LogEndOffset,partition=0,topic=t,type=Log`` -> its key=value properties.
 _PROP_RE = re.compile(r"([A-Za-z]+)=([^,]*)")
 
@@ -78,3 +78,28 @@ def log_end_offsets(url: str, topic: str, timeout_s: float = JOLOKIA_TIMEOUT_S) 
     if payload.get("status") == 404:  # no replica of the topic on this broker: no such MBean
         return {}
     return parse_log_end_offsets(payload, topic)
+
+
+#: The MBean whose value is 1 on the KRaft quorum's active controller and 0 on the others.
+ACTIVE_CONTROLLER_MBEAN = "kafka.controller:type=KafkaController,name=ActiveControllerCount"
+
+
+def active_controller(urls: dict[int, str], timeout_s: float = JOLOKIA_TIMEOUT_S) -> int | None:
+    """The node whose agent says it is the active KRaft controller; None when none says so.
+
+    (Metadata's ``controller_id`` is no use for this under KRaft: brokers answer with a random live
+    broker there, so it changes from one request to the next.) The agents are asked in parallel, so a
+    paused node costs one timeout, not one per node.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not urls:
+        return None
+    with ThreadPoolExecutor(max_workers=len(urls), thread_name_prefix="lab-jmx-ctrl") as pool:
+        answers = dict(zip(urls, pool.map(lambda u: read(u, ACTIVE_CONTROLLER_MBEAN, timeout_s), urls.values()),
+                           strict=True))
+    for node in sorted(answers):
+        data = answers[node]
+        if data and isinstance(data.get("value"), dict) and data["value"].get("Value") == 1:
+            return node
+    return None

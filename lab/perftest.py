@@ -9,6 +9,11 @@ The perf tool prints a line every 5 s and a final summary::
 
 Its "MB" is MiB (bytes / 1024 / 1024) and its percentiles are whole milliseconds; the result converts
 MB/s to 10^6 bytes like the lab's, and keeps the percentiles as printed.
+
+The experiment is ``cross_check(cluster, CrossCheckSettings(producer), ctx) -> CrossCheckResult``: the
+lab's produce run, then the perf tool's, each on its own fresh topic made the same way (with
+``perf_only`` just the tool's). A cancel or the time limit returns what was measured with ``stopped`` set:
+the lab's partial run, or the tool's interval lines without its final summary.
 """
 
 from __future__ import annotations
@@ -24,13 +29,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lab import produce
+from lab import produce, subprocs, sweep, topics
 from lab.cluster.base import Cluster
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
-from lab.errors import LabError, SettingsError
+from lab.errors import Cancelled, LabError, SettingsError
 from lab.experiment import ChildContext, RunContext
-from lab.produce import ProduceResult, _fresh_topic, delete_topic, make_payloads, topic_message_count
-from lab.settings import ProducerSettings
+from lab.payloads import make_payloads
+from lab.produce import ProduceResult
+from lab.results import Result
+from lab.settings import ProducerSettings, require
 from lab.stats import ratio
 
 PERF_CLASS = "org.apache.kafka.tools.ProducerPerformance"
@@ -38,6 +45,10 @@ PERF_CLASS = "org.apache.kafka.tools.ProducerPerformance"
 PERF_HEAP = "-Xmx512m"
 #: How long the JVM gets to exit after a cancel (SIGTERM) before it is killed.
 STOP_GRACE_S = 5.0
+#: How often the wait for the tool looks whether it has exited (a cancel wakes it at once).
+TOOL_POLL_S = 0.1
+#: Kafka versions the provisioner can fetch are written like this (major.minor.patch).
+KAFKA_VERSION_RE = re.compile(r"\d+\.\d+\.\d+")
 MIB = 1024 * 1024
 
 #: Final line: "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, p50 ms 50th, ..."
@@ -80,12 +91,38 @@ class PerfSummary:
 
 
 @dataclass(frozen=True)
-class PerfTestResult:
-    """What Kafka's perf tool measured, with the settings and the exact command it ran."""
+class CrossCheckSettings:
+    """The cross-check: the producer settings both sides use; ``perf_only`` runs only Kafka's tool, from
+    the Kafka ``kafka_version`` the lab provisions (its client talks to any 3.x/4.x broker)."""
+
+    producer: ProducerSettings
+    perf_only: bool = False
+    kafka_version: str = DEFAULT_KAFKA_VERSION
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.producer, ProducerSettings), "The cross-check needs a ProducerSettings.",
+                "Build it with ProducerSettings(...) (or a preset).")
+        require(isinstance(self.perf_only, bool), f"perf_only={self.perf_only!r} is not a yes/no value.",
+                "Use True or False.")
+        require(isinstance(self.kafka_version, str) and KAFKA_VERSION_RE.fullmatch(self.kafka_version) is not None,
+                f"Kafka version {self.kafka_version!r} is not a version number.",
+                f"Use major.minor.patch, e.g. {DEFAULT_KAFKA_VERSION}.")
+        perf_args(self.producer, "-", "-", None)  # refuse settings the tool cannot run before anything starts
+
+    @property
+    def runs(self) -> int:
+        """Produce runs the cross-check makes (the lab's and the tool's, or the tool's alone)."""
+        return 1 if self.perf_only else 2
+
+
+@dataclass(frozen=True)
+class PerfTestResult(Result):
+    """What Kafka's perf tool measured, with the settings and the exact command it ran. ``summary`` is None
+    when the tool was stopped before its final line (``stopped`` says why; ``intervals`` has what it printed)."""
 
     settings: ProducerSettings
     topic: str
-    summary: PerfSummary
+    summary: PerfSummary | None
     intervals: tuple[PerfInterval, ...]
     #: wall time of the whole tool, JVM start included
     wall_s: float
@@ -100,6 +137,16 @@ class PerfTestResult:
 
 def parse_output(text: str) -> tuple[PerfSummary, tuple[PerfInterval, ...]]:
     """Parse the perf tool's stdout; raises ``LabError`` when no final summary line is there."""
+    final, intervals = parse_lines(text)
+    if final is None:
+        tail = "\n".join(text.strip().splitlines()[-8:])
+        raise LabError("Kafka's perf tool ended without its summary line.",
+                       hint=f"Its last output was:\n{tail or '(nothing)'}")
+    return final, intervals
+
+
+def parse_lines(text: str) -> tuple[PerfSummary | None, tuple[PerfInterval, ...]]:
+    """The final summary (None if the tool did not print it) and the interval lines of the tool's stdout."""
     intervals = []
     final = None
     for line in text.splitlines():
@@ -113,10 +160,6 @@ def parse_output(text: str) -> tuple[PerfSummary, tuple[PerfInterval, ...]]:
         if m:
             final = PerfSummary(int(m["records"]), float(m["rps"]), float(m["mbps"]) * MIB / 1e6, float(m["avg"]),
                                 float(m["max"]), float(m["p50"]), float(m["p95"]), float(m["p99"]), float(m["p999"]))
-    if final is None:
-        tail = "\n".join(text.strip().splitlines()[-8:])
-        raise LabError("Kafka's perf tool ended without its summary line.",
-                       hint=f"Its last output was:\n{tail or '(nothing)'}")
     return final, tuple(intervals)
 
 
@@ -140,23 +183,16 @@ def perf_args(settings: ProducerSettings, topic: str, bootstrap: str, payload_fi
     return args
 
 
-def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_topic: bool = False,
-        version: str = DEFAULT_KAFKA_VERSION) -> PerfTestResult:
-    """Run the perf tool on a fresh topic made like the lab's; cancellable, bounded by ``ctx``."""
+def run_tool(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_topic: bool = False,
+             kafka_version: str = DEFAULT_KAFKA_VERSION) -> PerfTestResult:
+    """Run the perf tool on a fresh topic made like the lab's; cancellable, bounded by ``ctx``. A cancel
+    stops the tool and returns what it printed by then (``summary`` None, ``stopped`` set)."""
     ctx.check()
     perf_args(settings, "-", "-", None)  # refuse settings the tool cannot run before creating anything
-    rt = ensure_runtime(version, with_jolokia=False)
-    notes = []
-    if settings.key_spread:
-        notes.append("The perf tool sends records without keys; key_spread was ignored.")
-    if settings.end_to_end:
-        notes.append("The perf tool has no end-to-end mode; only send->ack latency is measured.")
-    if settings.payload == "random":
-        notes.append("payload 'random': the perf tool uses its own random letters A-Z of the same size.")
-    if settings.compression_level != -1:
-        notes.append("compression level is librdkafka's; the Java client used its default level.")
+    rt = ensure_runtime(kafka_version, with_jolokia=False)
     ctx.report(0.0, "creating a fresh topic for the perf tool")
-    topic = _fresh_topic(cluster, settings)
+    topic = topics.fresh_topic(cluster, settings.partitions, settings.replication_factor, settings.topic_configs(),
+                               purpose="Kafka's perf tool", ctx=ctx)
     try:
         with tempfile.TemporaryDirectory(prefix="lab-perf-") as tmp:
             payload_file = None
@@ -167,18 +203,35 @@ def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_t
             log_cfg.write_text(LOG4J_QUIET)
             cmd = [rt.java, PERF_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, PERF_CLASS,
                    *perf_args(settings, topic, cluster.bootstrap_servers(), payload_file)]
-            text, wall = _run_tool(cmd, ctx, settings)
-            summary, intervals = parse_output(text)
-        primed = settings.partitions  # _fresh_topic wrote one record per partition before the tool ran
-        in_topic = topic_message_count(cluster, topic, settings.partitions, expect=summary.records + primed)
+            text, wall, stopped = _run_tool(cmd, ctx, settings)
+        summary, intervals = parse_lines(text) if stopped else parse_output(text)
+        primed = settings.partitions  # fresh_topic wrote one record per partition before the tool ran
+        sent = summary.records if summary else sum(i.records for i in intervals)
+        in_topic = topics.topic_message_count(cluster, topic, settings.partitions, expect=sent + primed)
         count = None if in_topic is None else in_topic - primed
     finally:
         if not keep_topic:
-            delete_topic(cluster, topic)
-    return PerfTestResult(settings, topic, summary, intervals, wall, count, tuple(cmd), tuple(notes))
+            topics.delete_topic(cluster, topic)
+    return PerfTestResult(settings, topic, summary, intervals, wall, count, tuple(cmd), _notes(settings),
+                          stopped=stopped)
 
 
-def _run_tool(cmd: list[str], ctx: RunContext, settings: ProducerSettings) -> tuple[str, float]:
+def _notes(settings: ProducerSettings) -> tuple[str, ...]:
+    """Where the tool's run differs from the lab's for these settings."""
+    notes = []
+    if settings.key_spread:
+        notes.append("The perf tool sends records without keys; key_spread was ignored.")
+    if settings.end_to_end:
+        notes.append("The perf tool has no end-to-end mode; only send->ack latency is measured.")
+    if settings.payload == "random":
+        notes.append("payload 'random': the perf tool uses its own random letters A-Z of the same size.")
+    if settings.compression_level != -1:
+        notes.append("compression level is librdkafka's; the Java client used its default level.")
+    return tuple(notes)
+
+
+def _run_tool(cmd: list[str], ctx: RunContext, settings: ProducerSettings) -> tuple[str, float, str | None]:
+    """Run the tool to its end, or until ``ctx`` is cancelled; (its stdout, wall seconds, why it was stopped)."""
     t0 = time.perf_counter()
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -210,83 +263,113 @@ def _run_tool(cmd: list[str], ctx: RunContext, settings: ProducerSettings) -> tu
     stopped = None
     try:
         while proc.poll() is None:
-            if ctx.cancelled:
-                stopped = ctx._reason or "cancelled"
+            if ctx.wait(TOOL_POLL_S):  # waiting on the JVM (it reports through its stdout); wakes on cancel
+                stopped = ctx.stopped_text()
                 break
-            time.sleep(0.1)  # waiting on the JVM; it reports through its stdout
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        subprocs.stop(proc, STOP_GRACE_S)
         for r in readers:
             r.join(timeout=2)
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
     wall = time.perf_counter() - t0
-    if stopped is not None:
-        ctx.check()  # raises Cancelled with the reason
-    if proc.returncode != 0:
+    if stopped is None and proc.returncode != 0:
         raise LabError(f"Kafka's perf tool exited with status {proc.returncode}.",
                        hint="Its last lines:\n" + "\n".join(err_tail or lines[-8:]))
-    return "".join(lines), wall
+    return "".join(lines), wall, stopped
+
+
+#: The figures a cross-check compares, in table order.
+FIGURES = ("msgs/s", "MB/s", "avg ms", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms")
 
 
 @dataclass(frozen=True)
-class CrossCheck:
-    """The lab's produce run and the perf tool's on the same cluster, topic settings and config."""
+class CrossCheckResult(Result):
+    """The lab's produce run and the perf tool's on the same cluster, topic settings and config.
 
-    lab: ProduceResult
-    perf: PerfTestResult
+    ``lab`` is None with ``perf_only``; ``perf`` is None when the cross-check was stopped before the tool
+    ran. Ratios against a missing side (or a tool stopped before its summary) are NaN.
+    """
+
+    settings: CrossCheckSettings
+    lab: ProduceResult | None
+    perf: PerfTestResult | None
+
+    def _pairs(self) -> list[tuple[str, float, float]]:
+        nan = [float("nan")] * len(FIGURES)
+        lab, s = self.lab, self.perf.summary if self.perf is not None else None
+        lat = lab.latency if lab is not None else None
+        ours = ([lab.msgs_per_s, lab.mb_per_s, lat.avg_ms, lat.p50_ms, lat.p95_ms, lat.p99_ms, lat.p999_ms, lat.max_ms]
+                if lab is not None and lat is not None else nan)
+        theirs = ([s.records_per_s, s.mb_per_s, s.avg_ms, s.p50_ms, s.p95_ms, s.p99_ms, s.p999_ms, s.max_ms]
+                  if s is not None else nan)
+        return list(zip(FIGURES, ours, theirs, strict=True))
+
+    def _ratio(self, figure: str) -> float:
+        a, b = next((a, b) for name, a, b in self._pairs() if name == figure)
+        return ratio(a, b)
 
     @property
     def throughput_ratio(self) -> float:
         """lab / perf tool, messages per second (>= 1 means the lab's harness is not the bottleneck)."""
-        return ratio(self.lab.msgs_per_s, self.perf.summary.records_per_s)
+        return self._ratio("msgs/s")
 
     @property
     def p50_ratio(self) -> float:
-        return ratio(self.lab.latency.p50_ms, self.perf.summary.p50_ms)
+        return self._ratio("p50 ms")
 
     @property
     def p99_ratio(self) -> float:
-        return ratio(self.lab.latency.p99_ms, self.perf.summary.p99_ms)
+        return self._ratio("p99 ms")
 
     def rows(self) -> list[tuple[str, float, float, float]]:
-        """(figure, lab, perf tool, lab/perf) for a table."""
-        s, lat = self.perf.summary, self.lab.latency
-        pairs = [("msgs/s", self.lab.msgs_per_s, s.records_per_s), ("MB/s", self.lab.mb_per_s, s.mb_per_s),
-                 ("avg ms", lat.avg_ms, s.avg_ms), ("p50 ms", lat.p50_ms, s.p50_ms), ("p95 ms", lat.p95_ms, s.p95_ms),
-                 ("p99 ms", lat.p99_ms, s.p99_ms), ("p99.9 ms", lat.p999_ms, s.p999_ms),
-                 ("max ms", lat.max_ms, s.max_ms)]
-        return [(name, a, b, ratio(a, b)) for name, a, b in pairs]
+        """(figure, lab, perf tool, lab/perf) for a table; NaN where a side has no figure."""
+        return [(name, a, b, ratio(a, b)) for name, a, b in self._pairs()]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lab": self.lab.to_dict(), "perf": self.perf.to_dict(), "throughput_ratio": self.throughput_ratio,
-                "p50_ratio": self.p50_ratio, "p99_ratio": self.p99_ratio}
+        return {"settings": asdict(self.settings), "lab": self.lab.to_dict() if self.lab else None,
+                "perf": self.perf.to_dict() if self.perf else None, "throughput_ratio": self.throughput_ratio,
+                "p50_ratio": self.p50_ratio, "p99_ratio": self.p99_ratio, "stopped": self.stopped}
 
 
-def cross_check(cluster: Cluster, settings: ProducerSettings, ctx: RunContext) -> CrossCheck:
-    """The lab's run, then the perf tool's, each on its own fresh topic made the same way."""
-    lab_ctx = _Half(ctx, 0)
-    lab_result = produce.run(cluster, settings, lab_ctx)
-    if lab_result.stopped and ctx.cancelled:
-        ctx.check()
-    perf_result = run(cluster, settings, _Half(ctx, 1))
-    return CrossCheck(lab_result, perf_result)
+def cross_check(cluster: Cluster, settings: CrossCheckSettings, ctx: RunContext) -> CrossCheckResult:
+    """The lab's run, then the perf tool's, each on its own fresh topic made the same way (or, with
+    ``perf_only``, the tool's alone). Stopped part-way, it returns the side(s) that ran, ``stopped`` set."""
+    total = settings.runs
+    lab_result: ProduceResult | None = None
+    if not settings.perf_only:
+        lab_result = produce.run(cluster, settings.producer, _Part(ctx, 0, total, "lab"))
+        if lab_result.stopped and ctx.cancelled:
+            return CrossCheckResult(settings, lab_result, None, stopped=lab_result.stopped)
+    try:
+        perf_result = run_tool(cluster, settings.producer, _Part(ctx, total - 1, total, "perf tool"),
+                               kafka_version=settings.kafka_version)
+    except Cancelled:
+        if lab_result is None:
+            raise  # nothing was measured
+        return CrossCheckResult(settings, lab_result, None, stopped=ctx.stopped_text())
+    stopped = perf_result.stopped or (lab_result.stopped if lab_result is not None else None)
+    return CrossCheckResult(settings, lab_result, perf_result, stopped=stopped)
 
 
-class _Half(ChildContext):
-    """Progress of one of the two runs as half of the cross-check's bar."""
+def time_limit_for(settings: CrossCheckSettings) -> float:
+    """A generous time bound (seconds) for the cross-check: one produce run's bound per side."""
+    return sweep.time_limit_for(settings.producer, settings.runs)
 
-    def __init__(self, parent: RunContext, index: int) -> None:
+
+class _Part(ChildContext):
+    """Progress of one of the runs as its part of the cross-check's bar."""
+
+    def __init__(self, parent: RunContext, index: int, total: int, who: str) -> None:
         super().__init__(parent)
-        self._index = index
+        self._index, self._total, self._who = index, total, who
 
     def report(self, fraction: float | None = None, message: str = "", partial: Any = None) -> None:
-        who = "lab" if self._index == 0 else "perf tool"
-        self.parent.report((self._index + (fraction or 0.0)) / 2, f"{who}: {message}", partial)
+        self.parent.report((self._index + (fraction or 0.0)) / self._total, f"{self._who}: {message}", partial)
+
+
+__all__ = [
+    "CrossCheckResult", "CrossCheckSettings", "PerfInterval", "PerfSummary", "PerfTestResult", "cross_check",
+    "parse_lines", "parse_output", "perf_args", "run_tool", "time_limit_for",
+]

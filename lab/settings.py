@@ -38,6 +38,12 @@ def require(cond: bool, message: str, allowed: str) -> None:
         raise SettingsError(message, hint=allowed)
 
 
+def is_choices(value: object, allowed: tuple[str, ...] | set[str] | frozenset[str]) -> bool:
+    """A non-empty list or tuple of distinct names, each one of ``allowed`` (for multi-choice settings)."""
+    return (isinstance(value, (tuple, list)) and bool(value) and len(set(map(str, value))) == len(value)
+            and all(isinstance(v, str) and v in allowed for v in value))
+
+
 def is_whole(value: object) -> bool:
     """An int that is not a bool (``True`` would otherwise pass as 1 partition)."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -45,7 +51,7 @@ def is_whole(value: object) -> bool:
 
 def check_topic_name(name: str) -> None:
     require(
-        bool(TOPIC_NAME_RE.fullmatch(name)) and name not in (".", ".."),
+        isinstance(name, str) and bool(TOPIC_NAME_RE.fullmatch(name)) and name not in (".", ".."),
         f"Topic name {name!r} is not valid.",
         "Use 1-249 characters from a-z, A-Z, 0-9, '.', '_' and '-' (not '.' or '..' alone).",
     )
@@ -140,6 +146,13 @@ MAX_RATE = 10_000_000.0
 MIN_DELIVERY_TIMEOUT_MS, MAX_DELIVERY_TIMEOUT_MS = 1_000, 300_000
 
 
+#: The first run's defaults on the page and in the CLI: long enough that the figures settle here (1 s of
+#: warm-up, then 4 s measured), short enough for a first click; at a rate far below what one producer
+#: sustains here, so the latency is service time, not queueing behind a burst.
+FIRST_RUN_DURATION_S = 5.0
+FIRST_RUN_RATE = 5_000.0
+
+
 def _num(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not NaN
 
@@ -220,6 +233,11 @@ class ProducerSettings:
                 and MIN_DELIVERY_TIMEOUT_MS <= self.delivery_timeout_ms <= MAX_DELIVERY_TIMEOUT_MS,
                 f"delivery timeout {self.delivery_timeout_ms!r} ms is out of range.",
                 f"Use {MIN_DELIVERY_TIMEOUT_MS} to {MAX_DELIVERY_TIMEOUT_MS} ms.")
+        require(self.delivery_timeout_ms > self.linger_ms,
+                f"linger.ms={self.linger_ms:g} is not below the delivery timeout (message.timeout.ms="
+                f"{self.delivery_timeout_ms}): a batch could wait longer than its messages may live.",
+                f"Use linger.ms below {self.delivery_timeout_ms} ms, or raise the delivery timeout (up to "
+                f"{MAX_DELIVERY_TIMEOUT_MS} ms) above the linger.")
         require(is_whole(self.topic_max_message_bytes) and 1024 <= self.topic_max_message_bytes <= 100 * 1024 * 1024,
                 f"topic max.message.bytes={self.topic_max_message_bytes!r} is out of range.",
                 "Use 1024 to 104857600 bytes.")
@@ -330,6 +348,42 @@ PRESETS: dict[str, ProducerSettings] = {
     "low latency": ProducerSettings(acks="1", linger_ms=0, batch_size=1, compression="none", retries=0,
                                     label="low latency"),
 }
+
+
+@dataclass(frozen=True)
+class ClusterLimits:
+    """The cluster's limits a produce run must fit, as its brokers report them (``topics.cluster_limits``).
+
+    A topic's ``max.message.bytes`` overrides the broker's ``message.max.bytes`` (the lab sets it on every
+    run's topic), but no request may exceed ``socket.request.max.bytes``: a record above that can never be
+    sent, whatever the topic allows.
+    """
+
+    #: the broker default for topics that set no max.message.bytes of their own
+    message_max_bytes: int = DEFAULT_TOPIC_MAX_MESSAGE_BYTES
+    #: the largest request a broker reads (Kafka's default 100 MiB)
+    socket_request_max_bytes: int = 104_857_600
+
+
+#: Bytes a produce request adds around one batch (request header, topic and partition framing).
+REQUEST_OVERHEAD_BYTES = 1_024
+
+
+def check_limits(settings: ProducerSettings, limits: ClusterLimits) -> None:
+    """Refuse ``settings`` (``SettingsError``) when the cluster could not take its records; called before a
+    run creates its topic, so an impossible run costs nothing."""
+    largest_topic = limits.socket_request_max_bytes - REQUEST_OVERHEAD_BYTES
+    require(settings.topic_max_message_bytes <= largest_topic,
+            f"topic max.message.bytes={settings.topic_max_message_bytes} is larger than any request the brokers "
+            f"accept (socket.request.max.bytes={limits.socket_request_max_bytes}).",
+            f"Use a topic max.message.bytes of at most {largest_topic} bytes, and messages of at most "
+            f"{largest_topic - RECORD_OVERHEAD_BYTES} bytes.")
+    need = settings.message_size + RECORD_OVERHEAD_BYTES
+    require(need <= settings.topic_max_message_bytes,
+            f"A {settings.message_size}-byte message does not fit the topic's max.message.bytes="
+            f"{settings.topic_max_message_bytes} (broker default message.max.bytes={limits.message_max_bytes}).",
+            f"Use messages of at most {settings.topic_max_message_bytes - RECORD_OVERHEAD_BYTES} bytes, or raise "
+            "the topic's max.message.bytes.")
 
 
 def preset(name: str, **workload: object) -> ProducerSettings:

@@ -8,25 +8,11 @@ import os
 import streamlit as st
 
 from lab import LabError
-from lab.cluster import BrokerAction, BrokerState, Cluster, ClusterStatus, from_env
+from lab.cluster import Cluster, ClusterStatus, from_env
+from lab.text import broker_counts
 
 #: How often the sidebar badge re-checks that the cluster answers (seconds).
 BADGE_REFRESH_S = 5
-
-#: Colour per broker state (Streamlit markdown colours; emoji fonts are missing on many Linux machines).
-STATE_COLOUR = {BrokerState.RUNNING: "green", BrokerState.PAUSED: "orange", BrokerState.STOPPED: "red",
-                BrokerState.UNKNOWN: "gray"}
-#: What each broker button does, shown as its tooltip on every page that has broker buttons.
-ACTION_HELP = {
-    BrokerAction.STOP: "Controlled shutdown: the broker leaves every ISR and hands its leaderships over, then exits.",
-    BrokerAction.KILL: "SIGKILL: a crash. Nothing is handed over; the controller notices after the broker "
-                       "session timeout.",
-    BrokerAction.PAUSE: "SIGSTOP: the process freezes but keeps its sockets, like a long GC pause or a hung disk; "
-                        "its followers leave the ISR after replica.lag.time.max.ms.",
-    BrokerAction.RESUME: "SIGCONT: the frozen broker carries on, catches up and rejoins the ISR.",
-    BrokerAction.START: "Start the broker again on the same data directory.",
-}
-
 
 #: Environment variables that choose the cluster; the cached cluster is keyed on their values.
 CLUSTER_ENV = ("KAFKA_LAB_BOOTSTRAP", "KAFKA_LAB_BACKEND", "KAFKA_LAB_STATE_DIR", "KAFKA_LAB_KAFKA_VERSION")
@@ -42,8 +28,28 @@ def get_cluster() -> Cluster:
     return _cluster_for(tuple((k, os.environ.get(k, "")) for k in CLUSTER_ENV))
 
 
+#: Session-state flag: this session already switched from pages-directory mode to the app's navigation.
+_NAV_FIXED = "shared_nav_fixed"
+
+
+def _leave_pages_directory_mode() -> None:
+    """A link straight to a page (``/producer?acks=1``) opened first on a fresh server makes Streamlit run
+    that page file alone, as an old-style ``pages/`` directory app (no shared sidebar, file names as the
+    navigation), and keeps doing so for every later session. Switch to the app's ``st.navigation`` and
+    run again: the same page (same URL path), with the link's parameters. Once per session: AppTest sets
+    the flag again before each of its runs, and a rerun there would swallow the click being tested."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not st.session_state.get(_NAV_FIXED):
+            st.session_state[_NAV_FIXED] = True
+            st.rerun()
+
+
 def cluster_or_stop() -> Cluster:
     """The cluster, or an explanation on the page (then stop) when it cannot even be configured."""
+    _leave_pages_directory_mode()
     try:
         return get_cluster()
     except LabError as exc:
@@ -79,9 +85,13 @@ def _badge_body() -> None:
         st.sidebar.error(f"Cluster settings are invalid: {exc.message}")
         return
     try:
-        _, _, brokers = c.probe(timeout_s=1.5)
-        st.sidebar.success(f"● {c.backend} cluster reachable — {len(brokers)} broker(s)", icon=None)
-    except LabError:
+        s = c.status()
+    except LabError as exc:
+        st.sidebar.error(f"● {c.backend} cluster: {exc.message}")
+        return
+    if s.reachable:
+        st.sidebar.success(f"● {c.backend} cluster reachable — brokers: {broker_counts(s)}", icon=None)
+    else:
         st.sidebar.error(f"● {c.backend} cluster not reachable")
         st.sidebar.caption(c.start_hint())
     st.sidebar.caption(f"bootstrap: `{c.bootstrap_servers()}`")

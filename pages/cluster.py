@@ -3,12 +3,15 @@ partitions, leaders, replicas, ISR and the configs set on them."""
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
 from lab import LabError, admin
-from lab.cluster import BrokerAction
-from pages._shared import ACTION_HELP, STATE_COLOUR, cluster_or_stop, show_error
+from pages import _brokers
+from pages._brokers import STATE_COLOUR
+from pages._shared import broker_counts, cluster_or_stop, show_error
 
 #: How often the broker and topic tables refresh themselves (seconds).
 REFRESH_S = 2
@@ -22,25 +25,16 @@ st.caption(
 cluster = cluster_or_stop()
 
 
-def run_action(action: BrokerAction, node_id: int) -> None:
-    with st.spinner(f"{action.value} broker {node_id}…"):
-        try:
-            cluster.broker(action, node_id)
-            st.session_state["cluster_msg"] = ("success", f"Broker {node_id}: {action.value} done.")
-        except LabError as exc:
-            st.session_state["cluster_msg"] = ("error", str(exc))
-
-
 @st.fragment(run_every=REFRESH_S)
 def live_view() -> None:
     st_ = cluster.status()
-    msg = st.session_state.pop("cluster_msg", None)
-    if msg:
-        (st.success if msg[0] == "success" else st.error)(msg[1])
+    _brokers.outcome("cluster_msg")
 
     cols = st.columns([1, 1, 1, 2])
     cols[0].metric("Backend", st_.backend)
-    cols[1].metric("Controller", st_.controller_id if st_.controller_id is not None else "—")
+    cols[1].metric("Active controller", st_.controller_id if st_.controller_id is not None else "—",
+                   help="The KRaft quorum's active controller, as the nodes' JMX reports it (— when no JMX is "
+                        "available, e.g. an external cluster, or while the quorum has no leader).")
     cols[2].metric("Kafka", st_.kafka_version or "—")
     cols[3].markdown(f"**Cluster id**  \n`{st_.cluster_id or '—'}`  \n**Bootstrap**  \n`{st_.bootstrap_servers}`")
 
@@ -51,8 +45,9 @@ def live_view() -> None:
             if st.button("Start the cluster", key="cluster_up", type="primary"):
                 with st.spinner("Starting three brokers (about 15 s)…"):
                     try:
-                        rep = cluster.up()
-                        st.session_state["cluster_msg"] = ("success", f"Cluster ready in {rep.seconds:.1f} s.")
+                        rep = cluster.up(face="app")
+                        st.session_state["cluster_msg"] = ("success", f"Cluster ready in {rep.seconds:.1f} s.",
+                                                           time.monotonic())
                     except LabError as exc:
                         show_error(exc)
                         return
@@ -63,20 +58,20 @@ def live_view() -> None:
             return
 
     st.subheader("Brokers")
+    st.caption(broker_counts(st_))
     if not st_.controls_enabled:
         st.info(f"Broker controls are off: {st_.controls_disabled_reason}")
     for b in st_.brokers:
         row = st.columns([1.3, 1.5, 1.1, 1.2, 4], vertical_alignment="center")
-        row[0].markdown(f"**Broker {b.node_id}**" + ("  \n:gray[controller]" if b.node_id == st_.controller_id else ""))
+        ctrl = "  \n:gray[active controller]" if b.node_id == st_.controller_id else ""
+        row[0].markdown(f"**Broker {b.node_id}**{ctrl}")
         row[1].markdown(f"`{b.host}:{b.port}`")
         row[2].markdown(f":{STATE_COLOUR[b.state]}[● {b.state.value}]")
         row[3].markdown("registered" if b.registered else ":gray[not registered]")
-        buttons = row[4].container(horizontal=True)
-        for action in BrokerAction:
-            buttons.button(
-                action.value, key=f"cluster_{action.value}_{b.node_id}", help=ACTION_HELP[action],
-                disabled=not st_.controls_enabled, on_click=run_action, args=(action, b.node_id),
-            )
+        _brokers.buttons(cluster, st_, b, "cluster", row[4].container(horizontal=True))
+    why = _brokers.busy_caption(cluster)
+    if why:
+        st.caption(why)
 
     st.subheader("Topics")
     if not st_.reachable:
@@ -108,9 +103,10 @@ live_view()
 def create_lab_topics() -> None:
     try:
         outcomes = admin.create_topics(cluster)
-        st.session_state["cluster_msg"] = ("success", ", ".join(f"{o.name}: {o.action}" for o in outcomes))
+        st.session_state["cluster_msg"] = ("success", ", ".join(f"{o.name}: {o.action}" for o in outcomes),
+                                           time.monotonic())
     except LabError as exc:
-        st.session_state["cluster_msg"] = ("error", str(exc))
+        st.session_state["cluster_msg"] = ("error", str(exc), time.monotonic())
 
 
 st.button("Create the lab's topics", key="cluster_create_topics", on_click=create_lab_topics,

@@ -7,15 +7,18 @@ from typing import Any
 
 import streamlit as st
 
-from lab import LabError, charts, experiment, produce
-from lab.experiment import Run
-from lab.produce import ProduceProgress, ProduceResult, SweepProgress, SweepResult
-from lab.settings import ACKS, CODECS, PAYLOADS, PRESETS, ProducerSettings
-from pages._shared import require_reachable, show_error
+from lab import charts, experiments
+from lab.experiments import Experiment
+from lab.link_pages import BATCH_CHOICES, NO_PRESET
+from lab.produce import ProduceProgress, ProduceResult
+from lab.settings import ACKS, CODECS, FIRST_RUN_DURATION_S, FIRST_RUN_RATE, PAYLOADS, PRESETS, ProducerSettings
+from lab.sweep import SweepProgress, SweepResult, SweepSettings
+from lab.verdict import Doubt
+from pages._charts import show_chart
+from pages._links import PageLink
+from pages._runner import PageRunner
+from pages._shared import require_reachable
 
-#: How often the live view redraws while a run goes on (seconds).
-LIVE_REFRESH_S = 1.0
-RUN_KEY = "producer_run"
 MODES = {
     "single": "One run",
     "codec": "Codec comparison (all five)",
@@ -23,7 +26,10 @@ MODES = {
     "acks": "acks 0 / 1 / all",
     "presets": "The four presets side by side",
 }
-BATCH_CHOICES = [1, 1_024, 4_096, 16_384, 32_768, 65_536, 131_072, 262_144, 1_000_000]
+#: The knobs' defaults: ProducerSettings' own (a link leaves out every knob at its default).
+DEFAULTS = ProducerSettings()
+#: Bound to the address bar (the key is the link parameter): widget options=..., bind=BIND.
+BIND = "query-params"
 
 st.title("Producer tuning")
 st.caption(
@@ -32,12 +38,13 @@ st.caption(
     "requests and the compression ratio from its statistics."
 )
 cluster = require_reachable()
+link = PageLink("producer")
 
 # --- sidebar: the knobs -------------------------------------------------------------------------
 sb = st.sidebar
 sb.header("Producer")
-mode = sb.selectbox("Experiment", list(MODES), format_func=MODES.__getitem__, key="producer_mode",
-                    help="A sweep runs one experiment per variant, each on its own fresh topic.")
+mode = link.choice(sb.selectbox, "Experiment", MODES, key="producer_mode",
+                   help="A sweep runs one experiment per variant, each on its own fresh topic.")
 
 
 def short_ms(value: float) -> str:
@@ -52,55 +59,68 @@ def nearest_batch(size: int) -> int:
 def apply_preset(p: ProducerSettings) -> None:
     """Put a preset's knobs into the widgets (their state lives in st.session_state under their keys)."""
     st.session_state.update({
-        "producer_acks": p.acks, "producer_codec": p.compression, "producer_linger": float(p.linger_ms),
-        "producer_batch": nearest_batch(p.batch_size), "producer_idempotence": p.enable_idempotence,
+        "acks": p.acks, "codec": p.compression, "linger_ms": float(p.linger_ms),
+        "batch_size": nearest_batch(p.batch_size), "idempotence": p.enable_idempotence,
     })
 
 
 def on_preset() -> None:
-    apply_preset(PRESETS.get(st.session_state["producer_preset"], ProducerSettings()))
+    apply_preset(PRESETS.get(st.session_state["preset"], ProducerSettings()))
 
 
-if "producer_acks" not in st.session_state:
-    apply_preset(ProducerSettings())
-start_from = sb.selectbox("Start from preset", ["(none)", *PRESETS], key="producer_preset", on_change=on_preset,
+start_from = sb.selectbox("Start from preset", [NO_PRESET, *PRESETS], key="preset", on_change=on_preset, bind=BIND,
                           help="The course's profiles: choosing one sets the knobs below (and the preset's "
                                "retries, buffer and in-flight limits); change any knob afterwards.")
 base_preset = PRESETS.get(start_from, ProducerSettings())
 
-acks = sb.radio("acks", ACKS, horizontal=True, key="producer_acks")
+acks = sb.radio("acks", ACKS, ACKS.index(DEFAULTS.acks), horizontal=True, key="acks", bind=BIND)
 sb.caption("How many replicas must have a message before it counts as sent: 0 = nobody waits (fastest, may "
            "lose data), 1 = the leader, all = every in-sync replica (slowest, survives a broker loss).")
-codec = sb.selectbox("compression.type", CODECS, key="producer_codec")
+codec = sb.selectbox("compression.type", CODECS, CODECS.index(DEFAULTS.compression), key="codec", bind=BIND)
 sb.caption("Compresses whole batches: gzip and zstd shrink most but cost CPU, lz4 and snappy are quick. "
            "Bigger batches compress better.")
-linger = sb.number_input("linger.ms", 0.0, 60_000.0, step=1.0, key="producer_linger")
+linger = sb.number_input("linger.ms", 0.0, None, float(DEFAULTS.linger_ms), step=1.0, key="linger_ms", bind=BIND)
 sb.caption("How long a batch may wait for more messages. 0 sends at once (low latency, tiny batches); "
            "5-50 ms fills batches and raises throughput at the cost of that wait.")
-batch = sb.select_slider("batch.size (bytes)", BATCH_CHOICES, key="producer_batch")
+batch = sb.select_slider("batch.size (bytes)", BATCH_CHOICES, DEFAULTS.batch_size, key="batch_size", bind=BIND)
 sb.caption("Upper bound of one partition's batch. A full batch is sent without waiting for linger.ms.")
-idempotent = sb.checkbox("enable.idempotence", key="producer_idempotence",
+idempotent = sb.checkbox("enable.idempotence", DEFAULTS.enable_idempotence, key="idempotence", bind=BIND,
                          help="No duplicates on retry; needs acks=all.")
-size = sb.number_input("Message size (bytes)", 1, 1_000_000, 100, key="producer_size")
+size = sb.number_input("Message size (bytes)", 1, None, DEFAULTS.message_size, key="msg_size", bind=BIND)
 sb.caption("Value bytes per message. Small messages are bound by per-message cost, large ones by bandwidth.")
-payload = sb.selectbox("Payload", PAYLOADS, key="producer_payload",
+payload = sb.selectbox("Payload", PAYLOADS, PAYLOADS.index(DEFAULTS.payload), key="payload", bind=BIND,
                        help="text and JSON compress well; random bytes do not compress at all.")
-by = sb.radio("Run for", ["count", "duration"], horizontal=True, key="producer_by")
+by = sb.radio("Run for", ["count", "duration"], index=1, horizontal=True, key="run_for", bind=BIND,
+              help="A duration gives every setting the same time to settle; the first second is warm-up and is "
+                   "left out of the summary.")
 if by == "count":
-    count: int | None = int(sb.number_input("Messages", 1, 10_000_000, 20_000, step=1_000, key="producer_count"))
+    count: int | None = int(sb.number_input("Messages", 1, None, 20_000, step=1_000, key="count", bind=BIND))
     duration: float | None = None
 else:
-    count, duration = None, float(sb.number_input("Seconds", 0.5, 600.0, 5.0, key="producer_duration"))
-rate = sb.number_input("Target rate (msg/s, 0 = as fast as possible)", 0, 1_000_000, 0, step=100, key="producer_rate")
+    count, duration = None, float(sb.number_input("Seconds", 0.1, None, FIRST_RUN_DURATION_S, key="duration_s",
+                                                       bind=BIND))
+rate = sb.number_input("Target rate (msg/s, 0 = as fast as possible)", 0, None, int(FIRST_RUN_RATE), step=100,
+                       key="rate", bind=BIND)
 sb.caption("With a rate, messages are sent on a schedule and latency is also measured from when each one "
            "*should* have been sent, so a stalled producer cannot hide its delay.")
-e2e = sb.checkbox("End-to-end latency", False, key="producer_e2e",
+e2e = sb.checkbox("End-to-end latency", False, key="e2e", bind=BIND,
                   help="Also consume the topic and time send -> consume on the same clock.")
+fixed_rate = 0 if mode == "single" else sb.number_input(
+    "Fixed rate for the latency figures (msg/s, 0 = half the slowest cell's maximum)", 0, None, 0, step=500,
+    key="fixed_rate", bind=BIND,
+    help="After each cell's maximum-throughput run, every cell runs again at this common rate: the latency "
+         "that linger.ms, batching, codecs and acks cost below saturation.")
+repeats = 1 if mode == "single" else sb.number_input(
+    "Repeat each run (x N)", 1, None, 1, key="repeats", bind=BIND,
+    help="Each cell runs N times, the order reversed every other round; the figures are the medians and the "
+         "charts draw the repeats' min..max as whiskers. The verdict flags cells whose repeats disagree.")
 full_grid = mode == "batch" and sb.checkbox(
-    "Full 5 x 5 grid", False, key="producer_full_grid",
+    "Full 5 x 5 grid", False, key="full_grid", bind=BIND,
     help="linger.ms 0/1/5/10/50 x batch.size 1 KiB..256 KiB (25 runs) instead of the quick 3 x 3.")
 
 
+# Widgets take any value of the right type (no upper bound): ProducerSettings says what is allowed, so a
+# value out of range is refused with its reason instead of being silently replaced by the last good one.
 def build_settings() -> ProducerSettings:
     return base_preset.replace(
         acks=acks, compression=codec, compression_level=-1, linger_ms=float(linger), batch_size=int(batch),
@@ -109,49 +129,52 @@ def build_settings() -> ProducerSettings:
     )
 
 
-def start_run(settings: ProducerSettings) -> Run[Any]:
-    variants: list[ProducerSettings]
+def make() -> tuple[Experiment[Any, Any], Any]:
+    """The experiment and its one settings object for the chosen mode."""
+    settings = build_settings()
     if mode == "single":
-        return experiment.start(lambda ctx: produce.run(cluster, settings, ctx),
-                                time_limit_s=produce.time_limit_for(settings), name="produce run")
-    if mode == "codec":
-        variants = produce.codec_variants(settings)
-    elif mode == "batch":
-        variants = (produce.batch_variants(settings) if full_grid
-                    else produce.batch_variants(settings, (0.0, 5.0, 20.0), (4_096, 16_384, 65_536)))
-    elif mode == "acks":
-        variants = produce.acks_variants(settings)
-    else:
-        variants = produce.preset_variants(settings)
-    return experiment.start(lambda ctx: produce.sweep(cluster, variants, ctx, mode),
-                            time_limit_s=produce.time_limit_for(settings, len(variants)), name=f"{mode} sweep")
+        return experiments.get("produce"), settings
+    grid = "full" if full_grid else "quick"
+    return experiments.get("produce.sweep"), SweepSettings(kind=mode, base=settings, grid=grid,
+                                                           fixed_rate=float(fixed_rate) if fixed_rate else None,
+                                                           repeats=int(repeats))
 
 
-cols = sb.columns(2)
-current: Run[Any] | None = st.session_state.get(RUN_KEY)
-running = current is not None and not current.done
-if cols[0].button("Run", type="primary", key="producer_start", disabled=running):
-    try:
-        st.session_state[RUN_KEY] = current = start_run(build_settings())
-        running = True
-    except LabError as exc:
-        show_error(exc)
-if cols[1].button("Cancel", key="producer_cancel", disabled=not running) and current is not None:
-    current.cancel()
+runner = PageRunner("producer", cluster)
+runner.controls(make, sb)
+link.finish(sb)
 
 
 # --- results --------------------------------------------------------------------------------------
+def draw_verdict(verdict: tuple[Doubt, ...], what: str = "these figures") -> None:
+    """The computed reasons to doubt a result, next to its figures (or that none was found)."""
+    if not verdict:
+        st.success(f"Verdict: no reason found to doubt {what}.")
+        return
+    st.warning(f"Verdict: {len(verdict)} reason(s) to doubt {what}:\n\n"
+               + "\n".join(f"- **{d.code}**: {d.text}" for d in verdict))
+
+
 def draw_single(r: ProduceResult) -> None:
+    draw_verdict(r.verdict)
     c = st.columns(5)
     c[0].metric("messages/s", f"{r.msgs_per_s:,.0f}")
     c[1].metric("MB/s", f"{r.mb_per_s:,.2f}")
     c[2].metric("p50 send->ack", short_ms(r.latency.p50_ms))
     c[3].metric("p99 send->ack", short_ms(r.latency.p99_ms))
-    c[4].metric("compression ratio", f"{r.stats.compression_ratio:.2f}x")
+    c[4].metric("compression ratio", f"{r.stats.compression_ratio:.2f}x",
+                help="Key+value bytes handed to the producer / record-batch bytes on the wire. Without a codec it "
+                     "is a little below 1: record and batch framing add bytes.")
     st.caption(f"{r.delivered:,} of {r.sent:,} acknowledged ({r.failed:,} failed) in {r.elapsed_s:.2f} s on topic "
                f"`{r.topic}`; {r.stats.avg_msgs_per_batch:,.1f} messages and {r.stats.avg_batch_bytes:,.0f} bytes "
                f"per batch, {r.stats.requests_per_s:,.0f} requests/s, broker round trip "
                f"{r.stats.broker_rtt_avg_ms:,.2f} ms.")
+    if r.warmup is not None:
+        w = r.warmup
+        st.caption(f"Figures above leave out the first {w.duration_s:.1f} s (warm-up: connections, metadata, first "
+                   f"batches): {w.delivered:,} messages at {w.msgs_per_s:,.0f} msg/s, p99 {w.latency.p99_ms:,.1f} ms.")
+    else:
+        st.caption("The run ended within its warm-up, so the figures include connection set-up and first batches.")
     if r.intended_latency is not None:
         st.caption(f"At the target rate: p99 from the intended send time {r.intended_latency.p99_ms:,.1f} ms vs "
                    f"{r.latency.p99_ms:,.1f} ms from the actual send (the difference is time the producer fell "
@@ -161,70 +184,48 @@ def draw_single(r: ProduceResult) -> None:
     for note in r.notes():
         st.info(note)
     left, right = st.columns(2)
-    left.altair_chart(charts.throughput_chart(charts.samples_frame([(r.settings.name, r.samples)])),
-                      width="stretch")
-    right.altair_chart(charts.latency_chart(charts.latency_frame([r])), width="stretch")
+    show_chart(charts.throughput_chart(charts.samples_frame([(r.settings.name, r.samples)])), "throughput",
+               key="producer_tp", where=left)
+    show_chart(charts.latency_chart(charts.latency_frame([r])), "latency", key="producer_lat", where=right)
 
 
 def draw_sweep(s: SweepResult) -> None:
     if not s.runs:
         st.info("No run finished.")
         return
+    draw_verdict(s.verdict, "this sweep")
     frame = charts.sweep_frame(s)
+    st.caption("**max messages/s**: each cell as fast as it goes (its latency there is mostly queueing). "
+               + (f"**at {s.fixed_rate:,.0f} msg/s**: every cell again at that common rate, below saturation — "
+                  "the latency the knob itself costs." if s.fixed_rate else "No fixed-rate latency was measured."))
     if s.kind == "codec":
-        st.altair_chart(charts.codec_chart(frame))
+        show_chart(charts.codec_chart(frame), "codecs", key="producer_codecs", width=None)
     if s.kind == "batch":
-        st.altair_chart(charts.batch_heatmap(frame), width="stretch")
+        show_chart(charts.batch_heatmap(frame), "batch-heatmap", key="producer_heatmap")
     left, right = st.columns(2)
-    left.altair_chart(charts.tradeoff_chart(frame), width="stretch")
-    right.altair_chart(charts.latency_chart(charts.latency_frame(s.runs)), width="stretch")
-    st.altair_chart(charts.throughput_chart(charts.samples_frame([(r.settings.name, r.samples) for r in s.runs])),
-                    width="stretch")
-    st.dataframe(frame, hide_index=True, key="producer_table")
+    show_chart(charts.tradeoff_chart(frame), "tradeoff", key="producer_sweep_tradeoff", where=left)
+    show_chart(charts.latency_chart(charts.latency_frame(s.runs)), "latency", key="producer_sweep_lat", where=right)
+    show_chart(charts.throughput_chart(charts.samples_frame([(r.settings.name, r.samples) for r in s.runs])),
+               "throughput", key="producer_sweep_tp")
+    st.dataframe(charts.readable_table(frame), hide_index=True, key="producer_table")
 
 
 def draw_partial(partial: object) -> None:
     if isinstance(partial, SweepProgress):
         if partial.finished:
-            draw_sweep(SweepResult(partial.kind, partial.finished, partial.total, 0.0))
+            draw_sweep(SweepResult(partial.settings, partial.finished, partial.total, 0.0))
         partial = partial.current
     if isinstance(partial, ProduceProgress) and partial.samples:
-        st.altair_chart(charts.throughput_chart(charts.samples_frame([(partial.label, partial.samples)]),
-                                                title="Throughput (live)"), width="stretch")
+        show_chart(charts.throughput_chart(charts.samples_frame([(partial.label, partial.samples)]),
+                                           title="Throughput (live)"), "throughput", key="producer_live_tp")
 
 
-@st.fragment(run_every=LIVE_REFRESH_S)
-def live() -> None:
-    run: Run[Any] | None = st.session_state.get(RUN_KEY)
-    if run is None:
-        return
-    if run.done:
-        st.rerun()  # the whole page draws the final result
-    p = run.progress()
-    st.progress(p.fraction or 0.0, text=f"{p.message or 'starting…'} ({p.elapsed_s:.0f} s)")
-    draw_partial(p.partial)
-
-
-current = st.session_state.get(RUN_KEY)
-if current is None:
-    st.info("Set the knobs in the sidebar and press **Run**.")
-elif not current.done:
-    live()
-    if current.done:  # finished between the button and here
-        st.rerun()
-elif current.error is not None:
-    err = current.error
-    show_error(err if isinstance(err, LabError) else LabError(f"The run failed: {err!r}"))
-    st.caption("Partial results up to the failure:")
-    draw_partial(current.progress().partial)
-else:
-    result = current.result
+def draw_result(result: object) -> None:
     if isinstance(result, ProduceResult):
-        if result.stopped:
-            st.warning(result.stopped)
         draw_single(result)
     elif isinstance(result, SweepResult):
-        if result.stopped:
-            st.warning(result.stopped)
         st.caption(f"{len(result.runs)}/{result.planned} runs in {result.elapsed_s:.1f} s, each on its own topic.")
         draw_sweep(result)
+
+
+runner.show(draw_result, draw_partial)

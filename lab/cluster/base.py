@@ -6,8 +6,12 @@ Backends that cannot control brokers (an external cluster) raise ``ControlsDisab
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -16,10 +20,14 @@ from typing import Any
 from confluent_kafka.admin import AdminClient
 
 from lab import clients
+from lab.cluster.lock import ClusterLease, LockHolder, acquire, current_holder
 from lab.errors import ControlsDisabled, UnreachableError
+from lab.experiment import poll_until
 
 #: How long a reachability probe waits for cluster metadata; short so a dead cluster is reported fast.
 PROBE_TIMEOUT_S = 3.0
+#: Pause between reachability probes while waiting for a cluster to answer.
+REACHABLE_POLL_S = 0.3
 
 
 class BrokerState(StrEnum):
@@ -56,6 +64,7 @@ class ClusterStatus:
     bootstrap_servers: str
     reachable: bool
     cluster_id: str | None
+    #: The KRaft quorum's active controller (from JMX); None where it cannot be known (no JMX) or no quorum.
     controller_id: int | None
     brokers: tuple[BrokerInfo, ...]
     controls_enabled: bool
@@ -131,25 +140,64 @@ class Cluster(ABC):
 
     # --- lifecycle --------------------------------------------------------------------------------
     @abstractmethod
-    def up(self, timeout_s: float = 120.0) -> UpReport:
-        """Make the cluster run; a no-op that says so when it already runs."""
+    def up(self, timeout_s: float = 120.0, *, lease: ClusterLease | None = None, face: str = "cli") -> UpReport:
+        """Make the cluster run; a no-op that says so when it already runs.
+
+        Starting anything takes the cluster lock (``ClusterBusy`` names its holder) unless ``lease`` is
+        held; a no-op ``up`` needs no lock, so it works while a scenario holds it.
+        """
 
     @abstractmethod
-    def down(self, purge: bool = False) -> None:
-        """Stop every broker; with ``purge`` also delete the data."""
+    def down(self, purge: bool = False, *, lease: ClusterLease | None = None, face: str = "cli") -> None:
+        """Stop every broker; with ``purge`` also delete the data. Takes the cluster lock unless ``lease`` is held."""
 
     @abstractmethod
     def status(self) -> ClusterStatus:
         """Backend, reachability, ids and each broker's state; never raises for a dead cluster."""
 
+    # --- the cluster lock ---------------------------------------------------------------------------
+    def lock_path(self) -> Path:
+        """The file whose ``flock`` is the cluster lock; one per cluster on this machine."""
+        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "kafka-lab" / "locks"
+        key = hashlib.sha1(f"{self.backend}:{self.bootstrap_servers()}".encode()).hexdigest()[:12]
+        return base / f"{self.backend}-{key}.lock"
+
+    def exclusive(self, what: str, *, face: str = "cli", run_id: str | None = None) -> ClusterLease:
+        """Take the cluster lock for work that changes brokers; ``ClusterBusy`` names the holder if taken."""
+        return acquire(self.lock_path(), what, face=face, run_id=run_id)
+
+    def lock_holder(self) -> LockHolder | None:
+        """Who changes brokers right now (any process on this machine), or None."""
+        return current_holder(self.lock_path())
+
+    @contextlib.contextmanager
+    def owning(self, what: str, *, lease: ClusterLease | None = None, face: str = "cli") -> Iterator[ClusterLease]:
+        """The caller's held ``lease`` as it is, else the cluster lock taken for the block.
+
+        ``ClusterBusy`` (naming the holder) when another owner has the lock.
+        """
+        if lease is not None and lease.held:
+            yield lease
+            return
+        with self.exclusive(what, face=face) as own:
+            yield own
+
     # --- broker controls --------------------------------------------------------------------------
-    def broker(self, action: BrokerAction | str, node_id: int, timeout_s: float = 60.0) -> BrokerInfo:
-        """Apply one action to one broker and return its new state."""
+    def broker(self, action: BrokerAction | str, node_id: int, timeout_s: float = 60.0, *,
+               lease: ClusterLease | None = None, face: str = "cli") -> BrokerInfo:
+        """Apply one action to one broker and return its new state.
+
+        Under ``lease`` (the caller holds the cluster lock, e.g. a scenario) the action runs at once;
+        without one, the action takes the lock for its own duration, so a button or a CLI command cannot
+        break a broker while a scenario is running (``ClusterBusy`` names that scenario).
+        """
         if not self.controls_enabled:
             raise ControlsDisabled(
                 f"Broker controls are off for the {self.backend} backend.", hint=self.controls_disabled_reason
             )
-        return self._broker_action(BrokerAction(action), node_id, timeout_s)
+        act = BrokerAction(action)
+        with self.owning(f"`broker {act.value} {node_id}`", lease=lease, face=face):
+            return self._broker_action(act, node_id, timeout_s)
 
     def _broker_action(self, action: BrokerAction, node_id: int, timeout_s: float) -> BrokerInfo:
         raise ControlsDisabled(f"Broker controls are off for the {self.backend} backend.")
@@ -165,14 +213,25 @@ class Cluster(ABC):
         """Jolokia HTTP endpoint of a broker's JMX MBeans, when the backend exposes one."""
         return None
 
+    def active_controller(self, node_ids: tuple[int, ...]) -> int | None:
+        """The KRaft quorum's active controller among ``node_ids``, as its JMX says; None when no node's JMX
+        can be read (an external cluster) or none is active (no quorum)."""
+        from lab import jmx
+
+        return jmx.active_controller({n: u for n in node_ids if (u := self.jmx_url(n)) is not None})
+
     def wait_until_reachable(self, timeout_s: float) -> None:
         """Poll metadata until it answers, or raise ``UnreachableError`` after ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
-        while True:
+        last: list[UnreachableError] = []
+
+        def answers() -> bool:
             try:
                 self.probe(timeout_s=min(PROBE_TIMEOUT_S, max(0.5, deadline - time.monotonic())))
-                return
-            except UnreachableError:
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.3)
+            except UnreachableError as exc:
+                last[:] = [exc]
+                return False
+            return True
+
+        if not poll_until(answers, timeout_s, every_s=REACHABLE_POLL_S):
+            raise last[-1]

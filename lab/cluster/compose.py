@@ -29,7 +29,9 @@ import docker.errors
 import requests.exceptions
 
 from lab.cluster.base import BrokerAction, BrokerInfo, BrokerState, Cluster, ClusterStatus, UpReport
-from lab.cluster.local import LAB_BROKER_SETTINGS, NODE_IDS
+from lab.cluster.health import await_brokers, round_trip
+from lab.cluster.local_config import LAB_BROKER_SETTINGS, NODE_IDS
+from lab.cluster.lock import ClusterLease
 from lab.cluster.provision import ensure_jolokia_agent, jolokia_agent_path
 from lab.errors import BrokerStartError, ClusterError, UnreachableError
 
@@ -261,17 +263,28 @@ class ComposeCluster(Cluster):
         return found
 
     # --- lifecycle --------------------------------------------------------------------------------
-    def up(self, timeout_s: float = 120.0) -> UpReport:
+    def up(self, timeout_s: float = 120.0, *, lease: ClusterLease | None = None, face: str = "cli") -> UpReport:
         """Start stopped containers, unpause paused ones and create missing ones (``docker compose up``);
         wait for 3 registered brokers + a round trip.
 
-        ``timeout_s`` bounds the wait for the brokers; creating containers has its own bound
-        (``COMPOSE_UP_TIMEOUT_S``: the first run pulls the image).
+        When all three run already this only checks readiness, without the cluster lock; otherwise it
+        starts them under the lock (``lease``, or taken here). ``timeout_s`` bounds the wait for the
+        brokers; creating containers has its own bound (``COMPOSE_UP_TIMEOUT_S``: the first run pulls the image).
         """
-        from lab.cluster.health import round_trip
-
         t0 = time.monotonic()
         containers = {n: self._find(n) for n in NODE_IDS}
+        if all(c is not None and broker_state(c.status) is BrokerState.RUNNING for c in containers.values()):
+            self._wait_ready(timeout_s)
+            return UpReport(True, time.monotonic() - t0, self.status(), (), tuple(self._agent_notes(containers)))
+        with self.owning("`cluster up`", lease=lease, face=face):
+            containers = {n: self._find(n) for n in NODE_IDS}  # afresh: another owner may have just started them
+            started, notes = self._start(containers)
+            self._wait_ready(timeout_s)
+            return UpReport(not started, time.monotonic() - t0, self.status(), tuple(sorted(started)),
+                            tuple(notes + self._agent_notes(containers)))
+
+    def _start(self, containers: dict[int, Container | None]) -> tuple[list[int], list[str]]:
+        """Start, unpause or create each container that does not run; returns those nodes and notes."""
         started: list[int] = []
         notes: list[str] = []
         for n, c in containers.items():
@@ -288,18 +301,23 @@ class ComposeCluster(Cluster):
         if missing:
             notes.append(self._create(missing))
             started += missing
+        return started, notes
+
+    def _agent_notes(self, containers: dict[int, Container | None]) -> list[str]:
         without_agent = [container_name(n) for n, c in containers.items() if c is not None
                          and not agent_mounted(c.attrs)]
-        if without_agent:
-            cached = jolokia_agent_path()
-            jar = str(cached) if cached.is_file() else "<the Jolokia agent jar>"
-            notes.append(f"{', '.join(without_agent)} run without the Jolokia agent, so their per-replica log "
-                         f"end offsets are not available. `{JOLOKIA_JAR_ENV}={jar} docker compose up -d` "
-                         "recreates them with it (the data stays in the volumes).")
+        if not without_agent:
+            return []
+        cached = jolokia_agent_path()
+        jar = str(cached) if cached.is_file() else "<the Jolokia agent jar>"
+        return [f"{', '.join(without_agent)} run without the Jolokia agent, so their per-replica log "
+                f"end offsets are not available. `{JOLOKIA_JAR_ENV}={jar} docker compose up -d` "
+                "recreates them with it (the data stays in the volumes)."]
+
+    def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         self._wait_registered(set(NODE_IDS), deadline)
         round_trip(self, timeout_s=max(1.0, deadline - time.monotonic()))
-        return UpReport(not started, time.monotonic() - t0, self.status(), tuple(sorted(started)), tuple(notes))
 
     def _create(self, nodes: list[int]) -> str:
         """Create and start the containers of ``nodes`` with `docker compose up`; return a note saying so."""
@@ -330,13 +348,14 @@ class ComposeCluster(Cluster):
                "are not available")
         return f"Created {', '.join(names)} with `docker compose up -d`, {how}."
 
-    def down(self, purge: bool = False) -> None:
-        """Stop the containers (controlled shutdown); data stays in Docker volumes, which compose removes."""
-        for n, c in self._all_containers().items():
-            if broker_state(c.status) is BrokerState.PAUSED:
-                self._call(f"Unpausing {c.name}", c.unpause)  # a frozen JVM cannot run its shutdown hook
-            if broker_state(self._container_status(n)) is not BrokerState.STOPPED:
-                self._call(f"Stopping {c.name}", c.stop, timeout=STOP_TIMEOUT_S)
+    def down(self, purge: bool = False, *, lease: ClusterLease | None = None, face: str = "cli") -> None:
+        """Stop the containers (controlled shutdown) under the cluster lock; data stays in Docker volumes."""
+        with self.owning("`cluster down`", lease=lease, face=face):
+            for n, c in self._all_containers().items():
+                if broker_state(c.status) is BrokerState.PAUSED:
+                    self._call(f"Unpausing {c.name}", c.unpause)  # a frozen JVM cannot run its shutdown hook
+                if broker_state(self._container_status(n)) is not BrokerState.STOPPED:
+                    self._call(f"Stopping {c.name}", c.stop, timeout=STOP_TIMEOUT_S)
         if purge:
             raise ClusterError(
                 "The brokers are stopped, but the compose backend does not delete Docker volumes itself.",
@@ -347,11 +366,11 @@ class ComposeCluster(Cluster):
         containers = {n: self._find(n) for n in NODE_IDS}
         states = {n: broker_state(None if c is None else str(c.status)) for n, c in containers.items()}
         images = [str(c.attrs.get("Config", {}).get("Image", "")) for c in containers.values() if c]
-        reachable, cid, ctrl = False, None, None
+        reachable, cid = False, None
         registered: dict[int, str] = {}
         if any(s is BrokerState.RUNNING for s in states.values()):
             try:
-                cid, ctrl, registered = self.probe(timeout_s=2.0)
+                cid, _, registered = self.probe(timeout_s=2.0)
                 reachable = True
             except UnreachableError:
                 pass
@@ -363,7 +382,7 @@ class ComposeCluster(Cluster):
             bootstrap_servers=self.bootstrap_servers(),
             reachable=reachable,
             cluster_id=cid,
-            controller_id=ctrl if ctrl is not None and ctrl >= 0 else None,
+            controller_id=self.active_controller(tuple(NODE_IDS)) if reachable else None,
             brokers=brokers,
             controls_enabled=True,
             kafka_version=image_version(images[0]) if images else None,
@@ -399,27 +418,21 @@ class ComposeCluster(Cluster):
 
     def _wait_registered(self, nodes: set[int], deadline: float) -> None:
         """Poll metadata until ``nodes`` are registered; a container that exits meanwhile fails fast."""
-        registered: set[int] = set()
-        while time.monotonic() < deadline:
+
+        def none_exited() -> None:
             for n in nodes:
                 if broker_state(self._container_status(n)) is BrokerState.STOPPED:
                     raise BrokerStartError(f"Broker {n} ({container_name(n)}) exited while starting.",
                                            hint=f"See `docker logs {container_name(n)}`.",
                                            log_tail=self._log_tail(n))
-            try:
-                _, _, brokers = self.probe(timeout_s=2.0)
-                registered = set(brokers)
-                if nodes <= registered:
-                    return
-            except UnreachableError:
-                pass
-            time.sleep(0.5)
-        missing = sorted(nodes - registered)
-        raise BrokerStartError(
-            f"Broker(s) {missing} did not register in time.",
-            hint="See `docker compose ps` and `docker logs kafka-internals-N`.",
-            log_tail="\n".join(f"[{container_name(m)}]\n{self._log_tail(m)}" for m in missing),
-        )
+
+        missing = await_brokers(self, nodes, max(0.0, deadline - time.monotonic()), check=none_exited)
+        if missing:
+            raise BrokerStartError(
+                f"Broker(s) {sorted(missing)} did not register in time.",
+                hint="See `docker compose ps` and `docker logs kafka-internals-N`.",
+                log_tail="\n".join(f"[{container_name(m)}]\n{self._log_tail(m)}" for m in sorted(missing)),
+            )
 
     def _log_tail(self, node_id: int, lines: int = 20) -> str:
         try:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from lab.cluster.base import BrokerInfo, BrokerState, Cluster, ClusterStatus, UpReport
+from lab.cluster.lock import ClusterLease
 from lab.errors import SettingsError, UnreachableError
 
 #: Client settings an external cluster may need; anything else in the environment is ignored.
@@ -119,26 +120,29 @@ class ExternalCluster(Cluster):
         return ("Check that the bootstrap servers are right and reachable from here, and that the security "
                 "settings (KAFKA_LAB_SECURITY_PROTOCOL, KAFKA_LAB_SASL_*) match the cluster's listener.")
 
-    def up(self, timeout_s: float = 30.0) -> UpReport:
+    def up(self, timeout_s: float = 30.0, *, lease: ClusterLease | None = None, face: str = "cli") -> UpReport:
+        """Wait until the cluster answers; nothing to start (the lab does not run it), so no lock either."""
         t0 = time.monotonic()
         self.wait_until_reachable(timeout_s)
         return UpReport(True, time.monotonic() - t0, self.status())
 
-    def down(self, purge: bool = False) -> None:
+    def down(self, purge: bool = False, *, lease: ClusterLease | None = None, face: str = "cli") -> None:
+        """Refuse with the reason: the lab does not stop brokers it does not run."""
         self.broker("stop", 0)  # raises ControlsDisabled with the reason
 
     def status(self) -> ClusterStatus:
         try:
-            cid, ctrl, brokers = self.probe()
+            cid, _, brokers = self.probe()
             reachable = True
         except UnreachableError:
-            cid, ctrl, brokers, reachable = None, None, {}, False
+            cid, brokers, reachable = None, {}, False
         infos = tuple(
             BrokerInfo(nid, addr.rpartition(":")[0], int(addr.rpartition(":")[2]), BrokerState.RUNNING, None, True)
             for nid, addr in sorted(brokers.items())
         )
         return ClusterStatus(
             backend=self.backend, bootstrap_servers=self._bootstrap, reachable=reachable, cluster_id=cid,
-            controller_id=ctrl if ctrl is not None and ctrl >= 0 else None, brokers=infos,
+            # metadata's controller id is a random live broker under KRaft, and there is no JMX here
+            controller_id=None, brokers=infos,
             controls_enabled=False, controls_disabled_reason=self.controls_disabled_reason,
         )

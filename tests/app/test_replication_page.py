@@ -65,9 +65,9 @@ def test_page_shows_brokers_state_and_the_key_questions(app_env: LocalCluster) -
 
 def test_live_monitor_runs_and_finishes_with_charts(app_env: LocalCluster) -> None:
     at = open_page()
-    at.radio(key="repl_kind").set_value("monitor").run()
-    at.selectbox(key="repl_mon_topic").set_value(TOPIC).run()
-    at.slider(key="repl_mon_duration").set_value(10).run()
+    at.radio(key="repl_kind").set_value("replication.monitor").run()
+    at.selectbox(key="mon_topic").set_value(TOPIC).run()
+    at.slider(key="mon_s").set_value(10).run()
     at.button(key="repl_run_btn").click().run()
     assert not at.exception, at.exception
     deadline = time.monotonic() + 60
@@ -80,8 +80,8 @@ def test_live_monitor_runs_and_finishes_with_charts(app_env: LocalCluster) -> No
 
 def test_bad_setting_is_a_message_not_a_traceback(app_env: LocalCluster) -> None:
     at = open_page()
-    at.radio(key="repl_kind").set_value("unclean").run()
-    at.selectbox(key="repl_un_lagging").set_value(1).run()  # same as the in-sync broker
+    at.radio(key="repl_kind").set_value("replication.unclean").run()
+    at.selectbox(key="un_lagging").set_value(1).run()  # same as the in-sync broker
     assert not at.exception, at.exception
     assert any("both 1" in e.value for e in at.error)
     assert at.button(key="repl_run_btn").disabled

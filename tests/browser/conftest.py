@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lab.cluster import LocalCluster
-from lab.cluster.local import free_port
+from lab.cluster.local_config import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Flags that keep Chromium from phoning home on a closed network (its connections are refused here).

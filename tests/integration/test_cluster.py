@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 import time
 
 import psutil
@@ -9,6 +11,7 @@ import pytest
 
 from lab import admin
 from lab.cluster import BrokerState, LocalCluster
+from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
 from lab.errors import ClusterError
 from lab.settings import TopicSpec
 
@@ -36,6 +39,19 @@ def test_three_brokers_registered(cluster: LocalCluster) -> None:
     assert [b.node_id for b in st.brokers] == [1, 2, 3]
     assert all(b.state is BrokerState.RUNNING and b.registered for b in st.brokers)
     assert st.cluster_id and st.controller_id in (1, 2, 3)
+
+
+def test_controller_is_the_quorums_active_controller_as_kafkas_tool_says(cluster: LocalCluster) -> None:
+    # metadata's controller id is a random live broker under KRaft; the lab reads the active one from JMX
+    seen = {cluster.status().controller_id for _ in range(4)}
+    assert len(seen) == 1 and seen <= {1, 2, 3}, seen
+    rt = ensure_runtime(cluster.status().kafka_version or DEFAULT_KAFKA_VERSION, with_jolokia=False)
+    out = subprocess.run([rt.java, "-cp", rt.classpath, "org.apache.kafka.tools.MetadataQuorumCommand",
+                          "--bootstrap-server", cluster.bootstrap_servers(), "describe", "--status"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    leader = re.search(r"LeaderId:\s+(\d+)", out)
+    assert leader is not None, out
+    assert int(leader.group(1)) == seen.pop()
 
 
 def test_only_loopback_is_bound(cluster: LocalCluster) -> None:
@@ -81,6 +97,7 @@ def test_pause_shrinks_isr_and_resume_restores_it(whole_cluster: LocalCluster, t
 
 def test_kill_then_start_keeps_data(whole_cluster: LocalCluster, topic_name: str) -> None:
     c = whole_cluster
+    admin.wait_for_brokers(c, 3)  # a broker a test before restarted may still be re-registering
     admin.create_topics(c, [TopicSpec(topic_name, 1, 3)])
     pid = c.status().brokers[0].pid
     assert c.broker("kill", 1).state is BrokerState.STOPPED

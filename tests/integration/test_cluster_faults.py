@@ -11,7 +11,7 @@ import pytest
 
 from lab import admin
 from lab.cluster import BrokerState, LocalCluster
-from lab.cluster.local import HOST
+from lab.cluster.local_config import HOST
 from lab.errors import BrokerStartError, ClusterError, SettingsError
 from lab.settings import TopicSpec
 

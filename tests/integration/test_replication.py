@@ -7,10 +7,18 @@ afterwards, and ``whole_cluster`` makes it whole again should an assertion fail 
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from lab import admin, experiment, replication, storage
+import pytest
+
+from lab import admin, experiment, replication, segments
 from lab.cluster import BrokerState, ExternalCluster, LocalCluster
+from lab.errors import ClusterBusy
+from lab.experiment import poll_until
+from lab.isr import EventKind
+from lab.load import BackgroundProducer, BackgroundProducerSettings
 from lab.settings import TopicSpec
+from lab.timeline import Timeline
 from tests.conftest import TEST_BROKER_OVERRIDES
 
 LAG_S = int(TEST_BROKER_OVERRIDES["replica.lag.time.max.ms"]) / 1000
@@ -23,12 +31,13 @@ def assert_whole(c: LocalCluster, settle_s: float = 30.0) -> None:
     """All three brokers running and registered (a just-restarted one may take a moment to appear in
     the metadata of the broker that answers)."""
     want = [(n, BrokerState.RUNNING, True) for n in (1, 2, 3)]
-    deadline = time.monotonic() + settle_s
-    while True:
-        got = [(b.node_id, b.state, b.registered) for b in c.status().brokers]
-        if got == want or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+    got: list[tuple[int, BrokerState, bool]] = []
+
+    def whole() -> bool:
+        got[:] = [(b.node_id, b.state, b.registered) for b in c.status().brokers]
+        return got == want
+
+    poll_until(whole, settle_s, every_s=0.5)
     assert got == want
 
 
@@ -38,11 +47,8 @@ def run(fn, limit: float = 240.0):
 
 def test_describe_reads_epoch_hw_and_every_replicas_leo(cluster: LocalCluster, topic_name: str) -> None:
     admin.create_topics(cluster, [TopicSpec(topic_name, 2, 3)])
-    with replication.BackgroundProducer(cluster, topic_name, replication.BackgroundProducerSettings(200),
-                                        time.monotonic()) as bg:
-        deadline = time.monotonic() + 30
-        while len(bg.acked_ids) < 100 and time.monotonic() < deadline:
-            time.sleep(0.2)
+    with BackgroundProducer(cluster, topic_name, BackgroundProducerSettings(200), time.monotonic()) as bg:
+        poll_until(lambda: len(bg.acked_ids) >= 100, 30)
     res = replication.describe(cluster, topic_name)
     assert len(res.partitions) == 2
     total = 0
@@ -62,12 +68,13 @@ def test_hw_leo_isr_shrinks_within_lag_time_and_expands(whole_cluster: LocalClus
     # not before the lag time (it is the lag time that drops it), and not long after it
     assert 0.8 * LAG_S <= res.left_isr_after_s <= SHRINK_BOUND_S, res.left_isr_after_s
     kinds = [(e.kind, res.follower) for e in res.timeline.events]
-    assert (replication.EventKind.ISR_SHRINK, res.follower) in kinds
-    assert (replication.EventKind.ISR_EXPAND, res.follower) in kinds
+    assert (EventKind.ISR_SHRINK, res.follower) in kinds
+    assert (EventKind.ISR_EXPAND, res.follower) in kinds
     assert res.rejoined_at > res.resumed_at
     # acks=all: the HW waited for the paused follower while it was still in the ISR
     assert res.hw_stalled_s >= 0.5 * LAG_S
-    assert res.max_follower_behind is not None and res.max_follower_behind > 0
+    leos = [(sn.t, p.leader, p.log_end_offsets, p.stale_leo) for sn in res.timeline.snapshots for p in sn.partitions]
+    assert res.max_follower_behind is not None and res.max_follower_behind > 0, (res.paused_at, res.rejoined_at, leos)
     assert any(s.acked for s in res.timeline.produce)
     assert_whole(whole_cluster)
 
@@ -75,20 +82,22 @@ def test_hw_leo_isr_shrinks_within_lag_time_and_expands(whole_cluster: LocalClus
 def test_leader_epoch_increases_after_the_leader_is_killed(whole_cluster: LocalCluster, topic_name: str) -> None:
     c = whole_cluster
     admin.create_topics(c, [TopicSpec(topic_name, 1, 3)])
-    before = replication.describe(c, topic_name).partitions[0]
+    # a leader elected a moment ago may not answer ListOffsets yet: let describe settle, as the CLI does
+    before = replication.describe(c, topic_name, settle_s=replication.DESCRIBE_SETTLE_S).partitions[0]
     assert before.leader_epoch is not None
     c.broker("kill", before.leader)
-    deadline = time.monotonic() + 60
-    after = before
-    while time.monotonic() < deadline:
-        after = replication.describe(c, topic_name).partitions[0]
-        if after.leader not in (-1, before.leader) and after.leader_epoch is not None:
-            break
-        time.sleep(0.5)
+    seen = [before]
+
+    def new_leader_answers() -> bool:
+        seen[0] = replication.describe(c, topic_name).partitions[0]
+        return seen[0].leader not in (-1, before.leader) and seen[0].leader_epoch is not None
+
+    poll_until(new_leader_answers, 60, every_s=0.5)
+    after = seen[0]
     assert after.leader not in (-1, before.leader)
     assert after.leader_epoch is not None and after.leader_epoch > before.leader_epoch
     # the new leader's own epoch history on disk agrees
-    history = storage.leader_epochs(c, after.leader, topic_name, 0)
+    history = segments.leader_epochs(c, after.leader, topic_name, 0)
     assert history is not None and history[-1][0] == after.leader_epoch
     c.broker("start", before.leader)
     assert_whole(c)
@@ -131,9 +140,9 @@ def test_unclean_election_loses_acknowledged_messages_only_when_enabled(
 
 
 def test_storage_segments_roll_and_compaction_keeps_latest(cluster: LocalCluster, topic_name: str) -> None:
-    s = storage.StorageSettings(topic_name, segment_bytes=8192, messages=600, bursts=3,
-                                compact_topic=topic_name + "-c", keys=10, updates_per_key=20)
-    res = run(lambda ctx: storage.storage(cluster, s, ctx))
+    s = segments.StorageSettings(topic_name, segment_bytes=8192, messages=600, bursts=3,
+                                 compact_topic=topic_name + "-c", keys=10, updates_per_key=20)
+    res = run(lambda ctx: segments.storage(cluster, s, ctx))
     counts = [snap.log_segments for snap in res.snapshots]
     assert counts == sorted(counts) and counts[-1] > 3
     assert {f.kind for f in res.snapshots[-1].files} >= {"log", "index", "timeindex"}
@@ -144,12 +153,18 @@ def test_storage_segments_roll_and_compaction_keeps_latest(cluster: LocalCluster
 
 def test_monitor_stops_on_cancel_with_what_it_saw(cluster: LocalCluster, topic_name: str) -> None:
     admin.create_topics(cluster, [TopicSpec(topic_name, 1, 3)])
-    settings = replication.MonitorSettings(topic_name, 60, 0.5, replication.BackgroundProducerSettings(20))
+    settings = replication.MonitorSettings(topic_name, 60, 0.5, BackgroundProducerSettings(20))
     r = experiment.start(lambda ctx: replication.monitor(cluster, settings, ctx), time_limit_s=90)
-    time.sleep(3)
+
+    def seen_enough() -> bool:  # two snapshots and an acknowledged write, in the run's live partial timeline
+        tl = r.progress().partial
+        return r.done or (isinstance(tl, Timeline) and len(tl.snapshots) >= 2
+                          and sum(s.acked for s in tl.produce) > 0)
+
+    assert poll_until(seen_enough, 30)
     r.cancel()
     res = r.wait(20)
-    assert res.stopped_early and len(res.timeline.snapshots) >= 2
+    assert res.stopped and "cancelled by the user" in res.stopped and len(res.timeline.snapshots) >= 2
     assert not res.timeline.events
     assert sum(s.acked for s in res.timeline.produce) > 0
 
@@ -166,7 +181,7 @@ def test_min_isr_on_a_cluster_without_controls_asks_and_waits(whole_cluster: Loc
     try:
         while not r.done:
             tl = r.progress().partial
-            steps = tl.steps if isinstance(tl, replication.Timeline) else ()
+            steps = tl.steps if isinstance(tl, Timeline) else ()
             for step in steps[handled:]:
                 m = re.match(r"Please (stop|start) broker (\d) now", step.label)
                 if m:
@@ -187,8 +202,6 @@ def test_min_isr_on_a_cluster_without_controls_asks_and_waits(whole_cluster: Loc
 
 
 def test_unclean_needs_broker_controls(cluster: LocalCluster) -> None:
-    import pytest
-
     from lab.errors import ControlsDisabled
 
     with pytest.raises(ControlsDisabled, match="needs broker controls"):
@@ -210,21 +223,49 @@ def test_cli_describe_json(cluster: LocalCluster, topic_name: str, capsys) -> No
     assert "No such topic" in capsys.readouterr().err
 
 
+def has_step(r: experiment.Run[Any], prefix: str) -> bool:
+    """The run has finished, or its live timeline shows a step starting with ``prefix``."""
+    tl = r.progress().partial
+    return r.done or (isinstance(tl, Timeline) and any(s.label.startswith(prefix) for s in tl.steps))
+
+
 def test_cancelled_scenario_still_restores_every_broker(whole_cluster: LocalCluster, topic_name: str) -> None:
-    import pytest
-
-    from lab.errors import Cancelled
-
     r = experiment.start(lambda ctx: replication.hw_leo(whole_cluster, replication.HwLeoSettings(
         topic_name, rate_per_s=20, baseline_s=0.5, hold_s=30.0), ctx), time_limit_s=120)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not r.done:
-        tl = r.progress().partial
-        if isinstance(tl, replication.Timeline) and any(s.label.startswith("pause broker") for s in tl.steps):
-            break
-        time.sleep(0.3)
+    poll_until(lambda: has_step(r, "pause broker"), 60, every_s=0.3)
     assert any(b.state is BrokerState.PAUSED for b in whole_cluster.status().brokers)
     r.cancel()
-    with pytest.raises(Cancelled):
-        r.wait(60)
+    res = r.wait(60)  # a cancelled scenario returns what it measured; it does not raise
+    assert res.stopped == "stopped early: cancelled by the user"
+    assert res.timeline.snapshots and res.follower is not None and res.leader is not None
+    assert res.rejoined_at is None  # cancelled while the follower was paused: it never rejoined in the run
     assert_whole(whole_cluster)  # restored by the scenario itself, before the fixture's own safety net
+
+
+def test_min_isr_cancelled_part_way_returns_what_it_measured(whole_cluster: LocalCluster, topic_name: str) -> None:
+    """Cancelled with one follower down, under a held cluster lock (as the runner does for experiments that
+    change brokers): the result has the phases done and the timeline so far, and every broker is back up."""
+    c = whole_cluster
+
+    def scenario(ctx: experiment.RunContext) -> replication.MinIsrResult:
+        with c.exclusive("min.insync.replicas test", face="test") as lease:
+            ctx.lease = lease
+            return replication.min_isr(c, replication.MinIsrSettings(topic_name, 2, 5), ctx)
+
+    r = experiment.start(scenario, time_limit_s=240)
+    poll_until(lambda: has_step(r, replication.PHASE_ONE_DOWN), 120, every_s=0.2)
+    assert not r.done
+    with pytest.raises(ClusterBusy):  # nothing else may break brokers while the scenario holds the lock
+        c.broker("stop", 3)
+    r.cancel()
+    res = r.wait(120)
+    assert res.stopped is not None and res.stopped.startswith("stopped early")
+    names = [p.name for p in res.phases]
+    assert names[:2] == [replication.PHASE_ALL_UP, replication.PHASE_ONE_DOWN]
+    assert replication.PHASE_ALL_BACK not in names
+    assert res.phase(replication.PHASE_ONE_DOWN).acks_all.acked == 5
+    assert res.leader is not None and len(res.followers) == 2
+    assert res.timeline.snapshots and res.timeline.steps
+    assert any(s.label.startswith("stop broker") for s in res.timeline.steps)
+    assert_whole(c)
+    assert c.lock_holder() is None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from lab.cli import table, to_jsonable
 from lab.cluster import BrokerInfo, BrokerState
+from lab.codec import to_jsonable
+from lab.text import table
 
 
 def test_table_aligns_columns() -> None:

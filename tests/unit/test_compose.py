@@ -30,7 +30,7 @@ from lab.cluster.compose import (
     container_name,
     image_version,
 )
-from lab.cluster.local import HEAP, PREFERRED_JMX_PORTS
+from lab.cluster.local_config import HEAP, PREFERRED_JMX_PORTS
 from lab.cluster.provision import jolokia_agent_path
 from lab.errors import ClusterError
 

@@ -8,20 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from lab.cluster.local import (
+from lab.cluster import LocalCluster
+from lab.cluster.local_config import (
     HOST,
     LAB_BROKER_SETTINGS,
     NODE_IDS,
-    LocalCluster,
-    LocalState,
-    NodeState,
     log4j_config,
     new_cluster_id,
     pick_ports,
     port_is_free,
     server_properties,
-    tail,
 )
+from lab.cluster.local_process import tail
+from lab.cluster.local_state import LocalState, NodeState
 from lab.errors import ProvisionError
 
 NODES = {n: NodeState(n, 9090 + n, 19090 + n, 8770 + n) for n in NODE_IDS}

@@ -9,7 +9,7 @@ import time
 
 import psutil
 
-from lab.cluster.local import _exited
+from lab.cluster.local_process import _exited
 
 #: A parent that starts a short-lived child, prints its pid and never reaps it.
 PARENT = "import subprocess,time; p=subprocess.Popen(['true']); print(p.pid, flush=True); time.sleep(30)"
@@ -37,7 +37,7 @@ def test_a_running_process_has_not_exited() -> None:
 
 
 def test_cluster_ids_never_start_with_a_dash() -> None:
-    from lab.cluster.local import new_cluster_id
+    from lab.cluster.local_config import new_cluster_id
 
     ids = [new_cluster_id() for _ in range(2000)]  # ~31 would start with "-" without the guard
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)

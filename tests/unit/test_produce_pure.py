@@ -1,4 +1,4 @@
-"""The produce module's pure parts: payloads, sweep variants, the perf tool's command and output."""
+"""The producer experiments' pure parts: payloads, sweep variants, the perf tool's command and output."""
 
 from __future__ import annotations
 
@@ -9,19 +9,13 @@ from pathlib import Path
 import pytest
 
 from lab import perftest
-from lab.cli import build_parser, to_jsonable
+from lab.cli.app import build_parser as _build_parser
+from lab.cli.bench import producer_settings as _producer_settings
+from lab.codec import to_jsonable
 from lab.errors import LabError, SettingsError
-from lab.produce import (
-    BATCH_LINGERS_MS,
-    BATCH_SIZES,
-    acks_variants,
-    batch_variants,
-    codec_variants,
-    make_payloads,
-    preset_variants,
-    time_limit_for,
-)
+from lab.payloads import make_payloads
 from lab.settings import CODECS, PRESETS, ProducerSettings
+from lab.sweep import BATCH_LINGERS_MS, BATCH_SIZES, SweepSettings, time_limit_for
 
 
 @pytest.mark.parametrize("kind", ["text", "json", "random"])
@@ -40,13 +34,13 @@ def test_payloads_have_the_size_and_vary(kind: str) -> None:
 
 def test_variants() -> None:
     base = ProducerSettings(count=100, message_size=50)
-    assert [v.compression for v in codec_variants(base)] == list(CODECS)
-    grid = batch_variants(base)
+    assert [v.compression for v in SweepSettings("codec", base).variants()] == list(CODECS)
+    grid = SweepSettings("batch", base, grid="full").variants()
     assert len(grid) == len(BATCH_LINGERS_MS) * len(BATCH_SIZES) == 25
     assert {(v.linger_ms, v.batch_size) for v in grid} == {(lg, b) for lg in BATCH_LINGERS_MS for b in BATCH_SIZES}
-    acks = acks_variants(ProducerSettings(enable_idempotence=True))
+    acks = SweepSettings("acks", ProducerSettings(enable_idempotence=True)).variants()
     assert [(v.acks, v.enable_idempotence) for v in acks] == [("0", False), ("1", False), ("all", True)]
-    presets = preset_variants(base)
+    presets = SweepSettings("presets", base).variants()
     assert [p.label for p in presets] == list(PRESETS)
     assert all(p.count == 100 and p.message_size == 50 for p in presets)
     assert time_limit_for(ProducerSettings(count=None, duration_s=10)) > 10
@@ -85,9 +79,11 @@ def test_parse_perf_output() -> None:
         perftest.parse_output("Exception in thread main\nboom")
 
 
-def test_cli_flags_build_settings() -> None:
-    from lab.cli import _producer_settings
+def build_parser():  # type: ignore[no-untyped-def]
+    return _build_parser()[0]
 
+
+def test_cli_flags_build_settings() -> None:
     args = build_parser().parse_args(["bench", "produce", "--acks", "1", "--codec", "zstd", "--linger-ms", "20",
                                       "--batch-size", "32768", "--count", "99", "--rate", "50", "--keys", "3"])
     s = _producer_settings(args)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import altair as alt
 
-from lab import charts
-from lab.produce import ClientStats, IntervalSample, ProduceResult, SweepResult, batch_variants, codec_variants
+from lab import charts, verdict
+from lab import sweep as sweep_mod
+from lab.produce import IntervalSample, ProduceResult
+from lab.rdkstats import ClientStats
 from lab.settings import ProducerSettings
 from lab.stats import LatencySummary
+from lab.sweep import SweepResult, SweepSettings
 
 
 def result(settings: ProducerSettings, msgs_per_s: float = 1000.0, p99: float = 20.0, ratio: float = 1.0,
@@ -57,8 +60,8 @@ def test_latency_chart_shows_both_measures_with_a_rate() -> None:
 
 def test_sweep_charts() -> None:
     runs = tuple(result(s, 1000.0 * (i + 1), 10.0 * (i + 1), ratio=1.0 + i)
-                 for i, s in enumerate(codec_variants(ProducerSettings())))
-    sweep = SweepResult("codec", runs, len(runs), 1.0)
+                 for i, s in enumerate(SweepSettings("codec", ProducerSettings()).variants()))
+    sweep = SweepResult(SweepSettings("codec", ProducerSettings()), runs, len(runs), 1.0)
     frame = charts.sweep_frame(sweep)
     assert list(frame["codec"]) == ["none", "gzip", "snappy", "lz4", "zstd"]
     codec = charts.codec_chart(frame)
@@ -66,13 +69,15 @@ def test_sweep_charts() -> None:
     assert {"codec", "msgs_per_s", "compression_ratio"} <= encoded_fields(codec)
     trade = charts.tradeoff_chart(frame)
     assert isinstance(trade, alt.LayerChart)
-    assert {"msgs_per_s", "p99_ms", "label"} <= encoded_fields(trade)
+    # issue 8: y is the p99 at the common fixed rate, falling back to the full-speed p99 when not measured
+    assert {"msgs_per_s", "latency_ms", "label"} <= encoded_fields(trade)
+    assert list(frame["latency_ms"]) == list(frame["p99_ms"])
 
 
 def test_heatmap() -> None:
-    variants = batch_variants(ProducerSettings(), (0.0, 10.0), (1024, 65_536))
-    runs = tuple(result(s) for s in variants)
-    frame = charts.sweep_frame(SweepResult("batch", runs, len(runs), 1.0))
+    settings = SweepSettings("batch", ProducerSettings(), lingers_ms=(0.0, 10.0), batch_sizes=(1024, 65_536))
+    runs = tuple(result(s) for s in settings.variants())
+    frame = charts.sweep_frame(SweepResult(settings, runs, len(runs), 1.0))
     assert len(frame) == 4
     heat = charts.batch_heatmap(frame)
     assert isinstance(heat, alt.LayerChart)
@@ -82,7 +87,7 @@ def test_heatmap() -> None:
 def test_runs_for() -> None:
     r = result(ProducerSettings())
     assert charts.runs_for(r) == [r]
-    assert charts.runs_for(SweepResult("acks", (r, r), 2, 1.0)) == [r, r]
+    assert charts.runs_for(SweepResult(SweepSettings("acks", ProducerSettings()), (r, r), 2, 1.0)) == [r, r]
 
 
 def test_notes_explain_written_but_failed_and_lost_messages() -> None:
@@ -94,3 +99,46 @@ def test_notes_explain_written_but_failed_and_lost_messages() -> None:
     assert extra.written_but_not_acknowledged == 30 and "duplicate" in extra.notes()[0]
     lost = replace(r, settings=ProducerSettings(acks="0"), topic_messages=90)
     assert "acks=0" in lost.notes()[0]
+
+
+def test_repeated_cells_report_medians_and_draw_their_spread_as_whiskers() -> None:
+    settings = SweepSettings("acks", ProducerSettings(), acks=("1", "all"), repeats=3)
+    v1, vall = settings.variants()
+    reps = ((result(v1, 900.0, 30.0), result(v1, 1000.0, 10.0), result(v1, 1300.0, 20.0)),
+            (result(vall, 500.0, 40.0), result(vall, 600.0, 50.0), result(vall, 2000.0, 60.0)))
+    runs = tuple(sweep_mod.median_run(list(c), lambda r: r.msgs_per_s) for c in reps)
+    assert [r.msgs_per_s for r in runs] == [1000.0, 600.0]  # the real run with the median msg/s
+    sweep = SweepResult(settings, runs, 2, 1.0, repeats=reps)
+    rows = sweep.rows()
+    assert [(r["repeats"], r["msgs_per_s"], r["msgs_per_s_lo"], r["msgs_per_s_hi"]) for r in rows] == [
+        (3, 1000.0, 900.0, 1300.0), (3, 600.0, 500.0, 2000.0)]
+    assert [(r["p99_ms"], r["p99_ms_lo"], r["p99_ms_hi"]) for r in rows] == [(20.0, 10.0, 30.0), (50.0, 40.0, 60.0)]
+    frame = charts.sweep_frame(sweep)
+    assert list(frame["latency_ms_lo"]) == [10.0, 40.0] and list(frame["latency_ms_hi"]) == [30.0, 60.0]
+    trade = charts.tradeoff_chart(frame)
+    assert {"msgs_per_s_lo", "msgs_per_s_hi", "latency_ms_lo", "latency_ms_hi"} <= encoded_fields(trade)
+    assert "repeats" in charts.readable_table(frame).columns
+    # acks=all's repeats disagree (500..2000 around 600): the verdict says so; acks=1's (900..1300) do not
+    doubts = [d.text for d in verdict.sweep_verdict(sweep) if d.code == "spread"]
+    assert len(doubts) == 1 and "acks=all" in doubts[0], doubts
+
+
+def test_a_single_round_has_no_spread_columns() -> None:
+    settings = SweepSettings("acks", ProducerSettings(), acks=("1", "all"))
+    runs = tuple(result(v) for v in settings.variants())
+    frame = charts.sweep_frame(SweepResult(settings, runs, 2, 1.0))
+    assert "msgs_per_s_lo" not in frame and "repeats" not in frame
+    assert "msgs_per_s_lo" not in encoded_fields(charts.tradeoff_chart(frame))
+
+
+def test_repeats_are_bounded_and_count_toward_the_planned_runs() -> None:
+    import pytest
+
+    from lab.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="repeats=0 is out of range"):
+        SweepSettings("acks", ProducerSettings(), repeats=0)
+    with pytest.raises(SettingsError, match="plans 125 runs"):
+        SweepSettings("batch", ProducerSettings(), grid="full", repeats=5)
+    one = sweep_mod.time_limit_for(SweepSettings("acks", ProducerSettings()))
+    assert sweep_mod.time_limit_for(SweepSettings("acks", ProducerSettings(), repeats=3)) > 2.5 * one - 100

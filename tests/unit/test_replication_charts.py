@@ -1,18 +1,15 @@
-"""Chart builders: frames from a hand-made timeline render to valid Vega-Lite specs."""
+"""Chart builders: frames from a hand-made timeline become Vega-Lite specs that encode the right fields
+and carry the timeline's values (what the chart draws), not merely a spec."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from lab import charts
-from lab.replication import (
-    EventKind,
-    PartitionState,
-    ProduceSample,
-    ReplicationEvent,
-    Snapshot,
-    Step,
-    Timeline,
-)
-from lab.storage import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult, StorageSettings
+from lab.isr import EventKind, PartitionState, ReplicationEvent, Snapshot
+from lab.load import ProduceSample
+from lab.segments import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult, StorageSettings
+from lab.timeline import Step, Timeline
 
 
 def timeline() -> Timeline:
@@ -24,15 +21,46 @@ def timeline() -> Timeline:
     return Timeline(snaps, ev, prod, (Step(0.5, "pause broker 2"),), "note")
 
 
+def encoded_fields(spec: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(spec, dict):
+        if isinstance(spec.get("field"), str):
+            found.add(spec["field"])
+        for v in spec.values():
+            found |= encoded_fields(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            found |= encoded_fields(v)
+    return found
+
+
+def rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every data row the chart carries (Altair gathers them in the spec's ``datasets``)."""
+    return [r for ds in spec.get("datasets", {}).values() for r in ds]
+
+
 def test_timeline_charts_build() -> None:
     tl = timeline()
     isr, ev, prod, steps, off = (tl.isr_frame(), tl.events_frame(), tl.produce_frame(), tl.steps_frame(),
                                  tl.offsets_frame())
     dom = charts.time_domain(isr, ev, prod, steps, off)
     assert dom == (0.0, 2.0)
-    for chart in (charts.isr_timeline(isr, steps, dom), charts.replication_events(ev, dom),
-                  charts.produce_timeline(prod, steps, dom), charts.hw_vs_leo(off, steps, dom)):
-        assert chart.to_dict()
+    isr_spec = charts.isr_timeline(isr, steps, dom).to_dict()
+    assert {"t", "isr_size", "partition", "step"} <= encoded_fields(isr_spec)
+    sizes = [r["isr_size"] for r in rows(isr_spec) if "isr_size" in r]
+    assert sizes == [3, 3, 2], "the ISR line drawn is the timeline's: 3, 3, then 2 after the shrink"
+    assert [r["step"] for r in rows(isr_spec) if "step" in r] == ["pause broker 2"]
+    ev_spec = charts.replication_events(ev, dom).to_dict()
+    assert {"t", "event", "partition", "detail"} <= encoded_fields(ev_spec)
+    assert [(r["t"], r["event"]) for r in rows(ev_spec)] == [(2.0, "isr_shrink")]
+    prod_spec = charts.produce_timeline(prod, steps, dom).to_dict()
+    assert {"t", "messages", "outcome"} <= encoded_fields(prod_spec)
+    drawn = {(r["t"], r["outcome"], r["messages"]) for r in rows(prod_spec) if "outcome" in r}
+    assert drawn == {(0.0, "acked", 10), (0.0, "failed", 0), (1.0, "acked", 0), (1.0, "failed", 3)}
+    off_spec = charts.hw_vs_leo(off, steps, dom).to_dict()
+    assert {"t", "offset", "series"} <= encoded_fields(off_spec)
+    hw = [r["offset"] for r in rows(off_spec) if r.get("series") == "high watermark"]
+    assert hw == [5, 5, 40]
     assert set(off["series"]) == {"high watermark", "LEO broker 1 (leader)", "LEO broker 2 (follower)",
                                   "LEO broker 3 (follower)"}
     assert off[off["stale"]]["series"].unique().tolist() == ["LEO broker 2 (follower)"]
@@ -41,11 +69,14 @@ def test_timeline_charts_build() -> None:
 def test_empty_frames_still_build() -> None:
     tl = Timeline()
     assert charts.time_domain(tl.isr_frame(), tl.events_frame()) is None
-    assert charts.isr_timeline(tl.isr_frame()).to_dict()
+    spec = charts.isr_timeline(tl.isr_frame()).to_dict()
+    assert "isr_size" in encoded_fields(spec) and rows(spec) == []
 
 
 def test_segment_chart_builds() -> None:
     f = SegmentFile("00000000000000000000.log", 0, "log", 100, 4096)
     co = CompactionOutcome("c", 1, 2, 2, 1, 1, True, 1.0, (), ())
     res = StorageResult(StorageSettings(), 1, "/x", (SegmentSnapshot(0.0, 10, (f,)),), co)
-    assert charts.segment_sizes(res.segments_frame()).to_dict()
+    spec = charts.segment_sizes(res.segments_frame()).to_dict()
+    assert "size_bytes" in encoded_fields(spec)
+    assert [(r["file"], r["size_bytes"]) for r in rows(spec) if "size_bytes" in r] == [(f.name, 100)]

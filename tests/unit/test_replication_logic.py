@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lab import jmx, replication, storage
+from lab import jmx, load, replication, segments
 from lab.errors import SettingsError
-from lab.replication import EventKind, PartitionState, Snapshot, detect_events, hw_stall_s
+from lab.isr import EventKind, PartitionState, Snapshot, detect_events
+from lab.replication import hw_stall_s
 
 
 def snap(t: float, leader: int, isr: tuple[int, ...], epoch: int | None, hw: int | None = None) -> Snapshot:
@@ -82,20 +83,20 @@ def test_jolokia_unreachable_is_none() -> None:
 
 
 def test_segment_names() -> None:
-    assert storage.parse_segment_name("00000000000000001234.log") == (1234, "log")
-    assert storage.parse_segment_name("00000000000000000000.timeindex") == (0, "timeindex")
-    assert storage.parse_segment_name("00000000000000000000.log.deleted") is None
-    assert storage.parse_segment_name("leader-epoch-checkpoint") is None
+    assert segments.parse_segment_name("00000000000000001234.log") == (1234, "log")
+    assert segments.parse_segment_name("00000000000000000000.timeindex") == (0, "timeindex")
+    assert segments.parse_segment_name("00000000000000000000.log.deleted") is None
+    assert segments.parse_segment_name("leader-epoch-checkpoint") is None
 
 
 def test_leader_epoch_checkpoint() -> None:
-    assert storage.parse_leader_epoch_checkpoint("0\n3\n0 0\n2 50\n3 96\n") == [(0, 0), (2, 50), (3, 96)]
+    assert segments.parse_leader_epoch_checkpoint("0\n3\n0 0\n2 50\n3 96\n") == [(0, 0), (2, 50), (3, 96)]
     with pytest.raises(ValueError):
-        storage.parse_leader_epoch_checkpoint("garbage")
+        segments.parse_leader_epoch_checkpoint("garbage")
 
 
 def test_latest_per_key() -> None:
-    assert storage.latest_per_key([("a", "1"), ("b", "1"), ("a", "2")]) == {"a": "2", "b": "1"}
+    assert segments.latest_per_key([("a", "1"), ("b", "1"), ("a", "2")]) == {"a": "2", "b": "1"}
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -116,9 +117,9 @@ def test_unclean_settings_pick_the_quorum_broker() -> None:
     lambda: replication.MinIsrSettings(probe_messages=0),
     lambda: replication.MonitorSettings(duration_s=0),
     lambda: replication.HwLeoSettings(rate_per_s=0),
-    lambda: replication.BackgroundProducerSettings(acks="2"),
-    lambda: storage.StorageSettings(segment_bytes=10),
-    lambda: storage.StorageSettings(topic="same", compact_topic="same"),
+    lambda: load.BackgroundProducerSettings(acks="2"),
+    lambda: segments.StorageSettings(segment_bytes=10),
+    lambda: segments.StorageSettings(topic="same", compact_topic="same"),
 ])
 def test_settings_refuse_bad_input(make) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SettingsError) as err:

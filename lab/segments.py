@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, Producer
 
 from lab import admin as lab_admin
-from lab import clients
+from lab import load
 from lab.cluster.base import Cluster
-from lab.errors import KafkaOperationError, LabError
-from lab.settings import TopicSpec, check_topic_name, is_whole, require
+from lab.errors import Cancelled, KafkaOperationError, LabError
+from lab.results import Result
+from lab.settings import check_topic_name, is_whole, require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,6 +42,10 @@ COMPACT_SEGMENT_BYTES = 4096
 HOLD_COMPACTION_MS = 3_600_000
 #: How often the compaction wait re-reads the topic (the lab's brokers run the cleaner every 2 s).
 COMPACTION_POLL_S = 2.0
+#: How long the writes may take to be acknowledged before the scenario reports them as failed.
+FLUSH_TIMEOUT_S = 30.0
+#: How long a write waits for deliveries to make room when the producer's local queue is full.
+QUEUE_FULL_WAIT_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -141,12 +146,13 @@ class CompactionOutcome:
 
 
 @dataclass(frozen=True)
-class StorageResult:
+class StorageResult(Result):
     settings: StorageSettings
     node: int
     directory: str
     snapshots: tuple[SegmentSnapshot, ...]
-    compaction: CompactionOutcome
+    #: None when the run was stopped before the compaction part.
+    compaction: CompactionOutcome | None
 
     def segments_frame(self) -> pd.DataFrame:
         """One row per file per snapshot: for a stacked bar of segment sizes as they roll."""
@@ -173,88 +179,122 @@ def latest_per_key(records: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def storage(cluster: Cluster, settings: StorageSettings, ctx: RunContext) -> StorageResult:
-    """Segments rolling on the leader's disk, then compaction before/after counts (local backend)."""
-    from lab.replication import _recreate_topic  # the topic helpers live with the replication scenarios
+class _Writer:
+    """The storage scenario's writes to partition 0: ``flush`` raises if any write failed."""
 
-    s = settings
-    t0 = time.monotonic()
-    probe_dir = cluster.log_dir(1)
-    if probe_dir is None:
-        partition_dir(cluster, 1, s.topic, 0)  # raises the explanation
-    _recreate_topic(cluster, s.topic, [[1, 2, 3]], {"segment.bytes": str(s.segment_bytes)})
-    directory = partition_dir(cluster, 1, s.topic, 0)
-    # a record batch must fit inside one segment (else RECORD_LIST_TOO_LARGE): keep batches well below
-    batch = max(512, min(s.segment_bytes, COMPACT_SEGMENT_BYTES) // 2)
-    prod = clients.producer(cluster, {"acks": "all", "linger.ms": 5, "batch.size": batch})
-    failures: list[str] = []
+    def __init__(self, producer: Producer) -> None:
+        self.producer = producer
+        self.failures: list[str] = []
 
-    def on_delivery(err: KafkaError | None, _msg: object) -> None:
+    def _on_delivery(self, err: KafkaError | None, _msg: object) -> None:
         if err is not None:
-            failures.append(err.name())
+            self.failures.append(err.name())
 
-    def flush(topic: str) -> None:
-        left = prod.flush(30)
-        if left or failures:
-            raise KafkaOperationError(f"Writing to {topic} failed: {len(failures)} error(s) "
-                                      f"({', '.join(sorted(set(failures)))}), {left} not delivered in 30 s.")
+    def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        while True:
+            try:
+                self.producer.produce(topic, value=value, key=key, partition=0, on_delivery=self._on_delivery)
+                break
+            except BufferError:  # the local queue is full: let deliveries drain it, then send again
+                self.producer.poll(QUEUE_FULL_WAIT_S)
+        self.producer.poll(0)
 
+    def flush(self, topic: str) -> None:
+        left = self.producer.flush(FLUSH_TIMEOUT_S)
+        if left or self.failures:
+            raise KafkaOperationError(f"Writing to {topic} failed: {len(self.failures)} error(s) "
+                                      f"({', '.join(sorted(set(self.failures)))}), {left} not delivered in "
+                                      f"{FLUSH_TIMEOUT_S:.0f} s.")
+
+
+def _roll_segments(s: StorageSettings, w: _Writer, directory: Path, snaps: list[SegmentSnapshot],
+                   ctx: RunContext) -> None:
+    """Write ``s.messages`` in ``s.bursts`` bursts; after each, list the partition's files (into ``snaps``)."""
+    t0 = time.monotonic()
+    snaps.append(SegmentSnapshot(0.0, 0, list_segments(directory)))
     payload = b"x" * s.message_bytes
-    snaps = [SegmentSnapshot(0.0, 0, list_segments(directory))]
     written = 0
     per_burst = max(1, s.messages // s.bursts)
     for b in range(s.bursts):
         ctx.check()
         n = per_burst if b < s.bursts - 1 else s.messages - written
         for _ in range(n):
-            prod.produce(s.topic, value=payload, partition=0, on_delivery=on_delivery)
-            prod.poll(0)
-        flush(s.topic)
+            w.send(s.topic, payload)
+        w.flush(s.topic)
         written += n
         snaps.append(SegmentSnapshot(round(time.monotonic() - t0, 3), written, list_segments(directory)))
         ctx.report((b + 1) / (s.bursts + 2), f"wrote {written} messages: {snaps[-1].log_segments} segment(s)")
 
-    # compaction: many updates of a few keys; only the last value per key must survive cleaning
-    _recreate_topic(cluster, s.compact_topic, [[1, 2, 3]], {
+
+def _compact(cluster: Cluster, s: StorageSettings, w: _Writer, ctx: RunContext) -> tuple[CompactionOutcome, bool]:
+    """Many updates of a few keys, counted before and after the log cleaner ran; True when a cancel cut the
+    wait for the cleaner short (the outcome then holds the last count read)."""
+    lab_admin.recreate_topic(cluster, s.compact_topic, [[1, 2, 3]], {
         "cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.01", "segment.ms": "100",
         "segment.bytes": str(COMPACT_SEGMENT_BYTES), "delete.retention.ms": "1000",
         # held back until the "before" count is taken; then set to 0 so the cleaner may start
         "min.compaction.lag.ms": str(HOLD_COMPACTION_MS),
-    })
+    }, ctx)
     cdir = partition_dir(cluster, 1, s.compact_topic, 0)
     expected: dict[str, str] = {}
     for j in range(s.updates_per_key):
         for i in range(s.keys):
             key, value = f"key-{i:04d}", f"key-{i:04d}=v{j}"
-            prod.produce(s.compact_topic, key=key.encode(), value=value.encode(), partition=0,
-                         on_delivery=on_delivery)
+            w.send(s.compact_topic, value.encode(), key.encode())
             expected[key] = value
-            prod.poll(0)
-    flush(s.compact_topic)
-    produced = s.keys * s.updates_per_key
+    w.flush(s.compact_topic)
     before_records = read_keyed(cluster, s.compact_topic)
     seg_before = list_segments(cdir)
     ctx.report(0.8, f"compaction: {len(before_records)} records; waiting for the log cleaner")
-    lab_admin._apply_configs(cluster, [TopicSpec(s.compact_topic, 1, 3, {"min.compaction.lag.ms": "0"})])
+    lab_admin.set_topic_configs(cluster, s.compact_topic, {"min.compaction.lag.ms": "0"})
     # segment.ms is tiny, so one more write rolls the active segment and everything before it is cleanable
-    prod.produce(s.compact_topic, key=b"roll", value=b"roll", partition=0, on_delivery=on_delivery)
-    flush(s.compact_topic)
+    w.send(s.compact_topic, b"roll", b"roll")
+    w.flush(s.compact_topic)
     expected["roll"] = "roll"
     start = time.monotonic()
     after_records = before_records
+    cut_short = False
     while time.monotonic() - start < s.compaction_wait_s:
-        ctx.sleep(COMPACTION_POLL_S)
+        if ctx.wait(COMPACTION_POLL_S):
+            cut_short = True
+            break
         after_records = read_keyed(cluster, s.compact_topic)
         if len(after_records) <= len(expected) + 1:  # all duplicates gone (the active segment may keep one)
             break
         ctx.report(0.9, f"compaction: {len(after_records)} records so far")
-    waited = time.monotonic() - start
-    latest = latest_per_key(after_records)
     outcome = CompactionOutcome(
-        s.compact_topic, s.keys, produced, len(before_records), len(after_records),
-        len({k for k, _ in after_records if k != "roll"}), latest == expected, round(waited, 1), seg_before,
-        list_segments(cdir))
-    return StorageResult(s, 1, str(directory), tuple(snaps), outcome)
+        s.compact_topic, s.keys, s.keys * s.updates_per_key, len(before_records), len(after_records),
+        len({k for k, _ in after_records if k != "roll"}), latest_per_key(after_records) == expected,
+        round(time.monotonic() - start, 1), seg_before, list_segments(cdir))
+    return outcome, cut_short
+
+
+def storage(cluster: Cluster, settings: StorageSettings, ctx: RunContext) -> StorageResult:
+    """Segments rolling on the leader's disk, then compaction before/after counts (local backend).
+
+    Cancelled part-way, it returns the segment snapshots taken so far (and the compaction counts if it
+    got to them) with ``stopped`` set.
+    """
+    s = settings
+    if cluster.log_dir(1) is None:
+        partition_dir(cluster, 1, s.topic, 0)  # raises the explanation
+    directory = partition_dir(cluster, 1, s.topic, 0)
+    # a record batch must fit inside one segment (else RECORD_LIST_TOO_LARGE): keep batches well below
+    batch = max(512, min(s.segment_bytes, COMPACT_SEGMENT_BYTES) // 2)
+    snaps: list[SegmentSnapshot] = []
+    compaction: CompactionOutcome | None = None
+    stopped: str | None = None
+    with load.owned_producer(cluster, {"acks": "all", "linger.ms": 5, "batch.size": batch}) as prod:
+        w = _Writer(prod)
+        try:
+            lab_admin.recreate_topic(cluster, s.topic, [[1, 2, 3]], {"segment.bytes": str(s.segment_bytes)}, ctx)
+            _roll_segments(s, w, directory, snaps, ctx)
+            compaction, cut_short = _compact(cluster, s, w, ctx)
+            if cut_short:
+                stopped = ctx.stopped_text()
+        except Cancelled:
+            stopped = ctx.stopped_text()
+    return StorageResult(s, 1, str(directory), tuple(snaps), compaction, stopped=stopped)
 
 
 def parse_leader_epoch_checkpoint(text: str) -> list[tuple[int, int]]:

@@ -1,0 +1,59 @@
+"""The `kafka-lab` parser, built from the command groups, and ``main``.
+
+Every command takes ``--bootstrap`` (or ``KAFKA_LAB_BOOTSTRAP``) to use an external cluster. Errors are
+``LabError``s printed as one message with its fix, exit status 2; Ctrl-C exits 130 (a running
+experiment is cancelled first and what it measured is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from lab.cli import bench, cluster, consumer, eos, lag, replication, runs
+from lab.cli.base import Handler, Register, common_parent, write
+from lab.cluster import from_env
+from lab.errors import LabError
+
+#: The command groups, in the order `kafka-lab --help` lists them.
+GROUPS: tuple[Register, ...] = (cluster.register, bench.register, eos.register, replication.register,
+                               consumer.register, lag.register, runs.register)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[tuple[str, ...], Handler]]:
+    """The parser and the handler of every command path."""
+    common = common_parent()
+    p = argparse.ArgumentParser(prog="kafka-lab", description="Kafka Tuning Lab: experiments on a real cluster.")
+    sub = p.add_subparsers(dest="group", required=True)
+    handlers: dict[tuple[str, ...], Handler] = {}
+    for register in GROUPS:
+        handlers.update(register(sub, common))
+    return p, handlers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, handlers = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # argparse would say "arguments are required: group"; the help says more
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    key = (args.group, args.verb) if getattr(args, "verb", None) else (args.group,)
+    handler = handlers[key]
+    try:
+        chosen = from_env(bootstrap=args.bootstrap, backend=args.backend, state_dir=args.state_dir,
+                          version=getattr(args, "version", None))
+        result = handler(args, chosen)
+    except LabError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": exc.message, "hint": exc.hint, "type": type(exc).__name__}), file=sys.stderr)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    write(result, args.json)
+    return 0

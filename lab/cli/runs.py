@@ -1,0 +1,193 @@
+"""`kafka-lab runs list|show|rerun|delete|export`: the run history (every run from the app or the CLI).
+
+The store is ``$KAFKA_LAB_RUNS_DB`` or ``runs.sqlite`` beside the cluster state directory (``--db`` picks
+another file). Bad input (an unknown run id, a date that is not one, an unknown experiment) is a
+``SettingsError`` naming what is allowed: exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lab import experiments, runs, text_runs
+from lab.cli import run as runner
+from lab.cli.base import Handler
+from lab.cluster import Cluster
+from lab.codec import to_jsonable
+from lab.errors import SettingsError
+
+#: What `runs export --format` offers; json is built here, the others by lab.export.
+FORMATS = ("json", "png", "svg", "html", "csv", "omb")
+#: "2h", "3d", "30m": that long ago.
+AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+AGO_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+DATE_HINT = ("Give a date or time in ISO 8601 (2026-12-01, 2026-12-01T14:30, 2026-12-01T14:30+01:00; "
+             "without a zone it is local time), today, yesterday, or an age such as 30m, 2h, 7d.")
+
+
+def time_bound(text: str, flag: str, *, end: bool = False, now: datetime | None = None) -> str:
+    """A user's date as the store's UTC ISO text. With ``end`` a bare date means the end of that day
+    (``--until 2026-12-01`` includes the 1st)."""
+    now = now or datetime.now(UTC).astimezone()
+    raw = text.strip().lower()
+    ago = AGO.match(raw)
+    if ago:
+        dt = now - timedelta(**{AGO_UNITS[ago.group(2)]: float(ago.group(1))})
+    elif raw in ("today", "yesterday"):
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=raw == "yesterday")
+        dt = day + timedelta(days=1) if end else day
+    else:
+        try:
+            dt = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise SettingsError(f"{flag} {text!r} is not a date or time.", hint=DATE_HINT) from None
+        if end and len(text.strip()) == 10:  # a bare date: up to the end of that day
+            dt += timedelta(days=1)
+        if dt.tzinfo is None:
+            dt = dt.astimezone()  # local time
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _store(args: argparse.Namespace) -> runs.RunStore:
+    return runs.open_store(args.db)
+
+
+def _record(store: runs.RunStore, run_id: str) -> runs.RunRecord:
+    rec = store.get(run_id)
+    if rec is None:
+        latest = [r.run_id for r in store.list(limit=3)]
+        raise SettingsError(f"No stored run has the id {run_id!r} (in {store.path}).",
+                            hint="See `kafka-lab runs list` for the ids" +
+                            (f"; the latest: {', '.join(latest)}." if latest else "; no runs are stored yet."))
+    return rec
+
+
+def cmd_list(args: argparse.Namespace, cluster: Cluster) -> Any:
+    store = _store(args)
+    if args.experiment:
+        known = sorted(set(experiments.REGISTRY) | set(store.experiments()))
+        if args.experiment not in known:
+            raise SettingsError(f"No experiment is called {args.experiment!r}.",
+                                hint=f"Known experiments: {', '.join(known)}.")
+    if args.limit < 1 or args.offset < 0:
+        raise SettingsError(f"--limit {args.limit} / --offset {args.offset} are out of range.",
+                            hint="--limit is at least 1 and --offset at least 0.")
+    filters = dict(experiment=args.experiment, status=args.status, search=args.search,
+                   since=time_bound(args.since, "--since") if args.since else None,
+                   until=time_bound(args.until, "--until", end=True) if args.until else None)
+    rows = store.list(**filters, limit=args.limit, offset=args.offset)
+    if args.json:
+        return rows
+    return text_runs.listing(rows, store.count(**filters), args.offset)
+
+
+def cmd_show(args: argparse.Namespace, cluster: Cluster) -> Any:
+    rec = _record(_store(args), args.run_id)
+    if args.json:
+        return rec
+    exp = experiments.REGISTRY.get(rec.experiment)
+    out = text_runs.header(rec, exp.title if exp else None)
+    if rec.result is not None and exp is not None:
+        out += "\n\n" + exp.render_text(rec.result)
+    elif rec.result is None:
+        out += "\n\n(no result: " + ("the run is still going or was interrupted)" if rec.status in
+                                     ("running", "interrupted") else "it ended without one)")
+    return out
+
+
+def cmd_rerun(args: argparse.Namespace, cluster: Cluster) -> Any:
+    rec = _record(_store(args), args.run_id)
+    exp = experiments.get(rec.experiment)
+    if not isinstance(rec.settings, exp.settings_type):
+        raise SettingsError(f"The settings of run {rec.run_id} cannot be read as {exp.settings_type.__name__}.",
+                            hint=rec.note or "They were stored by another version of the lab.")
+    settings = dataclasses.replace(rec.settings)  # validated again: limits may have changed since
+    result = runner.run_result(exp, args, cluster, settings)
+    if args.json:
+        return result
+    new_id = result.run.run_id if result.run is not None else "?"
+    saved = "" if runs.last_problem() is None else f" (but not saved: {runs.last_problem()})"
+    return f"{exp.render_text(result)}\n\nrun {new_id}: a re-run of {rec.run_id}{saved}"
+
+
+def cmd_delete(args: argparse.Namespace, cluster: Cluster) -> Any:
+    store = _store(args)
+    _record(store, args.run_id)
+    store.delete(args.run_id)
+    return {"deleted": args.run_id} if args.json else f"Deleted run {args.run_id}."
+
+
+def export_bytes(rec: runs.RunRecord, fmt: str) -> tuple[bytes, str]:
+    """The run in ``fmt`` and a file name for it (json here; the other formats from lab.export)."""
+    if fmt == "json":
+        body = json.dumps(to_jsonable(rec), indent=2, allow_nan=False) + "\n"
+        return body.encode(), f"run-{rec.run_id}.json"
+    if rec.result is None:
+        raise SettingsError(f"Run {rec.run_id} has no result to export as {fmt} ({rec.status}"
+                            + (f": {rec.error}" if rec.error else "") + ").", hint="Use --format json.")
+    from lab.export import export_run
+
+    content, name = export_run(rec.result, fmt)
+    return bytes(content), str(name)
+
+
+def cmd_export(args: argparse.Namespace, cluster: Cluster) -> Any:
+    rec = _record(_store(args), args.run_id)
+    content, name = export_bytes(rec, args.format)
+    if args.out == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        return None
+    path = Path(args.out) if args.out else Path(name)
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise SettingsError(f"Could not write {path}: {exc.strerror or exc}.",
+                            hint="Give --out a file in a writable directory (or - for stdout).") from exc
+    return {"written": str(path), "bytes": len(content)} if args.json else f"Wrote {path} ({len(content):,} bytes)."
+
+
+def _status(text: str) -> str:
+    """``timed-out`` or ``timed out``; argparse then checks it against STATUSES."""
+    return text.replace("-", " ").replace("_", " ").strip().lower()
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...], Handler]:
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--db", help="the run store's file (default $KAFKA_LAB_RUNS_DB or runs.sqlite beside "
+                       "the cluster state directory, e.g. ~/.local/state/kafka-lab/runs.sqlite)")
+    rp = sub.add_parser("runs", help="the run history: list, show, rerun, delete, export stored runs")
+    r = rp.add_subparsers(dest="verb", required=True)
+    ls = r.add_parser("list", parents=[common, store], help="stored runs, newest first")
+    ls.add_argument("--experiment", help="only this experiment (e.g. produce, eos.fencing)")
+    ls.add_argument("--since", help="started at or after: 2026-12-01, 2026-12-01T14:30, today, 2h, 7d")
+    ls.add_argument("--until", help="started before (a bare date includes that day)")
+    ls.add_argument("--search", help="text the run's settings contain, e.g. lz4 or '\"acks\":\"all\"'")
+    ls.add_argument("--status", type=_status, choices=runs.STATUSES)
+    ls.add_argument("--limit", type=int, default=runs.DEFAULT_LIMIT, help="rows (default %(default)s)")
+    ls.add_argument("--offset", type=int, default=0, help="skip this many newest rows")
+    sh = r.add_parser("show", parents=[common, store], help="one run: status, cluster, settings and its result")
+    sh.add_argument("run_id")
+    rr = r.add_parser("rerun", parents=[common, store], help="run again with the stored settings (saved as a new run)")
+    rr.add_argument("run_id")
+    runner.time_limit_flag(rr)
+    d = r.add_parser("delete", parents=[common, store], help="forget a stored run")
+    d.add_argument("run_id")
+    ex = r.add_parser("export", parents=[common, store], help="write a run to a file")
+    ex.add_argument("run_id")
+    ex.add_argument("--format", choices=FORMATS, default="json")
+    ex.add_argument("--out", help="file to write (default: a name for the run in this directory; - for stdout)")
+    return {
+        ("runs", "list"): cmd_list,
+        ("runs", "show"): cmd_show,
+        ("runs", "rerun"): cmd_rerun,
+        ("runs", "delete"): cmd_delete,
+        ("runs", "export"): cmd_export,
+    }

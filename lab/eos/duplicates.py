@@ -1,0 +1,433 @@
+"""The duplicate problem, made to happen, and idempotence that removes it.
+
+A producer writes numbered records (``lab.eos.sequence``) at a steady rate while the lab freezes the
+partition leader with SIGSTOP. The frozen broker's kernel still accepts the bytes, so the produce
+requests sit unread in its socket; after ``socket.timeout.ms`` librdkafka gives up on them, drops the
+connection and (retries on) sends the same batches again. When the broker resumes (SIGCONT) it reads
+the originals *and* the retries, and appends both: without idempotence every retried batch is in the
+log twice, behind newer records. With ``enable.idempotence=true`` each batch carries the producer id
+(PID), its epoch and a per-partition sequence number; the leader sees the retry's sequence already
+written and acknowledges it without appending it again.
+
+The window that makes it work: the pause must outlast the client's request timeout (``socket.timeout.ms``:
+in librdkafka that is the in-flight timeout; ``request.timeout.ms`` only bounds the broker's wait for
+acks) and stay below the broker session timeout (``broker.session.timeout.ms``), or the controller
+fences the frozen broker, moves leadership, and the retries go to a new leader that never saw the
+originals — that is a failover, not a duplicate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import KafkaError, Message, Producer
+
+from lab import admin as lab_admin
+from lab import faults
+from lab.cluster.base import BrokerAction, Cluster
+from lab.eos import sequence
+from lab.eos.eosstats import ClientTrace, ProducerIdentity
+from lab.eos.sequence import SequenceCount
+from lab.errors import Cancelled, LabError, SettingsError
+from lab.load import owned_producer
+from lab.results import Result
+from lab.settings import check_topic_name, is_whole, require
+
+if TYPE_CHECKING:
+    from lab.experiment import RunContext
+
+#: Which producer runs a scenario makes: without idempotence, with it, or one after the other.
+MODES = {"off": (False,), "on": (True,), "both": (False, True)}
+#: What ``enable.idempotence=true`` requires of the other settings (librdkafka refuses a producer otherwise).
+IDEMPOTENCE_REQUIRES = {"acks": "all", "max.in.flight": "≤ 5", "retries": "> 0"}
+#: The broker setting the pause must stay under, and the value Kafka uses when the cluster does not say.
+SESSION_TIMEOUT_KEY = "broker.session.timeout.ms"
+DEFAULT_SESSION_TIMEOUT_MS = 9000
+#: Margin under the session timeout: the last heartbeat may have been sent up to an interval before the pause.
+SESSION_MARGIN_MS = 1000
+#: How long the read-back of one partition may take.
+READ_TIMEOUT_S = 30.0
+#: The lab's brokers (node ids).
+LAB_BROKERS = (1, 2, 3)
+#: How a person freezes a broker on a cluster the lab does not run.
+FREEZE_HINT = "e.g. `docker pause <its container>` and `docker unpause`, or `kill -STOP <pid>` and `kill -CONT <pid>`"
+#: Longest wait for the first acknowledgement of a run before the fault is applied anyway.
+WARM_UP_S = 15.0
+#: Longest phase of producing before or after the fault.
+MAX_PHASE_S = 60.0
+
+
+@dataclass(frozen=True)
+class DuplicateSettings:
+    """One topic (recreated per producer run), its partitions led by ``leader``, frozen for ``pause_ms``.
+
+    Defaults that work on the lab's clusters: ``socket_timeout_ms=1000`` and ``pause_ms=2500`` (under the
+    test cluster's 4000 ms session timeout and the lab cluster's 6000 ms), 300 records/s so each
+    timed-out request holds a few batches.
+    """
+
+    topic: str = "eos-duplicates"
+    #: "off", "on" or "both" (without, then with ``enable.idempotence``)
+    idempotence: str = "both"
+    leader: int = 2
+    partitions: int = 1
+    rate_per_s: int = 300
+    record_bytes: int = 100
+    pause_ms: int = 2500
+    socket_timeout_ms: int = 1000
+    retries: int = 1_000_000
+    max_in_flight: int = 5
+    acks: str = "all"
+    before_s: float = 1.0
+    after_s: float = 2.0
+    message_timeout_ms: int = 30_000
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.topic, str), f"The topic must be a name, not {self.topic!r}.",
+                "Give a topic name (letters, digits, . _ -).")
+        check_topic_name(self.topic + "-plain")
+        require(isinstance(self.idempotence, str) and self.idempotence in MODES,
+                f"idempotence={self.idempotence!r} is not a mode.",
+                "Use off, on or both.")
+        require(is_whole(self.leader) and self.leader in LAB_BROKERS, f"Leader broker {self.leader!r} is not one "
+                "of the lab's brokers.", "Use 1, 2 or 3.")
+        require(is_whole(self.partitions) and 1 <= self.partitions <= 6, f"partitions={self.partitions!r} is out "
+                "of range.", "Use 1 to 6 (all led by the frozen broker).")
+        require(is_whole(self.rate_per_s) and 10 <= self.rate_per_s <= 5000, f"rate {self.rate_per_s!r}/s is out "
+                "of range.", "Use 10 to 5000 records per second.")
+        require(is_whole(self.record_bytes) and 0 <= self.record_bytes <= 10_000,
+                f"record size {self.record_bytes!r} is out of range.", "Use 0 (just the number) to 10000 bytes.")
+        require(is_whole(self.socket_timeout_ms) and 100 <= self.socket_timeout_ms <= 60_000,
+                f"socket.timeout.ms={self.socket_timeout_ms!r} is out of range.", "Use 100 to 60000 ms.")
+        require(is_whole(self.pause_ms) and self.pause_ms > self.socket_timeout_ms,
+                f"A pause of {self.pause_ms!r} ms does not outlast socket.timeout.ms={self.socket_timeout_ms}.",
+                "Pause longer than socket.timeout.ms, or no request times out and nothing is sent twice.")
+        require(isinstance(self.acks, str) and self.acks in ("1", "all"), f"acks={self.acks!r} is not allowed here.",
+                "Use 1 or all (acks=0 has no acknowledgement to time out).")
+        require(is_whole(self.retries) and 0 <= self.retries <= 2_147_483_647,
+                f"retries={self.retries!r} is out of range.", "Use 0 to 2147483647.")
+        require(is_whole(self.max_in_flight) and 1 <= self.max_in_flight <= 1_000_000,
+                f"max.in.flight={self.max_in_flight!r} is out of range.", "Use 1 to 1000000.")
+        for name in ("before_s", "after_s"):
+            v = getattr(self, name)
+            require(isinstance(v, (int, float)) and 0 <= v <= MAX_PHASE_S, f"{name}={v!r} is out of range.",
+                    f"Use 0 to {MAX_PHASE_S:.0f} seconds.")
+        require(is_whole(self.message_timeout_ms) and self.message_timeout_ms >= self.pause_ms + 5000
+                and self.message_timeout_ms <= 300_000,
+                f"message.timeout.ms={self.message_timeout_ms!r} would give up during the fault.",
+                f"Use {self.pause_ms + 5000} to 300000 ms (the pause plus time to retry).")
+        if True in MODES[self.idempotence]:
+            check_idempotence(self.acks, self.max_in_flight, self.retries)
+
+    def to_config(self, idempotence: bool) -> dict[str, Any]:
+        """The librdkafka properties of one producer run, dotted keys, in one place."""
+        return {"enable.idempotence": idempotence, "acks": self.acks, "retries": self.retries,
+                "max.in.flight.requests.per.connection": self.max_in_flight,
+                "socket.timeout.ms": self.socket_timeout_ms, "message.timeout.ms": self.message_timeout_ms,
+                "linger.ms": 5, "retry.backoff.ms": 100}
+
+    def topic_for(self, idempotence: bool) -> str:
+        return f"{self.topic}-{'idempotent' if idempotence else 'plain'}"
+
+
+def check_idempotence(acks: str, max_in_flight: int, retries: int) -> None:
+    """``SettingsError`` naming the setting that conflicts with ``enable.idempotence=true``."""
+    require(acks == "all", f"enable.idempotence=true needs acks=all, not acks={acks}.",
+            "The PID/sequence check happens on the leader after the ISR has the batch; set acks=all "
+            "or turn idempotence off.")
+    require(max_in_flight <= 5, f"enable.idempotence=true allows at most 5 requests in flight, not {max_in_flight}.",
+            "The broker remembers the last 5 batches per producer and partition; use max.in.flight 1 to 5.")
+    require(retries > 0, "enable.idempotence=true needs retries > 0.",
+            "Idempotence exists to make retries safe; without retries a timed-out batch is simply lost.")
+
+
+@dataclass(frozen=True)
+class Second:
+    """What the producer saw in the second starting at ``t`` (seconds since the scenario started)."""
+
+    t: float
+    run: str
+    acked: int
+    failed: int
+    #: produce requests that timed out on the client (librdkafka statistics): each is sent again
+    timeouts: int
+
+
+@dataclass(frozen=True)
+class FaultRun:
+    """One producer run through the fault; counts are None where the run did not get that far."""
+
+    idempotence: bool
+    topic: str
+    config: dict[str, str]
+    sent: int = 0
+    acked: int = 0
+    failed: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    #: client-side request timeouts over the run (librdkafka statistics); each one's batches are sent again
+    timeouts: int = 0
+    identity: ProducerIdentity | None = None
+    #: when the leader was frozen and thawed (seconds on the scenario's clock)
+    pause_from_s: float | None = None
+    pause_to_s: float | None = None
+    partitions: tuple[SequenceCount, ...] = ()
+    #: False until the log was read back
+    read_back: bool = False
+
+    def total(self) -> sequence.Totals:
+        return sequence.totals(self.partitions)
+
+    @property
+    def label(self) -> str:
+        return "idempotent" if self.idempotence else "plain"
+
+
+@dataclass(frozen=True)
+class DuplicateResult(Result):
+    settings: DuplicateSettings
+    #: the cluster's broker.session.timeout.ms the pause was checked against
+    session_timeout_ms: int
+    runs: tuple[FaultRun, ...]
+    seconds: tuple[Second, ...] = ()
+
+
+class _Producing:
+    """One producer run: numbered records at a fixed rate, per-second counts, the acked numbers per partition."""
+
+    def __init__(self, prod: Producer, trace: ClientTrace, s: DuplicateSettings, topic: str, t0: float) -> None:
+        self.prod, self.trace, self.s, self.topic, self.t0 = prod, trace, s, topic, t0
+        self.next_seq = [0] * s.partitions
+        self.acked: list[set[int]] = [set() for _ in range(s.partitions)]
+        self.errors: dict[str, int] = {}
+        self.buckets: dict[int, list[int]] = {}  # second -> [acked, failed]
+        self.sent = 0
+        self._due = time.monotonic()
+
+    def on_delivery(self, err: KafkaError | None, msg: Message) -> None:
+        b = self.buckets.setdefault(int(time.monotonic() - self.t0), [0, 0])
+        if err is None:
+            b[0] += 1
+            n = sequence.decode(msg.value())
+            if n is not None and msg.partition() is not None:
+                self.acked[msg.partition() or 0].add(n)
+        else:
+            b[1] += 1
+            self.errors[err.name()] = self.errors.get(err.name(), 0) + 1
+
+    def produce_for(self, seconds: float, ctx: RunContext) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not ctx.cancelled:
+            p = self.sent % self.s.partitions
+            try:
+                self.prod.produce(self.topic, sequence.encode(self.next_seq[p], self.s.record_bytes), partition=p,
+                                  on_delivery=self.on_delivery)
+                self.next_seq[p] += 1
+                self.sent += 1
+            except BufferError:
+                pass  # the local queue is full while the leader is frozen: wait for it to drain
+            self.prod.poll(0)
+            self._due += 1.0 / self.s.rate_per_s
+            delay = self._due - time.monotonic()
+            if delay > 0:
+                ctx.wait(delay)
+            elif delay < -1.0:
+                self._due = time.monotonic()
+
+
+def _node_ids(cluster: Cluster) -> tuple[int, ...]:
+    """The brokers the cluster has (from the lab's state, or its metadata without broker controls)."""
+    try:
+        return tuple(cluster.node_ids()) if cluster.controls_enabled else tuple(sorted(cluster.probe()[2]))
+    except LabError:
+        return ()
+
+
+def _session_timeout_ms(cluster: Cluster) -> int:
+    try:
+        raw = cluster.status().broker_settings.get(SESSION_TIMEOUT_KEY)
+    except Exception:  # noqa: BLE001 - the status is advice here; Kafka's default applies without it
+        raw = None
+    return int(raw) if raw and raw.isdigit() else DEFAULT_SESSION_TIMEOUT_MS
+
+
+def check_window(s: DuplicateSettings, session_timeout_ms: int) -> None:
+    """``SettingsError`` when the pause would get the frozen broker fenced on this cluster."""
+    limit = session_timeout_ms - SESSION_MARGIN_MS
+    if s.pause_ms > limit:
+        raise SettingsError(
+            f"A pause of {s.pause_ms} ms is too long for this cluster ({SESSION_TIMEOUT_KEY}={session_timeout_ms}).",
+            hint=f"Use {s.socket_timeout_ms + 1} to {limit} ms: longer and the controller fences the broker and "
+                 "moves leadership, so the retries go to a new leader instead of being written twice.")
+
+
+def _seconds(run: str, prod: _Producing, t_from: float) -> list[Second]:
+    """Per-second counts of one run on the scenario's clock (``t_from``: when this run started on it)."""
+    if not prod.buckets:
+        return []
+    n = max(prod.buckets) + 1
+    trace = prod.trace.per_second(prod.t0, n)
+    out = []
+    for sec in range(n):
+        acked, failed = prod.buckets.get(sec, [0, 0])
+        out.append(Second(round(t_from + sec, 3), run, acked, failed, trace[sec]))
+    return out
+
+
+class _Scenario:
+    """The scenario while it runs: the finished runs, the one in progress, and the per-second counts."""
+
+    def __init__(self, cluster: Cluster, s: DuplicateSettings, session_ms: int, ctx: RunContext) -> None:
+        self.cluster, self.s, self.session_ms, self.ctx = cluster, s, session_ms, ctx
+        self.t0 = time.monotonic()
+        self.runs: list[FaultRun] = []
+        self.seconds: list[Second] = []
+        self.current: FaultRun | None = None
+        self.live: _Producing | None = None
+
+    def result(self, stopped: str | None = None) -> DuplicateResult:
+        runs = list(self.runs) + ([self.current] if self.current is not None else [])
+        secs = list(self.seconds)
+        if self.live is not None and self.current is not None:
+            secs += _seconds(self.current.label, self.live, self.live.t0 - self.t0)
+        return DuplicateResult(self.s, self.session_ms, tuple(runs), tuple(secs), stopped=stopped)
+
+    def report(self, message: str) -> None:
+        total = len(MODES[self.s.idempotence])
+        self.ctx.report(len(self.runs) / total, message, self.result())
+
+    def _phase(self, prod: _Producing, seconds: float, message: str) -> None:
+        """Produce for ``seconds``, reporting about twice a second."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not self.ctx.cancelled:
+            prod.produce_for(min(0.5, end - time.monotonic()), self.ctx)
+            self._update(prod)
+            self.report(message)
+
+    def _update(self, prod: _Producing, **changes: Any) -> None:
+        assert self.current is not None
+        ident = prod.trace.identity
+        self.current = _replace(self.current, sent=prod.sent, acked=sum(len(a) for a in prod.acked),
+                                failed=sum(b[1] for b in prod.buckets.values()), errors=dict(prod.errors),
+                                timeouts=prod.trace.req_timeouts,
+                                identity=ident, **changes)
+
+    def one(self, idem: bool) -> None:
+        s, cluster, ctx = self.s, self.cluster, self.ctx
+        topic = s.topic_for(idem)
+        cfg = s.to_config(idem)
+        self.current = FaultRun(idem, topic, {k: str(v).lower() if isinstance(v, bool) else str(v)
+                                              for k, v in cfg.items()})
+        self.report(f"creating {topic} ({s.partitions} partition(s) led by broker {s.leader})")
+        others = [b for b in _node_ids(cluster) if b != s.leader][:2]
+        lab_admin.recreate_topic(cluster, topic, [[s.leader, *others]] * s.partitions,
+                                 {"min.insync.replicas": "2"}, ctx)
+        trace = ClientTrace()
+        with owned_producer(cluster, {**cfg, **trace.config()}) as p:
+            prod = _Producing(p, trace, s, topic, time.monotonic())
+            self.live = prod
+            self._warm_up(prod)
+            self._phase(prod, s.before_s, f"{self.current.label}: producing before the fault")
+            self._freeze(prod)
+            self._phase(prod, s.after_s, f"{self.current.label}: producing after the fault")
+            self._drain(prod)
+        self.report(f"{self.current.label}: reading {topic} back")
+        if not ctx.cancelled:
+            counts = tuple(sequence.count([n for m in lab_admin.read_partition(cluster, topic, part, READ_TIMEOUT_S)
+                                           if (n := sequence.decode(m.value())) is not None],
+                                          prod.acked[part], part) for part in range(s.partitions))
+            self.current = _replace(self.current, partitions=counts, read_back=True)
+        self.seconds += _seconds(self.current.label, prod, prod.t0 - self.t0)
+        self.runs.append(self.current)
+        self.current, self.live = None, None
+
+    def _warm_up(self, prod: _Producing) -> None:
+        """Produce until the first acknowledgement (a new topic's metadata, the PID): the fault must hit a
+        stream that is flowing."""
+        end = time.monotonic() + WARM_UP_S
+        while not any(prod.acked) and time.monotonic() < end and not self.ctx.cancelled:
+            self._phase(prod, 0.2, "waiting for the first acknowledgement")
+
+    def _freeze(self, prod: _Producing) -> None:
+        s, ctx = self.s, self.ctx
+        label = self.current.label if self.current else ""
+        if ctx.cancelled:
+            return
+        if not self.cluster.controls_enabled:
+            self._freeze_by_hand(prod, label)
+            return
+        self.cluster.broker(BrokerAction.PAUSE, s.leader, lease=ctx.lease)
+        start = time.monotonic() - self.t0
+        self._update(prod, pause_from_s=round(start, 3))
+        try:
+            self._phase(prod, s.pause_ms / 1000, f"{label}: broker {s.leader} frozen (SIGSTOP)")
+        finally:
+            self.cluster.broker(BrokerAction.RESUME, s.leader, lease=ctx.lease)
+        self._update(prod, pause_to_s=round(time.monotonic() - self.t0, 3))
+
+    def _freeze_by_hand(self, prod: _Producing, label: str) -> None:
+        """No broker controls here: ask the person to freeze the leader, and see the fault from the client
+        (its first request timeouts, ``socket.timeout.ms`` after the freeze); it is over once
+        acknowledgements flow again. Bounded by ``faults.MANUAL_STEP_TIMEOUT_S`` per step."""
+        s, ctx = self.s, self.ctx
+        limit = self.session_ms - SESSION_MARGIN_MS
+        before = prod.trace.req_timeouts
+        end = time.monotonic() + faults.MANUAL_STEP_TIMEOUT_S
+        ask = (f"{label}: please freeze broker {s.leader} now for {s.socket_timeout_ms + 500} to {limit} ms "
+               f"({FREEZE_HINT}), then let it go; waiting for the producer's requests to time out")
+        while prod.trace.req_timeouts == before and time.monotonic() < end and not ctx.cancelled:
+            self._phase(prod, 0.5, ask)
+        if ctx.cancelled:
+            return
+        if prod.trace.req_timeouts == before:
+            raise LabError(f"No frozen leader was seen within {faults.MANUAL_STEP_TIMEOUT_S:.0f} s: the producer's "
+                           "requests never timed out.",
+                           hint=f"Freeze broker {s.leader} (the topic's leader) for longer than socket.timeout.ms "
+                                f"({s.socket_timeout_ms} ms) while the scenario waits.")
+        seen = time.monotonic() - self.t0
+        self._update(prod, pause_from_s=round(max(0.0, seen - s.socket_timeout_ms / 1000), 3))
+        acked = sum(len(a) for a in prod.acked)
+        end = time.monotonic() + faults.MANUAL_STEP_TIMEOUT_S
+        while sum(len(a) for a in prod.acked) == acked and time.monotonic() < end and not ctx.cancelled:
+            self._phase(prod, 0.2, f"{label}: broker {s.leader} frozen (seen by the client); waiting for it to answer")
+        self._update(prod, pause_to_s=round(time.monotonic() - self.t0, 3))
+
+    def _drain(self, prod: _Producing) -> None:
+        """Wait (bounded, cancellable) for every delivery report."""
+        deadline = time.monotonic() + self.s.message_timeout_ms / 1000 + 5
+        while prod.prod.flush(0.5) > 0 and time.monotonic() < deadline and not self.ctx.cancelled:
+            self._update(prod)
+            self.report("waiting for the last delivery reports")
+        self._update(prod)
+
+
+def _replace(run: FaultRun, **changes: Any) -> FaultRun:
+    return dataclasses.replace(run, **changes)
+
+
+def idempotent(cluster: Cluster, settings: DuplicateSettings, ctx: RunContext) -> DuplicateResult:
+    """Freeze the leader under a numbered stream, without and then with idempotence; count the log.
+
+    Returns every run it finished (and the one in progress, when stopped), with per-second acks, client
+    timeouts and retries, the fault's start and end, and per partition: records, duplicates, gaps, lost
+    acknowledged records and order violations. Every broker is running again however it ends.
+    """
+    nodes = _node_ids(cluster)
+    if settings.leader not in nodes:
+        raise SettingsError(f"Broker {settings.leader} is not in this cluster (its brokers: "
+                            f"{', '.join(map(str, nodes)) or 'none answered'}).", hint="Pick one of its brokers.")
+    session_ms = _session_timeout_ms(cluster)
+    check_window(settings, session_ms)
+    sc = _Scenario(cluster, settings, session_ms, ctx)
+    stopped: str | None = None
+    try:
+        with faults.restoring(cluster, ctx):
+            for idem in MODES[settings.idempotence]:
+                sc.one(idem)
+                if ctx.cancelled:
+                    raise Cancelled(ctx.stopped_text())
+    except Cancelled:
+        stopped = ctx.stopped_text()
+    return sc.result(stopped)

@@ -1,0 +1,271 @@
+"""Phase 5 — consumer tuning: fetch parameters, assignment strategies, rebalances and static membership,
+measured on the real cluster. Sidebar knobs -> one settings object -> one registered experiment (in the
+background, PageRunner) -> lab.consumer_charts / lab.group_charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from lab import LabError, consumer_charts, experiments, group_charts, protocols
+from lab.cluster import Cluster
+from lab.consume import BenchProgress, BenchResult, BenchSettings, SeedResult, SeedSettings
+from lab.consume_perf import ConsumerCrossCheckResult, ConsumerCrossCheckSettings
+from lab.consume_settings import STRATEGIES, ConsumerSettings
+from lab.consume_sweep import ConsumerSweepProgress, ConsumerSweepResult, ConsumerSweepSettings
+from lab.errors import SettingsError
+from lab.experiments import Experiment
+from lab.link_pages import MIN_BYTES, PARTITION_BYTES
+from lab.protocols import NEW_PROTOCOL_VERSION, ProtocolsResult, ProtocolsSettings
+from lab.static import CASES, StaticProgress, StaticResult, StaticSettings
+from lab.strategies import StrategiesProgress, StrategiesResult, StrategiesSettings
+from pages._charts import show_chart
+from pages._links import PageLink
+from pages._runner import PageRunner
+from pages._shared import require_reachable, show_error
+
+MODES = {
+    "consumer.benchmark": "Fetch benchmark (one run)",
+    "consumer.sweep": "Fetch sweep",
+    "consumer.cross-check": "Cross-check with kafka-consumer-perf-test",
+    "consumer.strategies": "Assignment strategies & rebalances",
+    "consumer.static-membership": "Static membership",
+    "consumer.protocols": "Classic vs consumer protocol (KIP-848, Kafka 4.x)",
+    "consumer.seed": "Seed the consumer-tuning topic",
+}
+SWEEPS = {"fetch-matrix": "fetch.min.bytes x fetch.wait.max.ms", "partition-fetch": "max.partition.fetch.bytes",
+          "profiles": "low latency vs high throughput"}
+#: The knobs are bound to the address bar (the key is the link parameter).
+BIND = "query-params"
+
+st.title("Consumer tuning")
+st.caption(
+    "How fast a consumer reads depends on how much each fetch brings back and how long the broker may hold "
+    "it; how a group shares partitions decides who stops reading, and for how long, when members come and "
+    "go. Everything below is measured on the real cluster: throughput from the messages consumed, fetch "
+    "counts from librdkafka's statistics, pauses from the rebalance callbacks."
+)
+cluster = require_reachable()
+link = PageLink("consumer")
+
+sb = st.sidebar
+sb.header("Consumer")
+mode = link.choice(sb.selectbox, "Experiment", MODES, key="consumer_mode", ids=link.spec.modes)
+
+sb.subheader("Fetch parameters")
+min_bytes = sb.select_slider("fetch.min.bytes", MIN_BYTES, 1, key="fetch_min_bytes", bind=BIND)
+sb.caption("The broker answers a fetch only once this many bytes are ready (or the wait below ran out). "
+           "Bigger: fewer, fuller fetches, but a message may wait for company.")
+wait_ms = sb.number_input("fetch.wait.max.ms", 0, 10_000, 500, step=50, key="fetch_wait_ms", bind=BIND)
+sb.caption("How long the broker may hold a fetch to collect fetch.min.bytes (Java calls it fetch.max.wait.ms). "
+           "The upper bound of that wait is added to latency on a quiet topic.")
+part_bytes = sb.select_slider("max.partition.fetch.bytes", PARTITION_BYTES, 1_048_576, key="partition_bytes", bind=BIND)
+sb.caption("Most bytes one fetch brings per partition: the size of each bite of a backlog.")
+live_rate = sb.number_input("Live producer (msg/s, 0 = read the seeded backlog)", 0, 5_000, 0, step=100,
+                            key="rate", bind=BIND)
+sb.caption("With a rate, a producer writes to a fresh topic while the consumer tails it, and end-to-end latency "
+           "(record timestamp to consumed) is measured.")
+duration = sb.number_input("Seconds per run (live)", 1.0, 120.0, 4.0, key="duration_s", bind=BIND)
+
+sb.subheader("Group")
+strategy_pick = sb.multiselect("partition.assignment.strategy", list(STRATEGIES), list(STRATEGIES),
+                               key="strategies", bind=BIND)
+sb.caption("range: contiguous ranges per topic (uneven across topics); roundrobin: one by one over all topics; "
+           "cooperative-sticky: keeps what it can and revokes only what moves.")
+members = sb.slider("Group size (members at the start)", 1, 8, 2, key="members", bind=BIND)
+sb.caption("One more member joins, later one leaves: each is a rebalance.")
+delay = sb.number_input("Processing delay per message (ms)", 0.0, 1_000.0, 0.0, step=1.0, key="delay_ms", bind=BIND)
+sb.caption("Simulated work per record: a slow consumer fetches less often and lags.")
+protocol = sb.radio("group.protocol", ["classic", "consumer"], horizontal=True, key="protocol", bind=BIND)
+sb.caption("classic: the members assign partitions among themselves; consumer (KIP-848): the broker assigns "
+           "and sets the session and heartbeat timing. The new protocol needs brokers on Kafka 4.0 or later.")
+
+
+def protocol_cluster_panel() -> Cluster | None:
+    """The protocol comparison on a 3.x app cluster: the lab's own 4.1.1 cluster (its own state directory),
+    used when it runs, with a button that starts it when it does not."""
+    if mode != "consumer.protocols" or protocols.is_running_4x(cluster):
+        return None
+    c41 = protocols.protocol_cluster(protocols.protocol_state_dir())
+    if protocols.is_running_4x(c41):
+        sb.caption(f"Runs on the lab's {NEW_PROTOCOL_VERSION} cluster at `{c41.bootstrap_servers()}` "
+                   f"(`{protocols.protocol_state_dir()}`). Stop it with `kafka-lab cluster down --state-dir "
+                   f"{protocols.protocol_state_dir()}`.")
+        return c41
+    if sb.button(f"Start the lab's {NEW_PROTOCOL_VERSION} cluster", key="consumer_start41",
+                 help="Three more brokers on this machine, in their own state directory, with the brokers' "
+                      "consumer-group heartbeat (1 s) and session (10 s) lowered for the lab."):
+        try:
+            with st.spinner(f"Starting Kafka {NEW_PROTOCOL_VERSION} (about half a minute)…"):
+                c41.up(timeout_s=240)
+        except LabError as exc:
+            show_error(exc)
+            return None
+        st.rerun()
+    return None
+
+
+target41 = protocol_cluster_panel()
+
+
+def protocol_problem() -> LabError | None:
+    """Why the new protocol cannot run here (None when it can, or is not asked for)."""
+    if protocol == "classic" and mode != "consumer.protocols":
+        return None
+    if target41 is not None:
+        return None
+    version = cluster.status().kafka_version or "unknown"
+    if not version.startswith(("4.", "5.")):
+        return SettingsError(
+            f"group.protocol=consumer (KIP-848) needs Kafka 4.0 or later; this cluster runs {version}.",
+            hint=f"The broker takes over assignment and the session/heartbeat timing, which 3.x brokers do not do. "
+                 f"Choose 'Classic vs consumer protocol' and start the lab's {NEW_PROTOCOL_VERSION} cluster from the "
+                 "sidebar (or `kafka-lab consumer protocols --start-cluster`): it runs in its own state directory.")
+    if protocol == "consumer" and mode not in ("consumer.protocols", "consumer.benchmark", "consumer.sweep"):
+        return SettingsError("This experiment runs classic groups.",
+                             hint="Choose 'Classic vs consumer protocol' to compare the two.")
+    return None
+
+
+def consumer_settings() -> ConsumerSettings:
+    return ConsumerSettings(fetch_min_bytes=int(min_bytes), fetch_wait_max_ms=int(wait_ms),
+                            max_partition_fetch_bytes=int(part_bytes), processing_delay_ms=float(delay),
+                            duration_s=float(duration) if live_rate else None, group_protocol=protocol)
+
+
+sweep_kind = link.choice(sb.selectbox, "Sweep", SWEEPS, key="consumer_sweep", param="sweep") \
+    if mode == "consumer.sweep" else "fetch-matrix"
+
+
+def make() -> tuple[Experiment[Any, Any], Any]:
+    exp = experiments.get(mode)
+    if mode == "consumer.seed":
+        return exp, SeedSettings()
+    if mode == "consumer.benchmark":
+        return exp, BenchSettings(consumer_settings(), int(live_rate))
+    if mode == "consumer.sweep":
+        c = consumer_settings()
+        return exp, ConsumerSweepSettings(sweep_kind, BenchSettings(c, int(live_rate)))
+    if mode == "consumer.cross-check":
+        return exp, ConsumerCrossCheckSettings(consumer_settings().replace(duration_s=None, processing_delay_ms=0.0))
+    if mode == "consumer.strategies":
+        return exp, StrategiesSettings(tuple(strategy_pick), int(members), produce_rate=int(live_rate) or 200,
+                                       processing_delay_ms=float(delay))
+    if mode == "consumer.protocols":
+        group = StrategiesSettings(("range",), int(members), produce_rate=int(live_rate) or 200,
+                                   processing_delay_ms=float(delay))
+        classic = next((x for x in strategy_pick), "range")
+        return exp, ProtocolsSettings(group, classic_strategy=classic)
+    return exp, StaticSettings(CASES, max(2, int(members) + 1), session_timeout_ms=10_000)
+
+
+runner = PageRunner("consumer", target41 or cluster)
+runner.controls(make, sb, invalid=protocol_problem())
+link.finish(sb)
+
+
+# --- results ----------------------------------------------------------------------------------------
+def draw_bench(r: BenchResult) -> None:
+    c = st.columns(5)
+    c[0].metric("messages/s", f"{r.msgs_per_s:,.0f}")
+    c[1].metric("MB/s", f"{r.mb_per_s:,.2f}")
+    c[2].metric("fetch requests/s", f"{r.fetch.fetch_requests_per_s:,.1f}")
+    c[3].metric("bytes per fetch", f"{r.fetch.bytes_per_fetch:,.0f}")
+    c[4].metric("end-to-end p99", f"{r.e2e.p99_ms:,.1f} ms" if r.e2e and r.e2e.count else "—")
+    st.caption(f"{r.consumed:,} of {r.expected:,} messages from `{r.topic}`; joined the group in {r.join_s:.2f} s; "
+               "throughput counted from the first message.")
+    left, right = st.columns(2)
+    show_chart(consumer_charts.throughput_chart(consumer_charts.throughput_frame([(r.label, r.samples)])),
+               "consumed-per-second", key="consumer_bench_tp", where=left)
+    show_chart(consumer_charts.fetch_chart(consumer_charts.fetch_frame([r])), "fetch-requests",
+               key="consumer_bench_fetch", where=right)
+
+
+def draw_sweep(s: ConsumerSweepResult) -> None:
+    if not s.runs:
+        st.info("No run finished.")
+        return
+    frame = consumer_charts.rows_frame(s.runs)
+    if s.settings.base.live:
+        st.markdown("**The trade-off:** a fetch that waits for `fetch.min.bytes` makes fewer, fuller requests, and "
+                    "every message in it waits up to `fetch.wait.max.ms` for company. At a low rate the bytes never "
+                    "gather, so the wait is what you get.")
+    if s.settings.kind == "fetch-matrix" and s.settings.base.live:
+        left, right = st.columns(2)
+        show_chart(consumer_charts.matrix_heatmap(frame, "p99_ms"), "p99-matrix", key="consumer_hm_p99", where=left)
+        show_chart(consumer_charts.matrix_heatmap(frame, "fetch_requests_per_s"), "fetch-matrix",
+                   key="consumer_hm_fetch", where=right)
+    if s.settings.base.live:
+        show_chart(consumer_charts.tradeoff_chart(frame), "fetch-tradeoff", key="consumer_tradeoff")
+    show_chart(consumer_charts.bars_chart(frame), "throughput-per-variant", key="consumer_bars")
+    st.dataframe(frame, hide_index=True, key="consumer_sweep_table")
+
+
+def draw_strategies(r: StrategiesResult | ProtocolsResult) -> None:
+    if isinstance(r, ProtocolsResult):
+        st.caption(f"Kafka {r.kafka_version}; the brokers' group settings: "
+                   + ", ".join(f"`{k}={v}`" for k, v in r.broker_configs.items()))
+    if not r.runs:
+        st.info("No strategy finished.")
+        return
+    frame = group_charts.pauses_frame(r)
+    st.markdown("**Eager strategies revoke every partition on each rebalance; cooperative-sticky only what moves.**")
+    show_chart(group_charts.pauses_chart(frame), "rebalance-pauses", key="consumer_pauses", width="content")
+    st.dataframe(frame, hide_index=True, key="consumer_pauses_table")
+    for i, run in enumerate(r.runs):
+        show_chart(group_charts.group_chart(run.timeline, run.rebalances, title=run.strategy), f"group-{run.strategy}",
+                   key=f"consumer_group_{i}")
+        cols = st.columns(len(run.tables))
+        for col, (stage, rows) in zip(cols, run.tables.items(), strict=True):
+            col.caption(stage)
+            col.table(pd.DataFrame([{"member": a.member, "partitions": ", ".join(a.partitions)} for a in rows]))
+
+
+def draw_static(r: StaticResult) -> None:
+    st.markdown("**Did the group rebalance when one member restarted?** The restarted member always sees its own "
+                "revoke and assign (its consumer is new), so the verdict is the *other* members' callbacks and the "
+                "generation. A static member (`group.instance.id`) back within `session.timeout.ms` gets its "
+                "partitions back with neither; a dynamic one leaves and rejoins: two rebalances for everyone. The "
+                "price of static membership: its partitions wait for it while it is away (`unowned_partition_s`).")
+    st.dataframe(group_charts.static_frame(r), hide_index=True, key="consumer_static_table")
+    for i, case in enumerate(r.cases):
+        show_chart(group_charts.group_chart(case.timeline, title=case.case), f"group-{case.case}",
+                   key=f"consumer_static_{i}")
+
+
+def draw_result(result: object) -> None:
+    if isinstance(result, BenchResult):
+        draw_bench(result)
+    elif isinstance(result, ConsumerSweepResult):
+        draw_sweep(result)
+    elif isinstance(result, (StrategiesResult, ProtocolsResult)):
+        draw_strategies(result)
+    elif isinstance(result, StaticResult):
+        draw_static(result)
+    elif isinstance(result, ConsumerCrossCheckResult):
+        c = st.columns(3)
+        c[0].metric("lab msg/s", f"{result.lab.msgs_per_s:,.0f}" if result.lab else "—")
+        c[1].metric("perf tool fetch.nMsg.sec", f"{result.perf.fetch_records_per_s:,.0f}" if result.perf else "—")
+        c[2].metric("lab / perf tool", f"{result.throughput_ratio:.2f}")
+    elif isinstance(result, SeedResult):
+        st.metric("messages in the topic", f"{result.topic_messages or 0:,}")
+
+
+def draw_partial(partial: object) -> None:
+    if isinstance(partial, ConsumerSweepProgress):
+        if partial.finished:
+            draw_sweep(ConsumerSweepResult(partial.settings, partial.finished, len(partial.settings.variants())))
+        partial = partial.current
+    if isinstance(partial, BenchProgress) and partial.samples:
+        show_chart(consumer_charts.throughput_chart(consumer_charts.throughput_frame(
+            [(partial.label, partial.samples)]), title="Consumed per second (live)"), "consumed-per-second",
+            key="consumer_live_tp")
+    if isinstance(partial, (StrategiesProgress, StaticProgress)):
+        title = partial.strategy if isinstance(partial, StrategiesProgress) else partial.case
+        show_chart(group_charts.group_chart(partial.timeline, title=f"{title} (live)"), f"group-{title}",
+                   key="consumer_live_group")
+
+
+runner.show(draw_result, draw_partial)

@@ -1,0 +1,36 @@
+"""`kafka-lab consumer …` on the real cluster: seed and benchmark through the CLI's one runner, the JSON
+reads back into its result type, and bad input is refused with what is allowed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from lab import topics
+from lab.cli import main
+from lab.cluster import LocalCluster
+from lab.codec import from_jsonable
+from lab.consume import BenchResult, SeedResult
+
+
+def test_seed_then_benchmark_json(cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    topic = f"t-cli-consumer-{uuid.uuid4().hex[:8]}"
+    state = ["--state-dir", str(cluster.state_dir), "--json"]
+    try:
+        assert main(["consumer", "seed", "--topic", topic, "--messages", "2000", "--partitions", "2", *state]) == 0
+        seeded = from_jsonable(SeedResult, json.loads(capsys.readouterr().out))
+        assert seeded.written == 2000 and seeded.run is not None and seeded.run.experiment == "consumer.seed"
+        assert main(["consumer", "benchmark", "--topic", topic, "--profile", "high throughput", *state]) == 0
+        r = from_jsonable(BenchResult, json.loads(capsys.readouterr().out))
+        assert r.consumed == 2000 and r.settings.consumer.fetch_min_bytes == 10_240
+        assert r.run is not None and r.run.experiment == "consumer.benchmark"
+    finally:
+        topics.delete_topic(cluster, topic)
+
+
+def test_bad_fetch_setting_says_what_is_allowed(cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["consumer", "benchmark", "--fetch-min-bytes", "0", "--state-dir", str(cluster.state_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "fetch.min.bytes=0 is out of range" in err and "1 to 100,000,000" in err

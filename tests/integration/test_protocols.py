@@ -1,0 +1,52 @@
+"""KIP-848 on a Kafka 4.1 cluster that this test starts through the lab's own launcher (its own state
+directory, free ports, the lab's lowered group.consumer.* settings): with group.protocol=consumer a join
+and a leave revoke only what moves. On the session's 3.9 cluster the experiment says why it cannot run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab import protocols
+from lab.cluster import LocalCluster
+from lab.errors import SettingsError
+from lab.experiment import RunContext
+from lab.protocols import ProtocolsSettings
+from lab.strategies import StrategiesSettings
+
+
+@pytest.fixture(scope="module")
+def cluster41(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    c = protocols.protocol_cluster(Path(tmp_path_factory.mktemp("kafka-41")))
+    assert isinstance(c, LocalCluster)
+    try:
+        c.up(timeout_s=240)
+        yield c
+    finally:
+        c.down(purge=True)
+
+
+def test_consumer_protocol_moves_only_what_must_move(cluster41: LocalCluster) -> None:
+    s = ProtocolsSettings(StrategiesSettings(strategies=("range",), members=2, partitions=(5, 3), produce_rate=50,
+                                             hold_s=0.3), protocols=("consumer",))
+    r = protocols.compare(cluster41, s, RunContext(180))
+    assert r.stopped is None, r.stopped
+    assert r.kafka_version.startswith("4.")
+    assert r.broker_configs["group.consumer.heartbeat.interval.ms"] == "1000"
+    run = r.runs[0]
+    assert run.strategy == "consumer/uniform" and len(run.rebalances) == 2
+    for rows in run.tables.values():
+        owned = [p for a in rows for p in a.partitions]
+        assert len(owned) == len(set(owned)) == 8
+    for f in run.rebalances:
+        assert f.revoked_unmoved == 0, f
+    join = run.rebalances[0]
+    assert join.member_empty_s["m0"] == 0.0 and join.member_empty_s["m1"] == 0.0
+
+
+def test_on_3_9_it_says_it_needs_kafka_4(cluster: LocalCluster) -> None:
+    with pytest.raises(SettingsError) as info:
+        protocols.compare(cluster, ProtocolsSettings(), RunContext(30))
+    assert "needs brokers on Kafka 4.0 or later" in info.value.message and "--start-cluster" in (info.value.hint or "")
