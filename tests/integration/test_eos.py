@@ -97,7 +97,7 @@ def test_pipeline_sigkilled_and_restarted_is_exactly_once_and_at_least_once_dupl
     s = pipeline_run.PipelineSettings(topic_prefix=topic_name[:150], modes="both", records=1500, rate_per_s=300,
                                       commit_interval_ms=1000, kills=1)
     res = run(lambda ctx: pipeline_run.pipeline_scenario(cluster, s, ctx), limit=300)
-    assert res.stopped is None, res
+    assert res.stopped is None, (res.stopped, [r.log_tail for r in res.runs], res.steps, res.samples[-8:])
     eos, alo = res.runs
     assert (eos.mode, alo.mode) == ("exactly-once", "at-least-once")
     for r in res.runs:
