@@ -1,6 +1,7 @@
 """Shared fixtures. Unit tests start nothing; anything that asks for ``cluster`` gets the one real
 3-broker cluster of this test session, started by the lab's own launcher on free ports in its own
-state directory, and stopped (data deleted) at the end."""
+state directory, and stopped (data deleted) at the end. Under pytest-xdist (`-n 2`, the default) each
+worker is a session of its own: two clusters, each file's tests on one worker (`--dist loadfile`)."""
 
 from __future__ import annotations
 

@@ -7,11 +7,14 @@ an official distribution (``bin/``, ``libs/``) is used instead when set.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,19 +218,35 @@ def ensure_runtime(version: str = DEFAULT_KAFKA_VERSION, *, with_jolokia: bool =
     libs = target / "libs"
     marker = target / ".complete"
     if not marker.exists():
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "pom.xml").write_text(runtime_pom(version))
-        tmp = target / "libs.partial"
-        shutil.rmtree(tmp, ignore_errors=True)
-        _run_maven(
-            ["dependency:copy-dependencies", f"-DoutputDirectory={tmp}", "-DincludeScope=runtime"],
-            target,
-            f"Apache Kafka {version}",
-        )
-        shutil.rmtree(libs, ignore_errors=True)
-        tmp.rename(libs)
-        marker.write_text(version)
+        with _only_one_download(target):
+            if not marker.exists():  # another process may have finished it while this one waited
+                _download_kafka(version, target, libs, marker)
     return KafkaRuntime(version, java, libs, jolokia, "maven")
+
+
+@contextlib.contextmanager
+def _only_one_download(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``target`` (a cache folder): the app, a CLI and parallel test workers
+    starting at once on a fresh machine download into it one after another, never into each other's files."""
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / ".download.lock").open("w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _download_kafka(version: str, target: Path, libs: Path, marker: Path) -> None:
+    """Kafka's runtime jars from Maven Central into ``libs``, whole or not at all (``marker`` says whole)."""
+    (target / "pom.xml").write_text(runtime_pom(version))
+    tmp = target / "libs.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    _run_maven(["dependency:copy-dependencies", f"-DoutputDirectory={tmp}", "-DincludeScope=runtime"], target,
+               f"Apache Kafka {version}")
+    shutil.rmtree(libs, ignore_errors=True)
+    tmp.rename(libs)
+    marker.write_text(version)
 
 
 def jolokia_agent_path(root: Path | None = None) -> Path:
@@ -249,17 +268,12 @@ def _ensure_jolokia(root: Path) -> Path | None:
     target = jar.parent
     if jar.exists():
         return jar
-    target.mkdir(parents=True, exist_ok=True)
     try:
-        _run_maven(
-            [
-                "dependency:copy",
-                f"-Dartifact=org.jolokia:jolokia-agent-jvm:{JOLOKIA_VERSION}:jar:javaagent",
-                f"-DoutputDirectory={target}",
-            ],
-            target,
-            "the Jolokia JMX agent",
-        )
+        with _only_one_download(target):
+            if jar.exists():
+                return jar
+            _run_maven(["dependency:copy", f"-Dartifact=org.jolokia:jolokia-agent-jvm:{JOLOKIA_VERSION}:jar:javaagent",
+                        f"-DoutputDirectory={target}"], target, "the Jolokia JMX agent")
     except ProvisionError:
         return None
     return jar if jar.exists() else None

@@ -321,6 +321,9 @@ class _Scenario:
         tps = [TopicPartition(run.input_topic, p) for p in range(s.partitions)]
         assert self.reader is not None
         got = self.reader.committed(tps, timeout=logs.OFFSETS_TIMEOUT_S)
+        if failed := [tp for tp in got if tp.error is not None]:  # a partial sum would read as "not committed yet"
+            raise KafkaOperationError(f"Reading the committed offsets of {run.input_topic} failed: "
+                                      f"{', '.join(f'[{tp.partition}] {tp.error}' for tp in failed)}")
         sample = PipelineSample(self.now(), mode, sum(inp.values()), sum(out.values()), sum(stable.values()),
                                 sum(tp.offset for tp in got if tp.offset >= 0))
         self.samples.append(sample)

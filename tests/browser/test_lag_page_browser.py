@@ -28,7 +28,7 @@ def test_watching_a_group_shows_its_lag_grow(page, app_url: str, cluster: LocalC
     page.locator("[class*='st-key-group'] input[role='combobox']").first.click()
     page.get_by_role("option", name=lagging_group.group).first.click()
     duration = page.locator("[class*='st-key-watch_s'] input").first
-    duration.fill("20")
+    duration.fill("12")
     duration.press("Enter")
     page.wait_for_timeout(500)
     page.locator("[class*='st-key-lag_run_btn'] button").first.click()

@@ -5,6 +5,7 @@ network cut off."""
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,11 @@ def test_five_sessions_save_their_runs_and_two_compare_in_one_chart(  # type: ig
         assert sorted(by_linger) == [0.0, 5.0, 10.0, 15.0, 20.0], "each session's run kept its own settings"
 
         a, b = by_linger[0.0], by_linger[20.0]
+        # the other sessions are done: close them. Every script run of any session (their badges refresh every
+        # 5 s) sweeps Streamlit's generated downloads, and on a loaded machine a sweep can delete a file between
+        # its URL reaching the browser and the browser fetching it ("Download.save_as: canceled")
+        for c in contexts[1:]:
+            c.close()
         page = pages[0]
         page.goto(f"{app_url}/runs?runs={a},{b}")
         page.get_by_text("2 runs of produce run").first.wait_for()
@@ -87,8 +93,10 @@ def test_five_sessions_save_their_runs_and_two_compare_in_one_chart(  # type: ig
     except Exception:
         SHOTS.mkdir(parents=True, exist_ok=True)
         for i, p in enumerate(pages):
-            p.screenshot(path=str(SHOTS / f"runs-fail-{i}.png"), full_page=True)
+            with contextlib.suppress(Exception):  # a closed session has nothing to show
+                p.screenshot(path=str(SHOTS / f"runs-fail-{i}.png"), full_page=True)
         raise
     finally:
         for c in contexts:
-            c.close()
+            with contextlib.suppress(Exception):  # (closing twice is harmless)
+                c.close()

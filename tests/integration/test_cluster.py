@@ -13,6 +13,7 @@ from lab import admin
 from lab.cluster import BrokerState, LocalCluster
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
 from lab.errors import ClusterError
+from lab.experiment import poll_until
 from lab.settings import TopicSpec
 
 #: ISR changes are driven by replica.lag.time.max.ms (3 s in tests) and the broker session timeout.
@@ -118,8 +119,16 @@ def test_create_topics_twice_is_harmless_and_configs_are_set(cluster: LocalClust
 
 def test_lab_topics_catalogue_creates(cluster: LocalCluster) -> None:
     admin.create_topics(cluster)
-    names = {t.name for t in admin.describe_topics(cluster, with_configs=False)}
-    assert {s.name for s in admin.LAB_TOPICS} <= names
+    wanted = {s.name for s in admin.LAB_TOPICS}
+    names: set[str] = set()
+
+    def all_listed() -> bool:  # each describe may ask another broker, whose metadata can trail by a moment
+        names.clear()
+        names.update(t.name for t in admin.describe_topics(cluster, with_configs=False))
+        return wanted <= names
+
+    poll_until(all_listed, 30, every_s=0.2)
+    assert wanted <= names
     rd = admin.describe_topics(cluster, ["replication-demo"])[0]
     assert rd.configs["min.insync.replicas"] == "2" and all(len(p.replicas) == 3 for p in rd.partitions)
 

@@ -74,8 +74,8 @@ def test_fixed_rate_reports_intended_time_latency_and_end_to_end(cluster: LocalC
 
 def test_codec_sweep_ratios(cluster: LocalCluster) -> None:
     base = ProducerSettings(count=2000, message_size=1000, payload="text", linger_ms=10, batch_size=65_536)
-    sw: SweepResult = experiment.run_sync(lambda ctx: sweep.run(cluster, SweepSettings("codec", base), ctx),
-                                          time_limit_s=180)
+    codecs = SweepSettings("codec", base, at_fixed_rate=False)  # the ratios need no fixed-rate runs
+    sw: SweepResult = experiment.run_sync(lambda ctx: sweep.run(cluster, codecs, ctx), time_limit_s=180)
     assert sw.stopped is None and [r.settings.compression for r in sw.runs] == ["none", "gzip", "snappy", "lz4", "zstd"]
     by = {r.settings.compression: r for r in sw.runs}
     for r in sw.runs:
@@ -96,7 +96,7 @@ def test_random_payload_does_not_compress(cluster: LocalCluster) -> None:
 
 def test_batch_sweep(cluster: LocalCluster) -> None:
     base = ProducerSettings(count=2000, message_size=200, acks="1")
-    grid = SweepSettings("batch", base, lingers_ms=(0.0, 20.0), batch_sizes=(1_024, 65_536))
+    grid = SweepSettings("batch", base, lingers_ms=(0.0, 20.0), batch_sizes=(1_024, 65_536), at_fixed_rate=False)
     sw = experiment.run_sync(lambda ctx: sweep.run(cluster, grid, ctx), time_limit_s=180)
     assert len(sw.runs) == 4
     for r in sw.runs:
@@ -109,16 +109,18 @@ def test_batch_sweep(cluster: LocalCluster) -> None:
 
 def test_acks_and_preset_sweeps(cluster: LocalCluster) -> None:
     base = ProducerSettings(count=500, message_size=100)
-    acks = experiment.run_sync(lambda ctx: sweep.run(cluster, SweepSettings("acks", base), ctx), time_limit_s=120)
+    acks_only = SweepSettings("acks", base, at_fixed_rate=False)
+    acks = experiment.run_sync(lambda ctx: sweep.run(cluster, acks_only, ctx), time_limit_s=120)
     assert [r.settings.acks for r in acks.runs] == ["0", "1", "all"]
     for r in acks.runs:
         sane(r, 500)
-    presets = experiment.run_sync(lambda ctx: sweep.run(cluster, SweepSettings("presets", base), ctx),
-                                  time_limit_s=120)
+    with_fixed = SweepSettings("presets", base, fixed_rate_s=1.5)
+    presets = experiment.run_sync(lambda ctx: sweep.run(cluster, with_fixed, ctx), time_limit_s=120)
     assert [r.settings.label for r in presets.runs] == ["default", "high throughput", "high reliability",
                                                         "low latency"]
     for r in presets.runs:
         sane(r, 500)
+    assert [f.settings.label for f in presets.fixed] == [r.settings.label for r in presets.runs]
 
 
 def test_perf_tool_cross_check(cluster: LocalCluster) -> None:
