@@ -311,20 +311,20 @@ class _RunState:
                                         tuple(self.samples), s.name))
 
 
-def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_topic: bool = False) -> ProduceResult:
+def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_topic: bool = False,
+        topic: str | None = None) -> ProduceResult:
     """Run one produce experiment on a fresh topic; see the module docstring for what is measured.
 
     A cancel or the time limit stops sending; messages in flight then get ``FLUSH_GRACE_S`` seconds, and
-    the result comes back with ``stopped`` set (a partial result, not an exception). With
-    ``keep_topic=False`` the topic is deleted after its offsets were counted.
-    """
+    the result comes back with ``stopped`` set (a partial result, not an exception); unless ``keep_topic``
+    the topic is deleted once counted. ``topic``: one made for it by ``topics.fresh_topics`` (as sweeps do)."""
     ctx.check()
-    ctx.report(0.0, "checking the cluster's limits")
     check_limits(settings, topics.cluster_limits(cluster))  # refuse before any topic is made
-    ctx.report(0.0, "creating a fresh topic")
     before = others_running(ctx, cluster)
-    topic = topics.fresh_topic(cluster, settings.partitions, settings.replication_factor, settings.topic_configs(),
-                               purpose="a produce experiment", ctx=ctx)
+    if topic is None:
+        ctx.report(0.0, "creating a fresh topic")
+        topic = topics.fresh_topic(cluster, settings.partitions, settings.replication_factor, settings.topic_configs(),
+                                   purpose="a produce experiment", ctx=ctx)
     try:
         result = _produce(cluster, settings, ctx, topic)
         return replace(result, verdict=produce_verdict(result, merge(before, others_running(ctx, cluster))))

@@ -323,19 +323,31 @@ def _run_all(cluster: Cluster, settings: SweepSettings, variants: list[ProducerS
     n = offset
     for rnd in range(settings.repeats):
         order = range(len(variants)) if rnd % 2 == 0 else range(len(variants) - 1, -1, -1)
-        for i in order:
-            if ctx.cancelled:
-                return cells, ctx.stopped_text()
-            try:
-                result = produce.run(cluster, variants[i], _Slice(ctx, n, settings, total, live))
-            except Cancelled:  # cancelled while its topic was being made: nothing measured in this run
-                return cells, ctx.stopped_text()
-            n += 1
-            cells[i].append(result)
-            if rnd == 0 and not shown:
-                live.append(result)
-            if result.stopped and ctx.cancelled:
-                return cells, result.stopped
+        ctx.report(n / total, f"creating {len(variants)} fresh topics", SweepProgress(settings, tuple(live), total))
+        try:  # the round's topics in one go (each run deletes its own when done)
+            made = topics.fresh_topics(cluster, [(variants[i].partitions, variants[i].replication_factor,
+                                                  variants[i].topic_configs()) for i in order],
+                                       purpose="a produce sweep", ctx=ctx)
+        except Cancelled:
+            return cells, ctx.stopped_text()
+        unused = list(made)
+        try:
+            for i, topic in zip(order, made, strict=True):
+                if ctx.cancelled:
+                    return cells, ctx.stopped_text()
+                try:
+                    result = produce.run(cluster, variants[i], _Slice(ctx, n, settings, total, live), topic=topic)
+                except Cancelled:  # cancelled before it began: nothing measured in this run
+                    return cells, ctx.stopped_text()
+                unused.remove(topic)  # (the run deleted it; on an error it is deleted below, harmlessly again)
+                n += 1
+                cells[i].append(result)
+                if rnd == 0 and not shown:
+                    live.append(result)
+                if result.stopped and ctx.cancelled:
+                    return cells, result.stopped
+        finally:
+            topics.delete_topics(cluster, unused)  # a stopped sweep leaves none of its topics behind
     return cells, None
 
 

@@ -50,34 +50,49 @@ def fresh_topic(cluster: Cluster, partitions: int, replication_factor: int, conf
     Subtract ``partitions`` primed records from what the topic holds to count a run's own. A cancel of
     ``ctx`` while waiting deletes the topic and raises ``Cancelled``.
     """
-    name = f"{prefix}{uuid.uuid4().hex[:10]}"
+    return fresh_topics(cluster, [(partitions, replication_factor, configs)], prefix=prefix, purpose=purpose,
+                        ctx=ctx)[0]
+
+
+def fresh_topics(cluster: Cluster, shapes: Sequence[tuple[int, int, dict[str, str] | None]], *,
+                 prefix: str = FRESH_TOPIC_PREFIX, purpose: str = "one experiment run",
+                 ctx: RunContext | None = None) -> list[str]:
+    """``fresh_topic`` for several runs at once — (partitions, replication factor, configs) each — in one
+    create request and one priming: a sweep pays the wait for new leaders and followers (about a second on
+    this machine) once, not once per cell. All are made or none (made ones are deleted on a failure)."""
+    specs = [TopicSpec(f"{prefix}{uuid.uuid4().hex[:10]}", parts, rf, dict(configs or {}), purpose)
+             for parts, rf, configs in shapes]
+    names = [sp.name for sp in specs]
+    if not specs:
+        return names
     try:
-        create_topics(cluster, [TopicSpec(name, partitions, replication_factor, dict(configs or {}), purpose)],
-                      ctx=ctx)
+        create_topics(cluster, specs, ctx=ctx)
     except KafkaException as exc:
         raise KafkaOperationError(f"Could not create the run's topic on {cluster.bootstrap_servers()}: {exc}",
                                   hint=cluster.start_hint()) from exc
     failures: list[str] = []
     primer = clients.producer(cluster, {"acks": "all", "linger.ms": 0, "message.timeout.ms": PRIME_TIMEOUT_MS})
-    for p in range(partitions):
-        primer.produce(name, b"", partition=p,
-                       on_delivery=lambda err, _msg: failures.append(err.str()) if err is not None else None)
+    for sp in specs:
+        for p in range(sp.partitions):
+            primer.produce(sp.name, b"", partition=p,
+                           on_delivery=lambda err, _msg: failures.append(err.str()) if err is not None else None)
     try:
         # flush in short slices so a cancel is seen while a slow leader is still answering
         poll_until(lambda: primer.flush(0.1) == 0, PRIME_TIMEOUT_MS / 1000 + 1, ctx, every_s=0.0)
     except Cancelled:
         primer.purge()
-        delete_topic(cluster, name)
+        delete_topics(cluster, names)
         raise
     if failures or len(primer):
         primer.purge()
-        delete_topic(cluster, name)
+        delete_topics(cluster, names)
+        what = f"The fresh topic {names[0]!r}" if len(names) == 1 else f"One of {len(names)} fresh topics"
         raise KafkaOperationError(
-            f"The fresh topic {name!r} did not accept writes: "
-            + (failures[0] if failures else f"no acknowledgement of its {partitions} priming record(s) within "
+            f"{what} did not accept writes: "
+            + (failures[0] if failures else f"no acknowledgement of its priming record(s) within "
                f"{PRIME_TIMEOUT_MS / 1000:.0f} s") + ".",
             hint="Check the cluster (`kafka-lab cluster status`): every broker should be running.")
-    return name
+    return names
 
 
 def cluster_limits(cluster: Cluster) -> ClusterLimits:
@@ -201,5 +216,5 @@ def topic_message_count(cluster: Cluster, topic: str, partitions: int, *, expect
 __all__ = [
     "CLEANUP_CHUNK", "DELETE_WAIT_S", "FRESH_TOPIC_PREFIX", "PRIME_TIMEOUT_MS", "WATERMARK_SETTLE_S", "cleanup_topics",
     "cluster_limits",
-    "delete_topic", "delete_topics", "fresh_topic", "topic_message_count",
+    "delete_topic", "delete_topics", "fresh_topic", "fresh_topics", "topic_message_count",
 ]

@@ -169,6 +169,11 @@ def test_killed_broker_ends_the_run_within_its_bound(whole_cluster: LocalCluster
 
 def test_cancelled_sweep_returns_the_runs_so_far(cluster: LocalCluster) -> None:
     settings = SweepSettings("acks", ProducerSettings(count=None, duration_s=1.0, rate=300))
+
+    def run_topics() -> set[str]:
+        return {t for t in cluster.admin().list_topics(timeout=10).topics if t.startswith(topics.FRESH_TOPIC_PREFIX)}
+
+    before = run_topics()
     run = experiment.start(lambda ctx: sweep.run(cluster, settings, ctx), time_limit_s=120)
 
     def second_run_sending() -> bool:
@@ -184,6 +189,8 @@ def test_cancelled_sweep_returns_the_runs_so_far(cluster: LocalCluster) -> None:
     assert r.runs[0].stopped is None and r.runs[0].delivered > 0
     if len(r.runs) == 2:  # cancelled while sending: the partial run is kept, marked stopped
         assert r.runs[1].stopped and r.runs[1].delivered == r.runs[1].topic_messages
+    # the round's topics were made at once; the one never run is deleted with the others
+    assert experiment.poll_until(lambda: run_topics() <= before, 15), run_topics() - before
 
 
 def test_cancelled_perf_tool_returns_its_interval_lines(cluster: LocalCluster) -> None:
