@@ -4,7 +4,8 @@ Status per partition, after Burrow's evaluation rules (a window of the most rece
 closer than ``min_distance_s`` merged so a 5 s auto-commit does not shrink the window):
 
 - ``OK``     lag within the allowed lag at some point of the window, or the consumer keeps up;
-- ``WARN``   the committed offset moves, but lag grew between every pair of samples of the window;
+- ``WARN``   the committed offset moves, but lag grew between every pair of samples of the window, or at
+             each of the (at least three) commits in the window;
 - ``STALL``  the committed offset did not move through the window while lag stayed above zero (a member
              still owns the partition: it is alive but its commits do not advance);
 - ``STOP``   no member owns the partition and nothing was committed for longer than the window spans,
@@ -123,7 +124,25 @@ def evaluate(points: Sequence[Point], now_s: float, *, samples: int = 10, min_di
     if all(b > a for a, b in zip(lags, lags[1:], strict=False)):
         return Verdict(PartitionStatus.WARN, f"lag grew in all {len(w)} samples over {span:.0f} s "
                        f"({lags[0]:,} -> {lags[-1]:,})")
+    commits = commit_points(points)  # those in the window, after the one in force when the window began
+    first = next((i for i, c in enumerate(commits) if c.t_s >= w[0].t_s), len(commits))
+    at_commits = commits[max(0, first - 1):][-samples:]
+    commit_lags = [c.lag or 0 for c in at_commits]
+    if len(at_commits) >= 3 and all(b > a for a, b in zip(commit_lags, commit_lags[1:], strict=False)):
+        return Verdict(PartitionStatus.WARN, f"lag grew at each of the last {len(at_commits)} commits over "
+                       f"{at_commits[-1].t_s - at_commits[0].t_s:.0f} s ({commit_lags[0]:,} -> {commit_lags[-1]:,})")
     return Verdict(PartitionStatus.OK, f"the group is consuming (lag {lags[0]:,} -> {lags[-1]:,} over {span:.0f} s)")
+
+
+def commit_points(points: Sequence[Point]) -> list[Point]:
+    """The first sample after each change of the committed offset: the lag as each commit left it. Burrow
+    keeps one point per commit, and so sees a slow group's trend where periodic samples of a member that
+    works through a big fetch for seconds between commits see its lag saw up and down."""
+    out: list[Point] = []
+    for p in points:
+        if p.committed is not None and (not out or p.committed != out[-1].committed):
+            out.append(p)
+    return out
 
 
 def _last_move(points: Sequence[Point]) -> float | None:

@@ -130,3 +130,25 @@ def test_the_total_shows_the_trend_that_bursty_partitions_hide() -> None:
     assert w is not None and w.status is PartitionStatus.WARN and "grew in all 5 samples over 4 s" in w.reason
     assert total_trend([(0.0, 100), (1.0, 130), (2.0, 120), (3.0, 150)], samples=4) is None
     assert total_trend([(0.0, 1), (1.0, 2)]) is None  # too few samples to call a trend
+
+
+#: partition 0 of a recorded "slow" phase (`kafka-lab lag-scenario --phases slow --phase 12 --json`): one
+#: member at 10 ms a record against 50 records/s per partition works through a big fetch for seconds between
+#: commits, so the lag it leaves at each commit grows (15, 37, 210) while the samples saw up and down
+SLOW_PHASE = [(1.0, 59, None), (2.1, 112, 97), (3.0, 160, 97), (4.0, 207, 97), (5.0, 258, 221), (6.0, 313, 221),
+              (7.0, 359, 221), (8.0, 406, 221), (9.0, 454, 221), (10.0, 503, 221), (11.0, 556, 346)]
+
+
+def test_a_group_falling_behind_between_bursty_commits_warns_from_the_commits() -> None:
+    v = evaluate(pts(*SLOW_PHASE), 11.0, samples=5, min_distance_s=2.0)
+    assert v.status is PartitionStatus.WARN, v
+    assert v.reason == "lag grew at each of the last 3 commits over 9 s (15 -> 210)"
+    # (the periodic samples alone saw lag 63, 37, 138, 233, 210: no trend) and a last commit that leaves less
+    # lag than the one before is no warning
+    assert evaluate(pts(*SLOW_PHASE[:-1], (11.0, 556, 530)), 11.0, samples=5, min_distance_s=2.0).status \
+        is PartitionStatus.OK
+
+
+def test_a_keeping_up_group_whose_lag_at_commits_goes_up_and_down_is_ok() -> None:
+    rows = [(float(t), 100 * (t + 1), 100 * (t + 1) - lag) for t, lag in enumerate((30, 50, 20, 60, 40, 45))]
+    assert evaluate(pts(*rows), 5.0, samples=10).status is PartitionStatus.OK
