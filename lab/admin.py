@@ -162,6 +162,8 @@ def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpe
 
 
 # --- topic plumbing for experiments: wait for brokers, make sure of a topic, recreate one exactly ---------
+#: Bound of asking one broker whether it lists a just-created topic.
+BROKER_METADATA_S = 2.0
 #: How long an experiment waits for a just-restarted broker to be registered before creating its topic.
 BROKERS_REGISTER_S = 30.0
 #: How long a just-deleted topic's name may be refused for re-creation (TOPIC_ALREADY_EXISTS).
@@ -240,17 +242,30 @@ def broker_config(cluster: Cluster, node: int, key: str) -> str | None:
     return None
 
 def _wait_for_leaders(cluster: Cluster, names: list[str]) -> None:
-    """New topics reach every broker's metadata a moment after creation; wait so callers can use them."""
+    """New topics reach each broker's metadata a moment after creation, one broker after another; wait
+    until every broker lists them with leaders, so any client (a page, a consumer) can use them at once."""
     if not names:
         return
     admin = cluster.admin()
 
-    def leaders_known() -> bool:
-        md = admin.list_topics(timeout=ADMIN_TIMEOUT_S)
+    def listed(md: Any) -> bool:
         return all(n in md.topics and bool(md.topics[n].partitions) and not md.topics[n].error
                    and all(p.leader >= 0 for p in md.topics[n].partitions.values()) for n in names)
 
-    poll_until(leaders_known, ADMIN_TIMEOUT_S, every_s=METADATA_POLL_S)
+    def every_broker_knows() -> bool:
+        md = admin.list_topics(timeout=ADMIN_TIMEOUT_S)
+        if not listed(md):
+            return False
+        for b in md.brokers.values():  # a fresh client asks its one bootstrap broker first
+            one = clients.admin(cluster, {"bootstrap.servers": f"{b.host}:{b.port}"})
+            try:
+                if not listed(one.list_topics(timeout=BROKER_METADATA_S)):
+                    return False
+            except KafkaException:  # that broker does not answer from here: nothing to wait for
+                continue
+        return True
+
+    poll_until(every_broker_knows, ADMIN_TIMEOUT_S, every_s=METADATA_POLL_S)
 
 
 def _apply_configs(cluster: Cluster, specs: list[TopicSpec]) -> None:
