@@ -59,7 +59,7 @@ def fresh_topics(cluster: Cluster, shapes: Sequence[tuple[int, int, dict[str, st
                  ctx: RunContext | None = None) -> list[str]:
     """``fresh_topic`` for several runs at once — (partitions, replication factor, configs) each — in one
     create request and one priming: a sweep pays the wait for new leaders and followers (about a second on
-    this machine) once, not once per cell. All are made or none (made ones are deleted on a failure)."""
+    this machine) once, not once per cell. If priming fails or is cancelled, all of them are deleted."""
     specs = [TopicSpec(f"{prefix}{uuid.uuid4().hex[:10]}", parts, rf, dict(configs or {}), purpose)
              for parts, rf, configs in shapes]
     names = [sp.name for sp in specs]

@@ -29,7 +29,7 @@ def lab_modules() -> list[str]:
 #: Run in one fresh interpreter: load the third-party libraries `lab` uses (never `lab` itself, never
 #: Streamlit), then fork one child per module named on stdin; each child imports its module into a
 #: `sys.modules` that holds no `lab` module yet, so a cycle fails as it would alone, without paying for
-#: pandas, altair and librdkafka eighty times. Prints "name<TAB>status<TAB>error" per module.
+#: pandas, altair and librdkafka once per module. Prints "name<TAB>status<TAB>error" per module.
 FORKING_IMPORTER = r"""
 import io, os, sys, traceback
 import altair, confluent_kafka, confluent_kafka.admin, docker, numpy, pandas, psutil, requests, vl_convert
