@@ -24,10 +24,10 @@ from pathlib import Path
 
 import psutil
 
-from lab import admin, clients
-from lab.cluster import DEFAULT_KAFKA_VERSION, LocalCluster
+from lab.cluster import DEFAULT_KAFKA_VERSION, LocalCluster, clients
 from lab.cluster.provision import MAVEN_ARGS_ENV, ensure_runtime
-from lab.settings import TopicSpec
+from lab.kafka import admin
+from lab.kafka.specs import TopicSpec
 
 #: The issue's targets on a 2-core machine.
 WARM_UP_TARGET_S = 20.0

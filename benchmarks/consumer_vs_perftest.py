@@ -18,10 +18,12 @@ import statistics
 import time
 import uuid
 
-from lab import clients, consume, consume_perf, experiment
-from lab.cluster import Cluster, from_env
-from lab.consume import BenchSettings, SeedSettings
-from lab.consume_settings import PROFILES, ConsumerSettings
+from lab.cluster import Cluster, clients, from_env
+from lab.consumer import fetch as consume
+from lab.consumer import perftest as consume_perf
+from lab.consumer.fetch import BenchSettings, SeedSettings
+from lab.consumer.settings import PROFILES, ConsumerSettings
+from lab.core import context as experiment
 
 TOPIC = "bench-consumer-1m"
 MESSAGES = 1_000_000

@@ -23,9 +23,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from lab import clients, topics
-from lab.cluster import Cluster, from_env
-from lab.stats import percentile
+from lab.cluster import Cluster, clients, from_env
+from lab.core.stats import percentile
+from lab.kafka import topics
 
 GOAL = 0.95
 PLAIN_5 = "plain, 5 in flight"

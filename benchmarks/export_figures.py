@@ -19,12 +19,13 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from lab import compare, export
-from lab.produce import IntervalSample, ProduceResult
-from lab.rdkstats import ClientStats
-from lab.results import ClusterFacts, RunInfo
-from lab.settings import ProducerSettings
-from lab.stats import LatencySummary
+from lab.core.results import ClusterFacts, RunInfo
+from lab.core.stats import LatencySummary
+from lab.export import files as export
+from lab.kafka.rdkstats import ClientStats
+from lab.producer.run import IntervalSample, ProduceResult
+from lab.producer.settings import ProducerSettings
+from lab.runs import compare
 
 OVERLAY_GOAL_S = 1.0
 PNG_GOAL_S = 3.0

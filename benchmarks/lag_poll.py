@@ -21,10 +21,13 @@ import uuid
 
 from confluent_kafka import TopicPartition
 
-from lab import admin, clients, experiments, lag, launcher, topics
-from lab.cluster import from_env
-from lab.lagwatch import LagWatchSettings
-from lab.settings import TopicSpec
+from lab import registry as experiments
+from lab.cluster import clients, from_env
+from lab.kafka import admin, topics
+from lab.kafka.specs import TopicSpec
+from lab.lag import sample as lag
+from lab.lag.watch import LagWatchSettings
+from lab.runs import launcher
 
 PARTITIONS = 12
 GROUPS = 5

@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from lab import experiment, sweep
 from lab.cluster import from_env
-from lab.settings import ProducerSettings
-from lab.sweep import SweepSettings
-from lab.text import sweep as render_sweep
+from lab.core import context as experiment
+from lab.producer import sweep
+from lab.producer.settings import ProducerSettings
+from lab.producer.sweep import SweepSettings
+from lab.producer.text import sweep as render_sweep
 
 GOAL_S = 120.0
 #: The seeds' batch-tuning workload: acks=1, small records.

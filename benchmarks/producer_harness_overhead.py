@@ -24,10 +24,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from lab import clients, experiment, produce, topics
-from lab.cluster import Cluster, from_env
-from lab.payloads import make_payloads
-from lab.settings import ProducerSettings
+from lab.cluster import Cluster, clients, from_env
+from lab.core import context as experiment
+from lab.kafka import topics
+from lab.kafka.payloads import make_payloads
+from lab.producer import run as produce
+from lab.producer.settings import ProducerSettings
 
 GOAL = 0.97
 BASE = ProducerSettings(acks="1", compression="lz4", linger_ms=10, batch_size=65_536, message_size=100,

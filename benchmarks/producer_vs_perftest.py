@@ -12,7 +12,7 @@ mostly the neighbours' noise. The fixed-rate pairs run *at the same time* (each 
 own topic): a p99 is set by the few stalls of the brokers (GC, a 2-core machine's scheduling) during the
 run, and run one after the other the two tools would see different stalls; run together they see the
 same ones. The tool starts ``LEAD_S`` seconds first (its topic and JVM need a moment) and gets that many
-extra seconds of records at each end, so its window covers the lab's. `kafka-lab bench perf-test` shows
+extra seconds of records at each end, so its window covers the lab's. `kafka-lab producer perf-test` shows
 one pair in full. Both send the same 256 text payloads (the tool reads them from --payload-file), each
 run on its own fresh topic. The tool prints whole milliseconds, so at latencies of a few ms its
 percentiles are coarse.
@@ -25,10 +25,12 @@ import contextlib
 import statistics
 import time
 
-from lab import experiment, perftest, produce
 from lab.cluster import Cluster, from_env
-from lab.perftest import PerfSummary, PerfTestResult
-from lab.settings import ProducerSettings
+from lab.core import context as experiment
+from lab.producer import perftest
+from lab.producer import run as produce
+from lab.producer.perftest import PerfSummary, PerfTestResult
+from lab.producer.settings import ProducerSettings
 
 BASE = ProducerSettings(message_size=100, compression="lz4", linger_ms=10, batch_size=65_536, payload="text",
                         count=1_000_000)

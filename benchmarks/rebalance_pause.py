@@ -4,7 +4,7 @@ protocol) in a group of 4 on 12 partitions, median of 5. A benchmark: it prints 
     uv run python benchmarks/rebalance_pause.py --state-dir /tmp/consumer-cluster [--rounds 5]
     uv run python benchmarks/rebalance_pause.py --state-dir /tmp/consumer-41 --protocols   # a 4.x cluster
 
-Each round is ``lab.strategies.run_strategy`` (two topics of 7 and 5 partitions, a producer at 200 msg/s,
+Each round is ``lab.consumer.strategies.run_strategy`` (two topics of 7 and 5 partitions, a producer at 200 msg/s,
 4 members, a fifth joins, then m0 leaves). Figures per rebalance, from the callbacks: seconds to the new
 stable assignment, partition-seconds owned by nobody, the longest a partition waited, and the members
 that owned nothing for a while.
@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from lab import experiment, protocols
 from lab.cluster import from_env
-from lab.consume_settings import STRATEGIES
-from lab.strategies import StrategiesSettings, StrategyRun, run_strategy
+from lab.consumer import protocols
+from lab.consumer.settings import STRATEGIES
+from lab.consumer.strategies import StrategiesSettings, StrategyRun, run_strategy
+from lab.core import context as experiment
 
 GROUP = StrategiesSettings(members=4, partitions=(7, 5), produce_rate=200, hold_s=1.0)
 

@@ -17,12 +17,12 @@ import statistics
 import tempfile
 import time
 
-from lab import admin
 from lab.cluster import LocalCluster
-from lab.errors import LabError
-from lab.isr import Observer
-from lab.settings import TopicSpec
-from lab.timeline import POLL_INTERVAL_S
+from lab.core.errors import LabError
+from lab.kafka import admin
+from lab.kafka.observe import Observer
+from lab.kafka.specs import TopicSpec
+from lab.kafka.timeline import POLL_INTERVAL_S
 
 #: The monitor's budget per poll (its interval).
 BUDGET_S = POLL_INTERVAL_S

@@ -25,13 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lab import runs
-from lab.produce import IntervalSample, ProduceResult
-from lab.rdkstats import ClientStats
-from lab.results import ClusterFacts, RunInfo
-from lab.runs import RunRecord, RunStore
-from lab.settings import ACKS, CODECS, ProducerSettings
-from lab.stats import LatencySummary
+from lab.core.results import ClusterFacts, RunInfo
+from lab.core.stats import LatencySummary
+from lab.kafka.rdkstats import ClientStats
+from lab.producer.run import IntervalSample, ProduceResult
+from lab.producer.settings import ACKS, CODECS, ProducerSettings
+from lab.runs import store as runs
+from lab.runs.store import RunRecord, RunStore
 
 #: The issue's goals.
 LIST_GOAL_S = 1.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.errors import (
+from lab.core.errors import (
     BrokerStartError,
     Cancelled,
     ClusterBusy,

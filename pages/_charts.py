@@ -10,8 +10,8 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
-from lab import export
-from lab.results import Result
+from lab.core.results import Result
+from lab.export import files as export
 
 
 def _safe(name: str) -> str:

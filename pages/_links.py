@@ -1,5 +1,5 @@
 """Shareable links on a page: its settings widgets are bound to the address bar (``bind="query-params"``,
-the widget key is the parameter name, ``lab.link_pages`` lists them), so the address is always a link to
+the widget key is the parameter name, ``lab.export.pages`` lists them), so the address is always a link to
 the same experiment. This module adds what Streamlit does not:
 
 - the mode/scenario selectors, whose labels are long, keep a short id in the URL (``?mode=codec``);
@@ -23,8 +23,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from lab import links
-from lab.link_params import Param, Raw
+from lab.export import links
+from lab.export.params import Param, Raw
 
 #: Session-state key prefix of the notes found when a page was opened from a link.
 NOTES_KEY = "links_notes_"

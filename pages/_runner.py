@@ -18,10 +18,11 @@ from typing import Any
 
 import streamlit as st
 
-from lab import ClusterBusy, LabError, launcher
+from lab import ClusterBusy, LabError
 from lab.cluster import Cluster
-from lab.experiments import Experiment
-from lab.launcher import LabRun
+from lab.registry import Experiment
+from lab.runs import launcher
+from lab.runs.launcher import LabRun
 from pages._charts import run_downloads
 from pages._shared import show_error
 
@@ -68,7 +69,8 @@ def _reaper() -> threading.Thread | None:
 
 def _stored_run(run_id: str, page: str) -> Any:
     """The stored run ``run_id`` when it has a result and belongs to ``page``; else None (and a note)."""
-    from lab import experiments, runs
+    from lab import registry as experiments
+    from lab.runs import store as runs
 
     try:
         rec = runs.open_store().get(run_id)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from lab import LabError
 from lab.cluster import Cluster, ClusterStatus, from_env
-from lab.text import broker_counts
+from lab.cluster.text import broker_counts
 
 #: How often the sidebar badge re-checks that the cluster answers (seconds).
 BADGE_REFRESH_S = 5

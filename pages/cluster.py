@@ -8,7 +8,8 @@ import time
 import pandas as pd
 import streamlit as st
 
-from lab import LabError, admin
+from lab import LabError
+from lab.kafka import admin
 from pages import _brokers
 from pages._brokers import STATE_COLOUR
 from pages._shared import broker_counts, cluster_or_stop, show_error

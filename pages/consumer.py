@@ -1,6 +1,6 @@
 """Phase 5 — consumer tuning: fetch parameters, assignment strategies, rebalances and static membership,
 measured on the real cluster. Sidebar knobs -> one settings object -> one registered experiment (in the
-background, PageRunner) -> lab.consumer_charts / lab.group_charts."""
+background, PageRunner) -> lab.consumer.charts / lab.consumer.charts."""
 
 from __future__ import annotations
 
@@ -9,18 +9,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lab import LabError, consumer_charts, experiments, group_charts, protocols
+from lab import LabError
+from lab import registry as experiments
 from lab.cluster import Cluster
-from lab.consume import BenchProgress, BenchResult, BenchSettings, SeedResult, SeedSettings
-from lab.consume_perf import ConsumerCrossCheckResult, ConsumerCrossCheckSettings
-from lab.consume_settings import STRATEGIES, ConsumerSettings
-from lab.consume_sweep import ConsumerSweepProgress, ConsumerSweepResult, ConsumerSweepSettings
-from lab.errors import SettingsError
-from lab.experiments import Experiment
-from lab.link_pages import MIN_BYTES, PARTITION_BYTES
-from lab.protocols import NEW_PROTOCOL_VERSION, ProtocolsResult, ProtocolsSettings
-from lab.static import CASES, StaticProgress, StaticResult, StaticSettings
-from lab.strategies import StrategiesProgress, StrategiesResult, StrategiesSettings
+from lab.consumer import charts as consumer_charts
+from lab.consumer import charts as group_charts
+from lab.consumer import protocols
+from lab.consumer.fetch import BenchProgress, BenchResult, BenchSettings, SeedResult, SeedSettings
+from lab.consumer.perftest import ConsumerCrossCheckResult, ConsumerCrossCheckSettings
+from lab.consumer.protocols import NEW_PROTOCOL_VERSION, ProtocolsResult, ProtocolsSettings
+from lab.consumer.settings import STRATEGIES, ConsumerSettings
+from lab.consumer.static import CASES, StaticProgress, StaticResult, StaticSettings
+from lab.consumer.strategies import StrategiesProgress, StrategiesResult, StrategiesSettings
+from lab.consumer.sweep import ConsumerSweepProgress, ConsumerSweepResult, ConsumerSweepSettings
+from lab.core.errors import SettingsError
+from lab.export.pages import MIN_BYTES, PARTITION_BYTES
+from lab.registry import Experiment
 from pages._charts import show_chart
 from pages._links import PageLink
 from pages._runner import PageRunner

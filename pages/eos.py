@@ -1,6 +1,6 @@
 """Phase 3 — idempotence and transactions: duplicates provoked by a real fault and counted, idempotence
 that removes them, transactions and the last stable offset, fencing, and an exactly-once pipeline that
-survives a crash. Widgets -> one settings object -> PageRunner -> `lab.charts_eos` -> shown live."""
+survives a crash. Widgets -> one settings object -> PageRunner -> `lab.eos.charts` -> shown live."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lab import LabError, charts_eos, experiments, text_eos
+from lab import LabError
+from lab import registry as experiments
+from lab.eos import charts as charts_eos
 from lab.eos import duplicates, fencing, pipeline_run, transactions
+from lab.eos import text as text_eos
 from pages._charts import show_chart
 from pages._links import PageLink
 from pages._runner import PageRunner

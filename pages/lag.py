@@ -8,11 +8,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lab import LabError, charts_lag, experiments, lag
-from lab.lagdemo import PHASES, LagDemoResult, LagDemoSettings
-from lab.lagrate import SustainableRateResult, SustainableRateSettings
-from lab.lagstatus import GroupStatus, PartitionStatus
-from lab.lagwatch import LagWatchResult, LagWatchSettings
+from lab import LabError
+from lab import registry as experiments
+from lab.lag import charts as charts_lag
+from lab.lag import sample as lag
+from lab.lag.rate import SustainableRateResult, SustainableRateSettings
+from lab.lag.scenario import PHASES, LagDemoResult, LagDemoSettings
+from lab.lag.status import GroupStatus, PartitionStatus
+from lab.lag.watch import LagWatchResult, LagWatchSettings
 from pages._charts import show_chart
 from pages._links import PageLink
 from pages._runner import PageRunner

@@ -1,5 +1,5 @@
 """Phase 4 — producer tuning: acks, compression and batching, with honest throughput and latency.
-Sidebar knobs -> one ProducerSettings -> lab.produce (in the background) -> lab.charts."""
+Sidebar knobs -> one ProducerSettings -> lab.producer.run (in the background) -> lab.charts."""
 
 from __future__ import annotations
 
@@ -7,13 +7,22 @@ from typing import Any
 
 import streamlit as st
 
-from lab import charts, experiments
-from lab.experiments import Experiment
-from lab.link_pages import BATCH_CHOICES, NO_PRESET
-from lab.produce import ProduceProgress, ProduceResult
-from lab.settings import ACKS, CODECS, FIRST_RUN_DURATION_S, FIRST_RUN_RATE, PAYLOADS, PRESETS, ProducerSettings
-from lab.sweep import SweepProgress, SweepResult, SweepSettings
-from lab.verdict import Doubt
+from lab import registry as experiments
+from lab.core.verdict import Doubt
+from lab.export.pages import BATCH_CHOICES, NO_PRESET
+from lab.producer import charts
+from lab.producer.run import ProduceProgress, ProduceResult
+from lab.producer.settings import (
+    ACKS,
+    CODECS,
+    FIRST_RUN_DURATION_S,
+    FIRST_RUN_RATE,
+    PAYLOADS,
+    PRESETS,
+    ProducerSettings,
+)
+from lab.producer.sweep import SweepProgress, SweepResult, SweepSettings
+from lab.registry import Experiment
 from pages._charts import show_chart
 from pages._links import PageLink
 from pages._runner import PageRunner

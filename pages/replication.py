@@ -9,8 +9,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lab import LabError, admin, charts, experiments, load, replication, segments, timeline
-from lab.link_pages import SEGMENT_CHOICES
+from lab import LabError
+from lab import registry as experiments
+from lab.export.pages import SEGMENT_CHOICES
+from lab.kafka import admin, load, timeline
+from lab.replication import charts as replication_charts
+from lab.replication import scenarios as replication
+from lab.replication import segments
 from pages import _brokers
 from pages._charts import show_chart
 from pages._links import PageLink
@@ -103,20 +108,20 @@ def settings_form(kind: str) -> Any:
 def draw_timeline(tl: timeline.Timeline, offsets: bool = False) -> None:
     isr, ev, prod, steps = tl.isr_frame(), tl.events_frame(), tl.produce_frame(), tl.steps_frame()
     off = tl.offsets_frame() if offsets else pd.DataFrame()
-    dom = charts.time_domain(isr, ev, prod, steps, off)
+    dom = replication_charts.time_domain(isr, ev, prod, steps, off)
     if offsets and not off.empty:
         st.markdown("**High watermark (black) vs each replica's log end offset** — dashed: a frozen broker's "
                     "last value")
-        show_chart(charts.hw_vs_leo(off, steps, dom), "hw-vs-leo", key="repl_hw_leo")
+        show_chart(replication_charts.hw_vs_leo(off, steps, dom), "hw-vs-leo", key="repl_hw_leo")
     if not isr.empty:
         st.markdown("**In-sync replicas per partition** — dashed rules: what the scenario did")
-        show_chart(charts.isr_timeline(isr, steps, dom), "isr", key="repl_isr")
+        show_chart(replication_charts.isr_timeline(isr, steps, dom), "isr", key="repl_isr")
     if not prod.empty:
         st.markdown("**Background producer: writes acknowledged / failed per second**")
-        show_chart(charts.produce_timeline(prod, steps, dom), "writes", key="repl_writes")
+        show_chart(replication_charts.produce_timeline(prod, steps, dom), "writes", key="repl_writes")
     if not ev.empty:
         st.markdown("**Events**")
-        show_chart(charts.replication_events(ev, dom), "events", key="repl_events")
+        show_chart(replication_charts.replication_events(ev, dom), "events", key="repl_events")
         # a static table (its text is in the page, readable on a projector); the newest events last
         shown = ev[["t", "partition", "event", "detail", "leader_epoch"]].tail(EVENTS_SHOWN)
         st.table(shown.assign(t=shown["t"].map(lambda x: f"{x:.1f} s")).set_index("t"))
@@ -181,7 +186,7 @@ def draw_result(res: Any) -> None:
         s = res
         frame = s.segments_frame()
         st.markdown("**The partition's .log segments after each burst of writes** (one colour per segment)")
-        show_chart(charts.segment_sizes(frame), "segment-sizes", key="repl_segments")
+        show_chart(replication_charts.segment_sizes(frame), "segment-sizes", key="repl_segments")
         if not s.snapshots:
             st.info("No segment snapshot was taken before the run stopped.")
             return

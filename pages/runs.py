@@ -1,6 +1,6 @@
 """Runs — every stored run of every experiment: the history, one run with its charts and exports, two or
 more runs of one experiment overlaid, and any run re-run with its settings. Widgets -> store queries ->
-``lab.compare`` / ``lab.export`` -> charts; the re-run goes through the same runner as every page."""
+``lab.runs.compare`` / ``lab.export.files`` -> charts; the re-run goes through the same runner as every page."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lab import LabError, compare, experiments, export, links, runs
-from lab.result_charts import charts_for
-from lab.runs import RunRecord, RunSummary
+from lab import LabError
+from lab import registry as experiments
+from lab.export import files as export
+from lab.export import links
+from lab.runs import compare
+from lab.runs import store as runs
+from lab.runs.charts import charts_for
+from lab.runs.store import RunRecord, RunSummary
 from pages._charts import run_downloads, show_chart
 from pages._runner import PageRunner
 from pages._shared import _leave_pages_directory_mode, get_cluster, show_error

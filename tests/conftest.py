@@ -14,8 +14,8 @@ from typing import NamedTuple
 import pytest
 from confluent_kafka import TopicPartition
 
-from lab import clients
-from lab.cluster import LocalCluster
+import lab.registry  # noqa: F401  (fills the experiment catalogue that the codec and the run store read)
+from lab.cluster import LocalCluster, clients
 
 #: Shorter than the user's settings so failure tests finish quickly; the user's cluster keeps its own.
 TEST_BROKER_OVERRIDES = {
@@ -127,8 +127,8 @@ class LaggingGroup(NamedTuple):
 def lagging_group(cluster: LocalCluster, topic_name: str) -> LaggingGroup:
     """A 3-partition topic with LAGGING_PRODUCED records per partition, and a group that has read and
     committed LAGGING_CONSUMED of them (partition 2: never committed)."""
-    from lab import admin
-    from lab.settings import TopicSpec
+    from lab.kafka import admin
+    from lab.kafka.specs import TopicSpec
 
     admin.create_topics(cluster, [TopicSpec(topic_name, 3, 3)])
     produce(cluster, topic_name, LAGGING_PRODUCED)

@@ -12,14 +12,36 @@ import json
 import sys
 from collections.abc import Sequence
 
-from lab.cli import bench, cluster, consumer, eos, lag, replication, runs
+from lab.cli import cluster, consumer, eos, lag, producer, replication, runs
 from lab.cli.base import Handler, Register, common_parent, write
 from lab.cluster import from_env
-from lab.errors import LabError
+from lab.core.errors import LabError
 
-#: The command groups, in the order `kafka-lab --help` lists them.
-GROUPS: tuple[Register, ...] = (cluster.register, bench.register, eos.register, replication.register,
+#: The command groups, in the order `kafka-lab --help` lists them: the cluster, then the course's phases.
+GROUPS: tuple[Register, ...] = (cluster.register, replication.register, eos.register, producer.register,
                                consumer.register, lag.register, runs.register)
+#: Old command names, still accepted: each says its new name once (on stderr) and runs it.
+ALIASES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("bench", "produce"): ("producer", "run"),
+    ("bench",): ("producer",),
+    ("lag-scenario",): ("lag", "scenario"),
+    ("lag-rate",): ("lag", "rate"),
+}
+#: `kafka-lab lag GROUP` (no verb) watches the group, as before the lag commands became a group.
+LAG_VERBS = ("watch", "scenario", "rate")
+
+
+def canonical(argv: Sequence[str]) -> tuple[list[str], str | None]:
+    """``argv`` with an old command name replaced by its new one, and the note that says so (or None)."""
+    argv = list(argv)
+    for old, new in sorted(ALIASES.items(), key=lambda kv: -len(kv[0])):
+        if tuple(argv[:len(old)]) == old:
+            rest = argv[len(old):]
+            return [*new, *rest], (f"note: `kafka-lab {' '.join(old)}` is now `kafka-lab {' '.join(new)}`; "
+                                   "the old name still works")
+    if argv[:1] == ["lag"] and (len(argv) == 1 or argv[1] not in (*LAG_VERBS, "-h", "--help")):
+        return ["lag", "watch", *argv[1:]], None
+    return argv, None
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[tuple[str, ...], Handler]]:
@@ -39,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:  # argparse would say "arguments are required: group"; the help says more
         parser.print_help(sys.stderr)
         return 2
+    argv, note = canonical(argv)
+    if note:
+        print(note, file=sys.stderr)
     args = parser.parse_args(argv)
     key = (args.group, args.verb) if getattr(args, "verb", None) else (args.group,)
     handler = handlers[key]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lab.cluster import BACKENDS, Cluster
-from lab.codec import to_jsonable
+from lab.core.codec import to_jsonable
 
 #: A command: parsed arguments and the chosen cluster -> a string for people, or an object for --json.
 Handler = Callable[[argparse.Namespace, Cluster], Any]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lab import admin, text
 from lab.cli.base import Handler
 from lab.cluster import BrokerAction, Cluster
+from lab.cluster import text as cluster_text
+from lab.core import text as core_text
+from lab.kafka import admin
 
 
 def cmd_up(args: argparse.Namespace, cluster: Cluster) -> Any:
@@ -20,7 +22,7 @@ def cmd_up(args: argparse.Namespace, cluster: Cluster) -> Any:
         msg = (f"Started broker(s) {', '.join(map(str, report.started_nodes))}; cluster ready "
                f"(3 brokers registered, produce/consume round trip ok) in {report.seconds:.1f} s.")
     notes = "".join(f"\nnote: {n}" for n in report.notes)
-    return msg + notes + "\n\n" + text.status(report.status)
+    return msg + notes + "\n\n" + cluster_text.status(report.status)
 
 
 def cmd_down(args: argparse.Namespace, cluster: Cluster) -> Any:
@@ -31,7 +33,7 @@ def cmd_down(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 def cmd_status(args: argparse.Namespace, cluster: Cluster) -> Any:
     st = cluster.status()
-    return st if args.json else text.status(st)
+    return st if args.json else cluster_text.status(st)
 
 
 def cmd_broker(args: argparse.Namespace, cluster: Cluster) -> Any:
@@ -43,7 +45,7 @@ def cmd_topics_create(args: argparse.Namespace, cluster: Cluster) -> Any:
     outcomes = admin.create_topics(cluster)
     if args.json:
         return outcomes
-    return text.table([(o.name, o.action, o.partitions, o.note) for o in outcomes],
+    return core_text.table([(o.name, o.action, o.partitions, o.note) for o in outcomes],
                       ["topic", "result", "partitions", "note"])
 
 
@@ -58,7 +60,7 @@ def cmd_topics_describe(args: argparse.Namespace, cluster: Cluster) -> Any:
                  "UNDER-REPLICATED" if p.under_replicated else "") for p in t.partitions]
         cfg = ", ".join(f"{k}={v}" for k, v in t.configs.items()) or "(broker defaults)"
         blocks.append(f"Topic: {t.name}   configs: {cfg}\n"
-                      + text.table(rows, ["partition", "leader", "replicas", "isr", ""]))
+                      + core_text.table(rows, ["partition", "leader", "replicas", "isr", ""]))
     return "\n\n".join(blocks) or "No topics yet: run `kafka-lab topics create`."
 
 

@@ -6,11 +6,15 @@ import argparse
 import sys
 from typing import Any
 
-from lab import consume, consume_perf, consume_sweep, experiments, protocols, static, strategies
+from lab import registry as experiments
 from lab.cli import run as runner
 from lab.cli.base import Handler
 from lab.cluster import Cluster
-from lab.consume_settings import PROFILES, STRATEGIES, ConsumerSettings
+from lab.consumer import fetch as consume
+from lab.consumer import perftest as consume_perf
+from lab.consumer import protocols, static, strategies
+from lab.consumer import sweep as consume_sweep
+from lab.consumer.settings import PROFILES, STRATEGIES, ConsumerSettings
 
 
 def consumer_settings(args: argparse.Namespace, **extra: Any) -> ConsumerSettings:

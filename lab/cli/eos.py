@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lab import experiments
+from lab import registry as experiments
 from lab.cli import run as runner
 from lab.cli.base import Handler
 from lab.cluster import Cluster

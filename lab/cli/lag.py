@@ -9,15 +9,18 @@ import json
 import sys
 from typing import Any
 
-from lab import experiments, lag, launcher, text_lag
+from lab import registry as experiments
 from lab.cli import run as runner
 from lab.cli.base import Handler
 from lab.cluster import Cluster
-from lab.codec import to_jsonable
-from lab.experiment import Progress
-from lab.lagdemo import PHASES, LagDemoSettings
-from lab.lagrate import SustainableRateSettings
-from lab.lagwatch import LagWatchResult, LagWatchSettings
+from lab.core.codec import to_jsonable
+from lab.core.context import Progress
+from lab.lag import sample as lag
+from lab.lag import text as text_lag
+from lab.lag.rate import SustainableRateSettings
+from lab.lag.scenario import PHASES, LagDemoSettings
+from lab.lag.watch import LagWatchResult, LagWatchSettings
+from lab.runs import launcher
 
 CLEAR = "\x1b[H\x1b[J"
 
@@ -64,7 +67,9 @@ def cmd_rate(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...], Handler]:
-    p = sub.add_parser("lag", parents=[common], help="consumer lag per partition (any group), live, with a status")
+    lag_group = sub.add_parser("lag", help="consumer lag: watch a group, make lag happen, find the sustainable rate")
+    verbs = lag_group.add_subparsers(dest="verb", required=True)
+    p = verbs.add_parser("watch", parents=[common], help="consumer lag per partition (any group), live, with a status")
     # (dest "group" is taken: the parser's command group)
     p.add_argument("consumer_group", nargs="?", metavar="GROUP", help="consumer group id (none: list the groups)")
     p.add_argument("--duration", type=float, default=3600.0, help="seconds to watch (Ctrl-C stops earlier)")
@@ -75,7 +80,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     p.add_argument("--min-distance", type=float, default=0.0,
                    help="seconds: samples closer than this merge (e.g. the group's auto-commit interval)")
     p.add_argument("--allowed-lag", type=int, default=0, help="lag at or below this counts as caught up")
-    d = sub.add_parser("lag-scenario", parents=[common],
+    d = verbs.add_parser("scenario", parents=[common],
                        help="make lag happen: a slow group falls behind, scales out, stalls, stops")
     d.add_argument("--partitions", type=int, default=4)
     d.add_argument("--rate", type=int, default=200, help="producer records/s")
@@ -84,7 +89,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     d.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, from {', '.join(PHASES)}")
     d.add_argument("--window", type=int, default=5, help="samples in the status window")
     runner.time_limit_flag(d)
-    r = sub.add_parser("lag-rate", parents=[common],
+    r = verbs.add_parser("rate", parents=[common],
                        help="find the sustainable rate: step the producer up until the group falls behind")
     r.add_argument("--partitions", type=int, default=4)
     r.add_argument("--members", type=int, default=2)
@@ -94,4 +99,4 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     r.add_argument("--max-rate", type=int, default=500, help="the highest rate tried")
     r.add_argument("--step-s", type=float, default=15.0, help="seconds per step")
     runner.time_limit_flag(r)
-    return {("lag",): cmd_lag, ("lag-scenario",): cmd_scenario, ("lag-rate",): cmd_rate}
+    return {("lag", "watch"): cmd_lag, ("lag", "scenario"): cmd_scenario, ("lag", "rate"): cmd_rate}

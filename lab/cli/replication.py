@@ -6,10 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from lab import experiments, load, replication, segments, text, timeline
+from lab import registry as experiments
 from lab.cli import run as runner
 from lab.cli.base import Handler
 from lab.cluster import Cluster
+from lab.kafka import load, timeline
+from lab.replication import scenarios as replication
+from lab.replication import segments, text
 
 
 def cmd_describe(args: argparse.Namespace, cluster: Cluster) -> Any:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lab import launcher
 from lab.cli.base import progress
 from lab.cluster import Cluster
-from lab.experiment import Progress
-from lab.experiments import Experiment
+from lab.core.context import Progress
+from lab.registry import Experiment
+from lab.runs import launcher
 
 
 def time_limit_flag(parser: argparse.ArgumentParser) -> None:

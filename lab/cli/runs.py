@@ -16,14 +16,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lab import experiments, runs, text_runs
+from lab import registry as experiments
 from lab.cli import run as runner
 from lab.cli.base import Handler
 from lab.cluster import Cluster
-from lab.codec import to_jsonable
-from lab.errors import SettingsError
+from lab.core.codec import to_jsonable
+from lab.core.errors import SettingsError
+from lab.runs import store as runs
+from lab.runs import text as text_runs
 
-#: What `runs export --format` offers; json is built here, the others by lab.export.
+#: What `runs export --format` offers; json is built here, the others by lab.export.files.
 FORMATS = ("json", "png", "svg", "html", "csv", "omb")
 #: "2h", "3d", "30m": that long ago.
 AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
@@ -125,14 +127,14 @@ def cmd_delete(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 
 def export_bytes(rec: runs.RunRecord, fmt: str) -> tuple[bytes, str]:
-    """The run in ``fmt`` and a file name for it (json here; the other formats from lab.export)."""
+    """The run in ``fmt`` and a file name for it (json here; the other formats from lab.export.files)."""
     if fmt == "json":
         body = json.dumps(to_jsonable(rec), indent=2, allow_nan=False) + "\n"
         return body.encode(), f"run-{rec.run_id}.json"
     if rec.result is None:
         raise SettingsError(f"Run {rec.run_id} has no result to export as {fmt} ({rec.status}"
                             + (f": {rec.error}" if rec.error else "") + ").", hint="Use --format json.")
-    from lab.export import export_run
+    from lab.export.files import export_run
 
     content, name = export_run(rec.result, fmt)
     return bytes(content), str(name)

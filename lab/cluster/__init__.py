@@ -19,7 +19,7 @@ from lab.cluster.base import (
 from lab.cluster.external import ExternalCluster
 from lab.cluster.local import LAB_BROKER_SETTINGS, LocalCluster
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION
-from lab.errors import SettingsError
+from lab.core.errors import SettingsError
 
 BACKENDS = ("local", "compose", "external")
 

@@ -19,10 +19,11 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
-from lab import clients
+from lab.cluster import clients, jmx
 from lab.cluster.lock import ClusterLease, LockHolder, acquire, current_holder
-from lab.errors import ControlsDisabled, UnreachableError
-from lab.experiment import poll_until
+from lab.core.context import poll_until
+from lab.core.errors import ControlsDisabled, UnreachableError
+from lab.core.results import ClusterFacts
 
 #: How long a reachability probe waits for cluster metadata; short so a dead cluster is reported fast.
 PROBE_TIMEOUT_S = 3.0
@@ -135,6 +136,14 @@ class Cluster(ABC):
         brokers = {b.id: f"{b.host}:{b.port}" for b in md.brokers.values()}
         return md.cluster_id, md.controller_id, brokers
 
+    def facts(self) -> ClusterFacts:
+        """Which cluster this is, for a run's record (never raises: a dead cluster gives what is known)."""
+        try:
+            st = self.status()
+        except Exception:  # noqa: BLE001 - facts are a label; a failing status must not lose a result
+            return ClusterFacts(self.backend, self.bootstrap_servers())
+        return ClusterFacts(st.backend, st.bootstrap_servers, st.cluster_id, st.kafka_version, len(st.brokers))
+
     def start_hint(self) -> str:
         return "Start it with `kafka-lab cluster up` (or ./lab start)."
 
@@ -216,8 +225,6 @@ class Cluster(ABC):
     def active_controller(self, node_ids: tuple[int, ...]) -> int | None:
         """The KRaft quorum's active controller among ``node_ids``, as its JMX says; None when no node's JMX
         can be read (an external cluster) or none is active (no quorum)."""
-        from lab import jmx
-
         return jmx.active_controller({n: u for n in node_ids if (u := self.jmx_url(n)) is not None})
 
     def wait_until_reachable(self, timeout_s: float) -> None:

@@ -33,7 +33,7 @@ from lab.cluster.health import await_brokers, round_trip
 from lab.cluster.local_config import LAB_BROKER_SETTINGS, NODE_IDS
 from lab.cluster.lock import ClusterLease
 from lab.cluster.provision import ensure_jolokia_agent, jolokia_agent_path
-from lab.errors import BrokerStartError, ClusterError, UnreachableError
+from lab.core.errors import BrokerStartError, ClusterError, UnreachableError
 
 if TYPE_CHECKING:
     from docker.models.containers import Container

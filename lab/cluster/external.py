@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lab.cluster.base import BrokerInfo, BrokerState, Cluster, ClusterStatus, UpReport
 from lab.cluster.lock import ClusterLease
-from lab.errors import SettingsError, UnreachableError
+from lab.core.errors import SettingsError, UnreachableError
 
 #: Client settings an external cluster may need; anything else in the environment is ignored.
 SECURITY_KEYS = (

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import NewTopic
 
-from lab import clients
-from lab.errors import ClusterError
-from lab.experiment import poll_until
+from lab.cluster import clients
+from lab.core.context import poll_until
+from lab.core.errors import ClusterError
 
 if TYPE_CHECKING:
     from lab.cluster.base import Cluster

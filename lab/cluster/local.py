@@ -41,7 +41,7 @@ from lab.cluster.local_process import (
 from lab.cluster.local_state import STATE_FILE, LocalState, NodeFiles, NodeState, default_state_dir
 from lab.cluster.lock import ClusterLease
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION, KafkaRuntime, check_version, ensure_runtime
-from lab.errors import BrokerStartError, ClusterError, UnreachableError
+from lab.core.errors import BrokerStartError, ClusterError, UnreachableError
 
 #: Names that lived here before the split, still importable from here (new code imports local_config).
 __all__ = ["HEAP", "HOST", "LAB_BROKER_SETTINGS", "NODE_IDS", "PREFERRED_JMX_PORTS", "STOP_TIMEOUT_S",

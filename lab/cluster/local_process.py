@@ -18,8 +18,8 @@ from lab.cluster.base import BrokerState
 from lab.cluster.local_config import HOST, format_command, port_is_free, prepare_launch, write_node_config
 from lab.cluster.local_state import STATE_FILE, LocalState, NodeFiles, NodeState
 from lab.cluster.provision import KafkaRuntime
-from lab.errors import BrokerStartError, ClusterError
-from lab.experiment import poll_until
+from lab.core.context import poll_until
+from lab.core.errors import BrokerStartError, ClusterError
 
 #: The main class every broker JVM runs; with the node's server.properties it names the broker.
 BROKER_MAIN = "kafka.Kafka"

@@ -18,7 +18,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from lab.errors import ClusterError
+from lab.core.errors import ClusterError
 
 
 @dataclass

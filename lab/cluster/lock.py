@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 
-from lab.errors import ClusterBusy
+from lab.core.errors import ClusterBusy
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.errors import ProvisionError
+from lab.core.errors import ProvisionError
 
 #: Latest 3.9 patch release on Maven Central; a later issue needs 4.x, so the version is a parameter.
 DEFAULT_KAFKA_VERSION = "3.9.2"

@@ -25,19 +25,20 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from lab import admin as lab_admin
-from lab import faults
 from lab.cluster.base import BrokerAction, Cluster
+from lab.core.errors import Cancelled, LabError, SettingsError
+from lab.core.results import Result
+from lab.core.validate import is_whole, require
 from lab.eos import sequence
 from lab.eos.eosstats import ClientTrace, ProducerIdentity
 from lab.eos.sequence import SequenceCount
-from lab.errors import Cancelled, LabError, SettingsError
-from lab.load import owned_producer
-from lab.results import Result
-from lab.settings import check_topic_name, is_whole, require
+from lab.kafka import admin as lab_admin
+from lab.kafka import faults
+from lab.kafka.load import owned_producer
+from lab.kafka.specs import check_topic_name
 
 if TYPE_CHECKING:
-    from lab.experiment import RunContext
+    from lab.core.context import RunContext
 
 #: Which producer runs a scenario makes: without idempotence, with it, or one after the other.
 MODES = {"off": (False,), "on": (True,), "both": (False, True)}

@@ -19,19 +19,20 @@ from typing import TYPE_CHECKING
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
-from lab import admin as lab_admin
 from lab.cluster.base import Cluster
+from lab.core.context import poll_until
+from lab.core.errors import Cancelled
+from lab.core.results import Result
+from lab.core.validate import is_whole, require
 from lab.eos import logs, sequence
 from lab.eos.eosstats import ClientTrace, ProducerIdentity
 from lab.eos.transactions import TXN_CALL_TIMEOUT_S, transactional_producer, txn_call
-from lab.errors import Cancelled
-from lab.experiment import poll_until
-from lab.results import Result
-from lab.settings import check_topic_name, is_whole, require
-from lab.timeline import Step
+from lab.kafka import admin as lab_admin
+from lab.kafka.specs import check_topic_name
+from lab.kafka.timeline import Step
 
 if TYPE_CHECKING:
-    from lab.experiment import RunContext
+    from lab.core.context import RunContext
 
 #: How long to wait for a statistics window that shows a producer's PID and epoch.
 IDENTITY_WAIT_S = 5.0

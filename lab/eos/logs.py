@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from confluent_kafka import IsolationLevel, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from lab import clients
+from lab.cluster import clients
 from lab.cluster.base import Cluster
+from lab.core.errors import KafkaOperationError
 from lab.eos import sequence
-from lab.errors import KafkaOperationError
 
 #: Bound of one list_offsets request.
 OFFSETS_TIMEOUT_S = 10.0

@@ -29,18 +29,21 @@ from typing import TYPE_CHECKING
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from lab import admin as lab_admin
-from lab import clients, faults, subprocs
+from lab.cluster import clients
 from lab.cluster.base import BrokerAction, Cluster
+from lab.core import subprocs
+from lab.core.context import poll_until
+from lab.core.errors import Cancelled, KafkaOperationError
+from lab.core.results import Result
+from lab.core.validate import is_whole, require
 from lab.eos import logs, pipeline, sequence
-from lab.errors import Cancelled, KafkaOperationError
-from lab.experiment import poll_until
-from lab.results import Result
-from lab.settings import check_topic_name, is_whole, require
-from lab.timeline import Step
+from lab.kafka import admin as lab_admin
+from lab.kafka import faults
+from lab.kafka.specs import check_topic_name
+from lab.kafka.timeline import Step
 
 if TYPE_CHECKING:
-    from lab.experiment import RunContext
+    from lab.core.context import RunContext
 
 #: scenario mode -> the pipeline modes it runs, in order
 MODES = {"both": pipeline.MODES, "exactly-once": ("exactly-once",), "at-least-once": ("at-least-once",)}

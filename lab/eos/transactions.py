@@ -22,18 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
-from lab import admin as lab_admin
-from lab import clients
+from lab.cluster import clients
 from lab.cluster.base import Cluster
+from lab.core.errors import Cancelled, KafkaOperationError
+from lab.core.results import Result
+from lab.core.validate import is_whole, require
 from lab.eos import logs, sequence
 from lab.eos.eosstats import ClientTrace, ProducerIdentity
-from lab.errors import Cancelled, KafkaOperationError
-from lab.results import Result
-from lab.settings import check_topic_name, is_whole, require
-from lab.timeline import Step
+from lab.kafka import admin as lab_admin
+from lab.kafka.specs import check_topic_name
+from lab.kafka.timeline import Step
 
 if TYPE_CHECKING:
-    from lab.experiment import RunContext
+    from lab.core.context import RunContext
 
 #: Bound of init_transactions / commit / abort (the coordinator may be electing a leader).
 TXN_CALL_TIMEOUT_S = 30.0

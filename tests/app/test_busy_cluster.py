@@ -9,8 +9,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from lab import experiments, launcher, replication
+from lab import registry as experiments
 from lab.cluster import BrokerState, LocalCluster
+from lab.replication import scenarios as replication
+from lab.runs import launcher
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 

@@ -10,8 +10,8 @@ import streamlit as st
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
-from lab import launcher
 from lab.cluster import LocalCluster
+from lab.runs import launcher
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
@@ -61,9 +61,9 @@ def test_the_scenario_form_explains_the_capacity_and_refuses_bad_phases(app_env:
 
 def test_a_sustainable_rate_search_is_drawn_with_its_steps(app_env: LocalCluster) -> None:
     """A recorded search (as the store keeps it) opened from its link: the rate found, the steps, the chart."""
-    from lab import runs
-    from lab.lagrate import RateStep, SustainableRateResult, SustainableRateSettings
-    from lab.results import ClusterFacts, RunInfo, new_run_id, now_iso, stamp
+    from lab.core.results import ClusterFacts, RunInfo, new_run_id, now_iso, stamp
+    from lab.lag.rate import RateStep, SustainableRateResult, SustainableRateSettings
+    from lab.runs import store as runs
 
     s = SustainableRateSettings(members=1, start_rate=60, step=60, max_rate=240, step_s=10)
     steps = (RateStep(60, 5.0, 15.0, 40, 30, -1.0, True), RateStep(120, 15.0, 25.0, 30, 160, 9.0, True),

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab import links
 from lab.cluster import LocalCluster
-from lab.link_pages import PAGES
-from lab.link_params import Param, Raw
+from lab.export import links
+from lab.export.pages import PAGES
+from lab.export.params import Param, Raw
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 #: the widget key of each page's mode/scenario selector (not bound: it keeps a short id in the URL)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from lab import launcher
-from lab import runs as runs_store
 from lab.cluster import LocalCluster
-from lab.results import ClusterFacts, RunInfo, new_run_id, now_iso, stamp
-from lab.settings import ProducerSettings
-from lab.sweep import SweepResult, SweepSettings
+from lab.core.results import ClusterFacts, RunInfo, new_run_id, now_iso, stamp
+from lab.producer.settings import ProducerSettings
+from lab.producer.sweep import SweepResult, SweepSettings
+from lab.runs import launcher
+from lab.runs import store as runs_store
 from tests.unit.test_producer_charts import result
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")

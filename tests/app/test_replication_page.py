@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab import admin
 from lab.cluster import LocalCluster
-from lab.settings import TopicSpec
+from lab.kafka import admin
+from lab.kafka.specs import TopicSpec
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGE = "pages/replication.py"

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab import experiments, launcher, runs
+from lab import registry as experiments
 from lab.cluster import LocalCluster
-from lab.produce import ProduceResult
-from lab.results import new_run_id
-from lab.settings import ProducerSettings
+from lab.core.results import new_run_id
+from lab.producer.run import ProduceResult
+from lab.producer.settings import ProducerSettings
+from lab.runs import launcher
+from lab.runs import store as runs
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 

@@ -7,9 +7,9 @@ import re
 import uuid
 from pathlib import Path
 
-from lab import admin
 from lab.cluster import LocalCluster
-from lab.settings import TopicSpec
+from lab.kafka import admin
+from lab.kafka.specs import TopicSpec
 from tests.browser.drawn import charts_drawn
 
 SHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"

@@ -10,8 +10,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from lab import runs
 from lab.cluster import LocalCluster
+from lab.runs import store as runs
 from tests.browser.drawn import charts_drawn
 
 SHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"

@@ -53,7 +53,7 @@ def test_second_tab_is_refused_while_the_first_breaks_brokers(browser, app_url: 
 
 def test_closing_the_tab_cancels_its_scenario(browser, app_url: str,  # type: ignore[no-untyped-def]
                                               whole_cluster: LocalCluster) -> None:
-    from lab.experiment import poll_until
+    from lab.core.context import poll_until
 
     whole_cluster.wait_until_ready(60)
     ctx, page = open_min_isr(browser, app_url)

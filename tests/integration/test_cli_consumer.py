@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 
-from lab import topics
 from lab.cli import main
 from lab.cluster import LocalCluster
-from lab.codec import from_jsonable
-from lab.consume import BenchResult, SeedResult
+from lab.consumer.fetch import BenchResult, SeedResult
+from lab.core.codec import from_jsonable
+from lab.kafka import topics
 
 
 def test_seed_then_benchmark_json(cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,21 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from lab import topics
 from lab.cli import main
 from lab.cluster import LocalCluster
-from lab.codec import from_jsonable
-from lab.experiment import poll_until
-from lab.produce import ProduceResult
-from lab.settings import ProducerSettings
-from lab.sweep import SweepResult
+from lab.core.codec import from_jsonable
+from lab.core.context import poll_until
+from lab.kafka import topics
+from lab.producer.run import ProduceResult
+from lab.producer.settings import ProducerSettings
+from lab.producer.sweep import SweepResult
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_produce_json_is_a_stamped_result_that_reads_back(cluster: LocalCluster,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "produce", "--count", "2000", "--json", "--state-dir", str(cluster.state_dir)]) == 0
+    assert main(["producer", "run", "--count", "2000", "--json", "--state-dir", str(cluster.state_dir)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["delivered"] == 2000 and data["stopped"] is None
     run = data["run"]
@@ -41,7 +41,7 @@ def test_bench_produce_json_is_a_stamped_result_that_reads_back(cluster: LocalCl
 
 
 def test_a_sweep_is_one_command(cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "acks", "--count", "300", "--repeats", "2", "--no-fixed-rate", "--json", "--quiet",
+    assert main(["producer", "acks", "--count", "300", "--repeats", "2", "--no-fixed-rate", "--json", "--quiet",
                  "--state-dir", str(cluster.state_dir)]) == 0
     back = from_jsonable(SweepResult, json.loads(capsys.readouterr().out))
     assert [r.settings.acks for r in back.runs] == ["0", "1", "all"]
@@ -76,7 +76,7 @@ def test_ctrl_c_prints_what_was_measured(cluster: LocalCluster, tmp_path: Path) 
         return any((topics.topic_message_count(cluster, t, parts, settle_s=0) or 0) > parts for t in mine)
 
     with out_path.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "bench", "produce", "--duration", "60",
+        proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "producer", "run", "--duration", "60",
                                  "--rate", "500", "--json"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.PIPE,
                                 text=True)
     try:

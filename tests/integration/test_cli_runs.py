@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from lab import export, runs
 from lab.cli import main
 from lab.cluster import LocalCluster
 from lab.eos.fencing import FencingResult, FencingSettings
+from lab.export import files as export
+from lab.runs import store as runs
 
 
 def test_a_cli_run_is_listed_shown_and_rerun(cluster: LocalCluster, topic_name: str,
@@ -47,7 +48,7 @@ def test_a_cli_run_is_listed_shown_and_rerun(cluster: LocalCluster, topic_name: 
 
 def test_a_stored_producer_run_exports_png_html_and_omb(cluster: LocalCluster, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "produce", "--duration", "2", "--rate", "2000", "--json", "--quiet",
+    assert main(["producer", "run", "--duration", "2", "--rate", "2000", "--json", "--quiet",
                  "--state-dir", str(cluster.state_dir)]) == 0
     rid = json.loads(capsys.readouterr().out)["run"]["run_id"]
     got = {}

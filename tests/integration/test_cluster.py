@@ -9,12 +9,12 @@ import time
 import psutil
 import pytest
 
-from lab import admin
 from lab.cluster import BrokerState, LocalCluster
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
-from lab.errors import ClusterError
-from lab.experiment import poll_until
-from lab.settings import TopicSpec
+from lab.core.context import poll_until
+from lab.core.errors import ClusterError
+from lab.kafka import admin
+from lab.kafka.specs import TopicSpec
 
 #: ISR changes are driven by replica.lag.time.max.ms (3 s in tests) and the broker session timeout.
 ISR_WAIT_S = 30.0

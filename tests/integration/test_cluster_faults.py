@@ -9,11 +9,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lab import admin
 from lab.cluster import BrokerState, LocalCluster
 from lab.cluster.local_config import HOST
-from lab.errors import BrokerStartError, ClusterError, SettingsError
-from lab.settings import TopicSpec
+from lab.core.errors import BrokerStartError, ClusterError, SettingsError
+from lab.kafka import admin
+from lab.kafka.specs import TopicSpec
 
 #: A class Kafka instantiates only when the broker starts (storage formatting never loads it), so
 #: formatting succeeds and the broker process itself exits.

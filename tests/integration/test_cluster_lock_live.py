@@ -17,15 +17,15 @@ from lab.cluster import BrokerState, LocalCluster
 from lab.cluster.local_process import BROKER_MAIN
 from lab.cluster.local_state import LocalState
 from lab.cluster.lock import LockHolder
-from lab.errors import ClusterBusy
-from lab.experiment import poll_until
+from lab.core.context import poll_until
+from lab.core.errors import ClusterBusy
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Another process acting on a broker through nothing but the state directory, as the CLI or the app does.
 BROKER_CALL = textwrap.dedent("""
     import sys
     from lab.cluster import LocalCluster
-    from lab.errors import ClusterBusy
+    from lab.core.errors import ClusterBusy
     try:
         info = LocalCluster(sys.argv[1]).broker(sys.argv[2], int(sys.argv[3]))
     except ClusterBusy as err:

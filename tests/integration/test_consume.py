@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 import uuid
 
-from lab import consume, topics
 from lab.cluster import LocalCluster
-from lab.consume import BenchSettings, ConsumerSettings, SeedSettings
-from lab.experiment import RunContext
+from lab.consumer import fetch as consume
+from lab.consumer.fetch import BenchSettings, ConsumerSettings, SeedSettings
+from lab.core.context import RunContext
+from lab.kafka import topics
 
 
 def test_backlog_consumed_count_equals_produced(cluster: LocalCluster) -> None:
@@ -55,7 +56,7 @@ def test_cancel_returns_what_was_measured(cluster: LocalCluster) -> None:
 
 
 def test_cross_check_with_kafkas_consumer_perf_tool_reads_the_same_records(cluster: LocalCluster) -> None:
-    from lab import consume_perf
+    from lab.consumer import perftest as consume_perf
 
     topic = f"t-consume-perf-{uuid.uuid4().hex[:8]}"
     try:

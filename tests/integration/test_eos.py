@@ -12,13 +12,14 @@ from collections import Counter
 
 import pytest
 
-from lab import admin, experiment
 from lab.cli import main
 from lab.cluster import BrokerAction, LocalCluster
 from lab.cluster.external import ExternalCluster
-from lab.codec import from_jsonable
+from lab.core import context as experiment
+from lab.core.codec import from_jsonable
+from lab.core.context import poll_until
 from lab.eos import duplicates, fencing, pipeline_run, sequence, transactions
-from lab.experiment import poll_until
+from lab.kafka import admin
 from tests.integration.test_replication import assert_whole
 
 

@@ -4,10 +4,10 @@ group runner closes every member."""
 
 from __future__ import annotations
 
-from lab import strategies
 from lab.cluster import LocalCluster
-from lab.experiment import RunContext
-from lab.strategies import StrategiesSettings, StrategyRun
+from lab.consumer import strategies
+from lab.consumer.strategies import StrategiesSettings, StrategyRun
+from lab.core.context import RunContext
 
 
 def _by_topic(parts: tuple[str, ...]) -> dict[str, list[int]]:

@@ -9,13 +9,15 @@ import uuid
 
 import pytest
 
-from lab import clients, experiments, lag, launcher
+from lab import registry as experiments
 from lab.cli import main
-from lab.cluster import LocalCluster
-from lab.codec import from_jsonable
-from lab.lagrate import SustainableRateResult
-from lab.lagstatus import PartitionStatus
-from lab.lagwatch import LagWatchSettings
+from lab.cluster import LocalCluster, clients
+from lab.core.codec import from_jsonable
+from lab.lag import sample as lag
+from lab.lag.rate import SustainableRateResult
+from lab.lag.status import PartitionStatus
+from lab.lag.watch import LagWatchSettings
+from lab.runs import launcher
 
 #: what the ``lagging_group`` fixture (tests/conftest.py) produced and committed per partition
 PRODUCED = {0: 100, 1: 80, 2: 50}
@@ -96,7 +98,7 @@ def test_cli_lists_groups_and_prints_json_lines(cluster: LocalCluster, group_on_
 
 
 def test_the_scenario_makes_lag_grow_then_drain(cluster: LocalCluster) -> None:
-    from lab.lagdemo import LagDemoResult, LagDemoSettings
+    from lab.lag.scenario import LagDemoResult, LagDemoSettings
 
     settings = LagDemoSettings(partitions=4, rate_per_s=200, processing_delay_ms=10.0, phase_s=8.0,
                                phases=("slow", "scale-out"))
@@ -114,7 +116,7 @@ def test_the_scenario_makes_lag_grow_then_drain(cluster: LocalCluster) -> None:
 def test_the_sustainable_rate_search_stops_where_the_group_falls_behind(cluster: LocalCluster,
                                                                         capsys: pytest.CaptureFixture[str]) -> None:
     # one member at 10 ms a record: about 100 records/s by arithmetic; steps 50, 140, 230 records/s
-    assert main(["lag-rate", "--partitions", "2", "--members", "1", "--processing-delay-ms", "10",
+    assert main(["lag", "rate", "--partitions", "2", "--members", "1", "--processing-delay-ms", "10",
                  "--start-rate", "50", "--step", "90", "--max-rate", "230", "--step-s", "8", "--json", "--quiet",
                  "--state-dir", str(cluster.state_dir)]) == 0
     r = from_jsonable(SustainableRateResult, json.loads(capsys.readouterr().out))

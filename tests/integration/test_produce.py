@@ -7,12 +7,15 @@ import time
 
 import pytest
 
-from lab import experiment, perftest, produce, sweep, topics
 from lab.cluster import LocalCluster
-from lab.perftest import CrossCheckSettings
-from lab.produce import ProduceResult
-from lab.settings import ProducerSettings
-from lab.sweep import SweepProgress, SweepResult, SweepSettings
+from lab.core import context as experiment
+from lab.kafka import topics
+from lab.producer import perftest, sweep
+from lab.producer import run as produce
+from lab.producer.perftest import CrossCheckSettings
+from lab.producer.run import ProduceResult
+from lab.producer.settings import ProducerSettings
+from lab.producer.sweep import SweepProgress, SweepResult, SweepSettings
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,14 @@ import time
 
 import pytest
 
-from lab import experiment, produce, sweep
 from lab.cluster import LocalCluster
-from lab.errors import SettingsError
-from lab.produce import ProduceResult
-from lab.settings import ACKS, CODECS, PAYLOADS, ProducerSettings
-from lab.topics import FRESH_TOPIC_PREFIX
+from lab.core import context as experiment
+from lab.core.errors import SettingsError
+from lab.kafka.topics import FRESH_TOPIC_PREFIX
+from lab.producer import run as produce
+from lab.producer import sweep
+from lab.producer.run import ProduceResult
+from lab.producer.settings import ACKS, CODECS, PAYLOADS, ProducerSettings
 
 pytestmark = pytest.mark.integration
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from lab import protocols
 from lab.cluster import LocalCluster
-from lab.errors import SettingsError
-from lab.experiment import RunContext
-from lab.protocols import ProtocolsSettings
-from lab.strategies import StrategiesSettings
+from lab.consumer import protocols
+from lab.consumer.protocols import ProtocolsSettings
+from lab.consumer.strategies import StrategiesSettings
+from lab.core.context import RunContext
+from lab.core.errors import SettingsError
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,17 @@ from typing import Any
 
 import pytest
 
-from lab import admin, experiment, replication, segments
 from lab.cluster import BrokerState, ExternalCluster, LocalCluster
-from lab.errors import ClusterBusy
-from lab.experiment import poll_until
-from lab.isr import EventKind
-from lab.load import BackgroundProducer, BackgroundProducerSettings
-from lab.settings import TopicSpec
-from lab.timeline import Timeline
+from lab.core import context as experiment
+from lab.core.context import poll_until
+from lab.core.errors import ClusterBusy
+from lab.kafka import admin
+from lab.kafka.load import BackgroundProducer, BackgroundProducerSettings
+from lab.kafka.observe import EventKind
+from lab.kafka.specs import TopicSpec
+from lab.kafka.timeline import Timeline
+from lab.replication import scenarios as replication
+from lab.replication import segments
 from tests.conftest import TEST_BROKER_OVERRIDES
 
 LAG_S = int(TEST_BROKER_OVERRIDES["replica.lag.time.max.ms"]) / 1000
@@ -202,7 +205,7 @@ def test_min_isr_on_a_cluster_without_controls_asks_and_waits(whole_cluster: Loc
 
 
 def test_unclean_needs_broker_controls(cluster: LocalCluster) -> None:
-    from lab.errors import ControlsDisabled
+    from lab.core.errors import ControlsDisabled
 
     with pytest.raises(ControlsDisabled, match="needs broker controls"):
         run(lambda ctx: replication.unclean(ExternalCluster(cluster.bootstrap_servers()),

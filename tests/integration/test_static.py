@@ -3,10 +3,10 @@ callbacks on the other members and keeps the generation; a dynamic one causes re
 
 from __future__ import annotations
 
-from lab import static
 from lab.cluster import LocalCluster
-from lab.experiment import RunContext
-from lab.static import StaticSettings
+from lab.consumer import static
+from lab.consumer.static import StaticSettings
+from lab.core.context import RunContext
 
 
 def test_static_rejoin_is_silent_and_dynamic_is_not(cluster: LocalCluster) -> None:

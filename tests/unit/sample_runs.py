@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import math
 
-from lab.isr import EventKind, PartitionState, ReplicationEvent, Snapshot
-from lab.lag import LagSample, PartitionLag
-from lab.lagstatus import GroupStatus
-from lab.lagwatch import LagWatchResult, LagWatchSettings
-from lab.load import ProduceSample
-from lab.produce import IntervalSample, ProduceResult
-from lab.rdkstats import ClientStats
-from lab.replication import MonitorResult, MonitorSettings
-from lab.results import ClusterFacts, RunInfo
-from lab.settings import ProducerSettings
-from lab.stats import LatencySummary
-from lab.timeline import Step, Timeline
+from lab.core.results import ClusterFacts, RunInfo
+from lab.core.stats import LatencySummary
+from lab.kafka.load import ProduceSample
+from lab.kafka.observe import EventKind, PartitionState, ReplicationEvent, Snapshot
+from lab.kafka.rdkstats import ClientStats
+from lab.kafka.timeline import Step, Timeline
+from lab.lag.sample import LagSample, PartitionLag
+from lab.lag.status import GroupStatus
+from lab.lag.watch import LagWatchResult, LagWatchSettings
+from lab.producer.run import IntervalSample, ProduceResult
+from lab.producer.settings import ProducerSettings
+from lab.replication.scenarios import MonitorResult, MonitorSettings
 
 NAN = math.nan
 CLUSTER = ClusterFacts("local", "127.0.0.1:9092", "abc", "3.9.2", 3)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from lab.cluster import BrokerInfo, BrokerState
-from lab.codec import to_jsonable
-from lab.text import table
+from lab.core.codec import to_jsonable
+from lab.core.text import table
 
 
 def test_table_aligns_columns() -> None:
@@ -24,3 +24,18 @@ def test_to_jsonable_handles_dataclasses_enums_and_tuples() -> None:
         "brokers": [{"node_id": 2, "host": "127.0.0.1", "port": 9093, "state": "paused", "pid": 42,
                      "registered": True}]
     }
+
+
+def test_old_command_names_say_their_new_name_and_run_it() -> None:
+    from lab.cli.app import canonical
+
+    assert canonical(["bench", "produce", "--acks", "1"]) == (
+        ["producer", "run", "--acks", "1"],
+        "note: `kafka-lab bench produce` is now `kafka-lab producer run`; the old name still works")
+    assert canonical(["bench", "acks", "--count", "3"])[0] == ["producer", "acks", "--count", "3"]
+    assert canonical(["lag-scenario", "--phase", "5"])[0] == ["lag", "scenario", "--phase", "5"]
+    assert canonical(["lag-rate"])[0] == ["lag", "rate"]
+    assert canonical(["lag", "my-group", "--duration", "2"]) == (["lag", "watch", "my-group", "--duration", "2"], None)
+    assert canonical(["lag"]) == (["lag", "watch"], None)
+    assert canonical(["lag", "--help"]) == (["lag", "--help"], None)
+    assert canonical(["producer", "run"]) == (["producer", "run"], None)

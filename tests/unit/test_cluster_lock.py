@@ -21,7 +21,7 @@ from lab.cluster.local_config import free_port
 from lab.cluster.local_process import BROKER_MAIN
 from lab.cluster.local_state import LocalState, NodeState
 from lab.cluster.lock import ClusterLease, LockHolder, acquire, current_holder, read_holder
-from lab.errors import ClusterBusy
+from lab.core.errors import ClusterBusy
 
 #: A process that takes the lock, says so with its pid, and holds it until its stdin closes.
 HOLDER = textwrap.dedent("""

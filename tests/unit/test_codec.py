@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab import codec, experiments
-from lab.codec import CodecError
-from lab.results import ClusterFacts, RunInfo
+from lab import registry as experiments
+from lab.core import codec
+from lab.core.codec import CodecError
+from lab.core.results import ClusterFacts, RunInfo
 
 #: How deep nested dataclasses are built before optional fields are left as None and sequences empty.
 MAX_DEPTH = 4

@@ -13,14 +13,15 @@ from hypothesis import strategies as st
 from sample_runs import lag_watch, monitor, produce
 from test_codec import strategy_for
 
-from lab import compare, experiments
-from lab.errors import LabError
-from lab.result_charts import charts_for, frame_of, generic_charts
+from lab import registry as experiments
+from lab.core.errors import LabError
+from lab.runs import compare
+from lab.runs.charts import charts_for, frame_of, generic_charts
 
 
 def chart_rows(chart: Any) -> list[dict[str, Any]]:
     """The rows the chart draws (its inline dataset, as Vega-Lite gets it)."""
-    from lab.export import chart_spec
+    from lab.export.files import chart_spec
 
     spec = chart_spec(chart)
     return list(spec["data"]["values"]) if "values" in spec["data"] else list(spec["datasets"][spec["data"]["name"]])

@@ -32,7 +32,7 @@ from lab.cluster.compose import (
 )
 from lab.cluster.local_config import HEAP, PREFERRED_JMX_PORTS
 from lab.cluster.provision import jolokia_agent_path
-from lab.errors import ClusterError
+from lab.core.errors import ClusterError
 
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 NODES = (1, 2, 3)

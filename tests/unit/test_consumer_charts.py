@@ -3,12 +3,12 @@ the encodings that read them."""
 
 from __future__ import annotations
 
-from lab import group_charts
-from lab.consume_stats import FetchPoint, series, summary
-from lab.groups import GroupTimeline, MemberSpan, RecordSample
-from lab.pauses import CallbackEvent
-from lab.strategies import RebalanceFigures, StrategiesResult, StrategiesSettings, StrategyRun
-from lab.timeline import Step
+from lab.consumer import charts as group_charts
+from lab.consumer.groups import GroupTimeline, MemberSpan, RecordSample
+from lab.consumer.pauses import CallbackEvent
+from lab.consumer.stats import FetchPoint, series, summary
+from lab.consumer.strategies import RebalanceFigures, StrategiesResult, StrategiesSettings, StrategyRun
+from lab.kafka.timeline import Step
 
 TL = GroupTimeline(
     events=(CallbackEvent(0.1, "m0", "assign", ("a[0]", "a[1]"), 1), CallbackEvent(2.0, "m0", "revoke", ("a[1]",), 1),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from lab.consume import BenchSettings, ConsumerSettings, SeedSettings
-from lab.consume_settings import PROFILES
-from lab.errors import SettingsError
+from lab.consumer.fetch import BenchSettings, ConsumerSettings, SeedSettings
+from lab.consumer.settings import PROFILES
+from lab.core.errors import SettingsError
 
 
 def refused(**kw: object) -> SettingsError:

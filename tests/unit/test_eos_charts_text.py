@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from lab import charts_eos, text_eos
+from lab.eos import charts as charts_eos
 from lab.eos import sequence
+from lab.eos import text as text_eos
 from lab.eos.duplicates import DuplicateResult, DuplicateSettings, FaultRun, Second
 from lab.eos.eosstats import ProducerIdentity
 from lab.eos.pipeline_run import PipelineModeRun, PipelineResult, PipelineSample, PipelineSettings

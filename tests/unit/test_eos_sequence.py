@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from lab.core.errors import SettingsError
 from lab.eos import eosstats, sequence
 from lab.eos.duplicates import DuplicateSettings, check_idempotence, check_window
-from lab.errors import SettingsError
 
 
 def test_a_clean_sequence_has_nothing_to_report() -> None:

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from lab import experiment
-from lab.errors import Cancelled, LabError, SettingsError
+from lab.core import context as experiment
+from lab.core.errors import Cancelled, LabError, SettingsError
 
 
 def counting(n: int):

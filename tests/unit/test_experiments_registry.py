@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lab import experiments
+from lab import registry as experiments
 from lab.cli.app import build_parser
-from lab.results import Result
+from lab.core.results import Result
 
 ROOT = Path(__file__).resolve().parents[2]
 #: CLI commands that are not experiment runs (instant reads, cluster control, housekeeping).
 NOT_EXPERIMENTS = {("cluster", "up"), ("cluster", "down"), ("cluster", "status"), ("broker",),
-                   ("topics", "create"), ("topics", "describe"), ("bench", "cleanup"), ("replication", "describe"),
+                   ("topics", "create"), ("topics", "describe"), ("producer", "cleanup"), ("replication", "describe"),
                    ("runs", "list"), ("runs", "show"), ("runs", "rerun"), ("runs", "delete"), ("runs", "export")}
 
 
@@ -71,7 +71,7 @@ def test_lag_page_offers_the_lag_watch() -> None:
 def test_unknown_experiment_says_what_is_known() -> None:
     import pytest
 
-    from lab.errors import SettingsError
+    from lab.core.errors import SettingsError
 
     with pytest.raises(SettingsError) as info:
         experiments.get("nope")

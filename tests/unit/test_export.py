@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from sample_runs import lag_watch, monitor, produce
 
-from lab import codec, export
-from lab.errors import LabError
-from lab.result_charts import charts_for
-from lab.sweep import SweepResult, SweepSettings
+from lab.core import codec
+from lab.core.errors import LabError
+from lab.export import files as export
+from lab.producer.sweep import SweepResult, SweepSettings
+from lab.runs.charts import charts_for
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What "projector-friendly" means here: at least this wide, and no wider than a 4K screen.
@@ -160,7 +161,7 @@ def test_exports_work_without_network() -> None:
     if unshare is None or subprocess.run([unshare, "-rn", "true"], capture_output=True).returncode != 0:
         pytest.skip("needs `unshare -rn` (a user namespace without network) to cut the network off")
     code = ("import socket, sys; sys.path.insert(0, 'tests/unit')\n"
-            "from sample_runs import produce\nfrom lab import export\n"
+            "from sample_runs import produce\nfrom lab.export import files as export\n"
             "r = produce('r1')\nassert export.export_run(r, 'png')[0]\nassert '<svg' in export.html_report([r])\n"
             "try:\n    socket.create_connection(('pypi.org', 443), timeout=2)\n    sys.exit(5)\n"
             "except OSError:\n    pass\n")

@@ -12,8 +12,8 @@ import pytest
 from lab.cli import main
 from lab.cluster import ExternalCluster, from_env
 from lab.cluster.external import check_bootstrap, parse_properties, security_settings
-from lab.errors import ControlsDisabled, LabError, SettingsError, UnreachableError
-from lab.settings import TopicSpec
+from lab.core.errors import ControlsDisabled, LabError, SettingsError, UnreachableError
+from lab.kafka.specs import TopicSpec
 
 #: An unreachable cluster must be reported within the probe timeout plus client start-up, not hang.
 UNREACHABLE_WITHIN_S = 10.0

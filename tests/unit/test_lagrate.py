@@ -8,15 +8,10 @@ import math
 
 import pytest
 
-from lab import charts_lag, text_lag
-from lab.errors import SettingsError
-from lab.lagrate import (
-    RateStep,
-    SustainableRateResult,
-    SustainableRateSettings,
-    judge_step,
-    slope,
-)
+from lab.core.errors import SettingsError
+from lab.lag import charts as charts_lag
+from lab.lag import text as text_lag
+from lab.lag.rate import RateStep, SustainableRateResult, SustainableRateSettings, judge_step, slope
 
 
 def test_slope_of_a_line_and_of_too_few_points() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.lagstatus import (
+from lab.lag.status import (
     ERRORS,
     GroupStatus,
     PartitionStatus,
@@ -123,7 +123,7 @@ def test_a_member_that_owns_the_partition_but_never_commits_is_a_stall_not_a_sto
 
 
 def test_the_total_shows_the_trend_that_bursty_partitions_hide() -> None:
-    from lab.lagstatus import total_trend
+    from lab.lag.status import total_trend
 
     totals = [(float(t), 100 + 30 * t) for t in range(6)]
     w = total_trend(totals, samples=5)
@@ -132,7 +132,7 @@ def test_the_total_shows_the_trend_that_bursty_partitions_hide() -> None:
     assert total_trend([(0.0, 1), (1.0, 2)]) is None  # too few samples to call a trend
 
 
-#: partition 0 of a recorded "slow" phase (`kafka-lab lag-scenario --phases slow --phase 12 --json`): one
+#: partition 0 of a recorded "slow" phase (`kafka-lab lag scenario --phases slow --phase 12 --json`): one
 #: member at 10 ms a record against 50 records/s per partition works through a big fetch for seconds between
 #: commits, so the lag it leaves at each commit grows (15, 37, 210) while the samples saw up and down
 SLOW_PHASE = [(1.0, 59, None), (2.1, 112, 97), (3.0, 160, 97), (4.0, 207, 97), (5.0, 258, 221), (6.0, 313, 221),

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from lab import launcher
 from lab.cluster.base import ClusterStatus, UpReport
 from lab.cluster.local import LocalCluster
-from lab.errors import ClusterBusy, LabError, SettingsError
-from lab.experiment import RunContext
-from lab.experiments import Experiment
-from lab.results import Result
+from lab.core.context import RunContext
+from lab.core.errors import ClusterBusy, LabError, SettingsError
+from lab.core.results import Result
+from lab.registry import Experiment
+from lab.runs import launcher
 
 
 class OfflineCluster(LocalCluster):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import launcher, runs
-from lab.errors import LabError
+from lab.core.errors import LabError
+from lab.runs import launcher
+from lab.runs import store as runs
 from tests.unit.test_launcher import CountResult, CountSettings, OfflineCluster, count, exp, fails
 
 TYPES: dict[str, type] = {"CountSettings": CountSettings, "CountResult": CountResult}

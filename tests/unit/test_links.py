@@ -9,11 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from lab import links
-from lab.experiments import REGISTRY
-from lab.link_pages import PAGES
-from lab.link_params import Param
-from lab.settings import PRESETS, ProducerSettings
+from lab.export import links
+from lab.export.pages import PAGES
+from lab.export.params import Param
+from lab.producer.settings import PRESETS, ProducerSettings
+from lab.registry import REGISTRY
 
 #: words that mark a connection setting or a credential: never a link parameter or value
 SECRET = re.compile(r"bootstrap|sasl|ssl|password|passwd|username|jaas|token|security|secret|credential", re.I)
@@ -96,7 +96,7 @@ def test_link_for_defaults_is_the_bare_page_and_multi_values_repeat() -> None:
 
 
 def test_link_for_an_experiment_without_a_page_is_refused() -> None:
-    from lab.errors import SettingsError
+    from lab.core.errors import SettingsError
     with pytest.raises(SettingsError):
         links.link_for("produce.cross-check", object())
 

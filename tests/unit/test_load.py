@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.errors import SettingsError
-from lab.load import BACKGROUND_LINGER_MS, BackgroundProducerSettings, message_id
+from lab.core.errors import SettingsError
+from lab.kafka.load import BACKGROUND_LINGER_MS, BackgroundProducerSettings, message_id
 
 
 def test_defaults_map_to_librdkafka_keys() -> None:

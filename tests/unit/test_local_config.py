@@ -21,7 +21,7 @@ from lab.cluster.local_config import (
 )
 from lab.cluster.local_process import tail
 from lab.cluster.local_state import LocalState, NodeState
-from lab.errors import ProvisionError
+from lab.core.errors import ProvisionError
 
 NODES = {n: NodeState(n, 9090 + n, 19090 + n, 8770 + n) for n in NODE_IDS}
 

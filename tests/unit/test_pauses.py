@@ -3,8 +3,8 @@ in the lab's own runs): eager revokes everything, cooperative only what moves.""
 
 from __future__ import annotations
 
-from lab.groups import generation_of
-from lab.pauses import CallbackEvent, empty_seconds, moved, owned_by, owners_at, revoked_count, unowned_seconds
+from lab.consumer.groups import generation_of
+from lab.consumer.pauses import CallbackEvent, empty_seconds, moved, owned_by, owners_at, revoked_count, unowned_seconds
 
 A0, A1, A2, B0 = "a[0]", "a[1]", "a[2]", "b[0]"
 ALL = (A0, A1, A2, B0)

@@ -10,14 +10,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab import codec
-from lab.perftest import CrossCheckResult, CrossCheckSettings, PerfInterval, PerfSummary, PerfTestResult
-from lab.produce import IntervalSample, ProduceResult
-from lab.rdkstats import ClientStats
-from lab.results import ClusterFacts, RunInfo
-from lab.settings import PRESETS, ProducerSettings
-from lab.stats import LatencySummary
-from lab.sweep import SweepResult, SweepSettings
+from lab.core import codec
+from lab.core.results import ClusterFacts, RunInfo
+from lab.core.stats import LatencySummary
+from lab.kafka.rdkstats import ClientStats
+from lab.producer.perftest import CrossCheckResult, CrossCheckSettings, PerfInterval, PerfSummary, PerfTestResult
+from lab.producer.run import IntervalSample, ProduceResult
+from lab.producer.settings import PRESETS, ProducerSettings
+from lab.producer.sweep import SweepResult, SweepSettings
 
 NAN = float("nan")
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from lab import perftest
 from lab.cli.app import build_parser as _build_parser
-from lab.cli.bench import producer_settings as _producer_settings
-from lab.codec import to_jsonable
-from lab.errors import LabError, SettingsError
-from lab.payloads import make_payloads
-from lab.settings import CODECS, PRESETS, ProducerSettings
-from lab.sweep import BATCH_LINGERS_MS, BATCH_SIZES, SweepSettings, time_limit_for
+from lab.cli.producer import producer_settings as _producer_settings
+from lab.core.codec import to_jsonable
+from lab.core.errors import LabError, SettingsError
+from lab.kafka.payloads import make_payloads
+from lab.producer import perftest
+from lab.producer.settings import CODECS, PRESETS, ProducerSettings
+from lab.producer.sweep import BATCH_LINGERS_MS, BATCH_SIZES, SweepSettings, time_limit_for
 
 
 @pytest.mark.parametrize("kind", ["text", "json", "random"])
@@ -84,17 +84,17 @@ def build_parser():  # type: ignore[no-untyped-def]
 
 
 def test_cli_flags_build_settings() -> None:
-    args = build_parser().parse_args(["bench", "produce", "--acks", "1", "--codec", "zstd", "--linger-ms", "20",
+    args = build_parser().parse_args(["producer", "run", "--acks", "1", "--codec", "zstd", "--linger-ms", "20",
                                       "--batch-size", "32768", "--count", "99", "--rate", "50", "--keys", "3"])
     s = _producer_settings(args)
     assert (s.acks, s.compression, s.linger_ms, s.batch_size, s.count, s.rate, s.key_spread) == \
         ("1", "zstd", 20.0, 32768, 99, 50.0, 3)
-    d = _producer_settings(build_parser().parse_args(["bench", "acks", "--duration", "3"]))
+    d = _producer_settings(build_parser().parse_args(["producer", "acks", "--duration", "3"]))
     assert d.count is None and d.duration_s == 3
-    p = _producer_settings(build_parser().parse_args(["bench", "produce", "--preset", "low latency", "--count", "7"]))
+    p = _producer_settings(build_parser().parse_args(["producer", "run", "--preset", "low latency", "--count", "7"]))
     assert p.batch_size == 1 and p.count == 7
     with pytest.raises(SettingsError, match="Unknown preset"):
-        _producer_settings(build_parser().parse_args(["bench", "produce", "--preset", "warp"]))
+        _producer_settings(build_parser().parse_args(["producer", "run", "--preset", "warp"]))
     with pytest.raises(SettingsError, match="needs acks=all"):
-        _producer_settings(build_parser().parse_args(["bench", "produce", "--acks", "0", "--idempotence"]))
+        _producer_settings(build_parser().parse_args(["producer", "run", "--acks", "0", "--idempotence"]))
     assert json.dumps(to_jsonable(s))

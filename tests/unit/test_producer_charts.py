@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import altair as alt
 
-from lab import charts, verdict
-from lab import sweep as sweep_mod
-from lab.produce import IntervalSample, ProduceResult
-from lab.rdkstats import ClientStats
-from lab.settings import ProducerSettings
-from lab.stats import LatencySummary
-from lab.sweep import SweepResult, SweepSettings
+from lab.core.stats import LatencySummary
+from lab.kafka.rdkstats import ClientStats
+from lab.producer import charts
+from lab.producer import sweep as sweep_mod
+from lab.producer import verdict as producer_verdict
+from lab.producer.run import IntervalSample, ProduceResult
+from lab.producer.settings import ProducerSettings
+from lab.producer.sweep import SweepResult, SweepSettings
 
 
 def result(settings: ProducerSettings, msgs_per_s: float = 1000.0, p99: float = 20.0, ratio: float = 1.0,
@@ -119,7 +120,7 @@ def test_repeated_cells_report_medians_and_draw_their_spread_as_whiskers() -> No
     assert {"msgs_per_s_lo", "msgs_per_s_hi", "latency_ms_lo", "latency_ms_hi"} <= encoded_fields(trade)
     assert "repeats" in charts.readable_table(frame).columns
     # acks=all's repeats disagree (500..2000 around 600): the verdict says so; acks=1's (900..1300) do not
-    doubts = [d.text for d in verdict.sweep_verdict(sweep) if d.code == "spread"]
+    doubts = [d.text for d in producer_verdict.sweep_verdict(sweep) if d.code == "spread"]
     assert len(doubts) == 1 and "acks=all" in doubts[0], doubts
 
 
@@ -134,7 +135,7 @@ def test_a_single_round_has_no_spread_columns() -> None:
 def test_repeats_are_bounded_and_count_toward_the_planned_runs() -> None:
     import pytest
 
-    from lab.errors import SettingsError
+    from lab.core.errors import SettingsError
 
     with pytest.raises(SettingsError, match="repeats=0 is out of range"):
         SweepSettings("acks", ProducerSettings(), repeats=0)

@@ -9,16 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab.errors import SettingsError
-from lab.settings import (
-    ACKS,
-    CODECS,
-    PAYLOADS,
-    PRESETS,
-    RECORD_OVERHEAD_BYTES,
-    ProducerSettings,
-    preset,
-)
+from lab.core.errors import SettingsError
+from lab.producer.settings import ACKS, CODECS, PAYLOADS, PRESETS, RECORD_OVERHEAD_BYTES, ProducerSettings, preset
 
 
 def test_defaults_validate_and_map_to_dotted_keys() -> None:

@@ -23,7 +23,7 @@ from lab.cluster.provision import (
     parse_java_major,
     runtime_pom,
 )
-from lab.errors import LabError, ProvisionError
+from lab.core.errors import LabError, ProvisionError
 
 #: A discard-port mirror: connecting to 127.0.0.1:9 is refused at once, so "unreachable" is fast.
 UNREACHABLE_MIRROR = "http://127.0.0.1:9/"

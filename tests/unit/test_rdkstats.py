@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lab.rdkstats import StatsAccumulator
+from lab.kafka.rdkstats import StatsAccumulator
 
 
 def window(batch_sum: int, batch_cnt: int, msgs: int, txbytes: tuple[int, ...], tx: tuple[int, ...],

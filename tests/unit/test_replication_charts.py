@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab import charts
-from lab.isr import EventKind, PartitionState, ReplicationEvent, Snapshot
-from lab.load import ProduceSample
-from lab.segments import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult, StorageSettings
-from lab.timeline import Step, Timeline
+from lab.kafka.load import ProduceSample
+from lab.kafka.observe import EventKind, PartitionState, ReplicationEvent, Snapshot
+from lab.kafka.timeline import Step, Timeline
+from lab.replication import charts as replication_charts
+from lab.replication.segments import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult, StorageSettings
 
 
 def timeline() -> Timeline:
@@ -43,21 +43,21 @@ def test_timeline_charts_build() -> None:
     tl = timeline()
     isr, ev, prod, steps, off = (tl.isr_frame(), tl.events_frame(), tl.produce_frame(), tl.steps_frame(),
                                  tl.offsets_frame())
-    dom = charts.time_domain(isr, ev, prod, steps, off)
+    dom = replication_charts.time_domain(isr, ev, prod, steps, off)
     assert dom == (0.0, 2.0)
-    isr_spec = charts.isr_timeline(isr, steps, dom).to_dict()
+    isr_spec = replication_charts.isr_timeline(isr, steps, dom).to_dict()
     assert {"t", "isr_size", "partition", "step"} <= encoded_fields(isr_spec)
     sizes = [r["isr_size"] for r in rows(isr_spec) if "isr_size" in r]
     assert sizes == [3, 3, 2], "the ISR line drawn is the timeline's: 3, 3, then 2 after the shrink"
     assert [r["step"] for r in rows(isr_spec) if "step" in r] == ["pause broker 2"]
-    ev_spec = charts.replication_events(ev, dom).to_dict()
+    ev_spec = replication_charts.replication_events(ev, dom).to_dict()
     assert {"t", "event", "partition", "detail"} <= encoded_fields(ev_spec)
     assert [(r["t"], r["event"]) for r in rows(ev_spec)] == [(2.0, "isr_shrink")]
-    prod_spec = charts.produce_timeline(prod, steps, dom).to_dict()
+    prod_spec = replication_charts.produce_timeline(prod, steps, dom).to_dict()
     assert {"t", "messages", "outcome"} <= encoded_fields(prod_spec)
     drawn = {(r["t"], r["outcome"], r["messages"]) for r in rows(prod_spec) if "outcome" in r}
     assert drawn == {(0.0, "acked", 10), (0.0, "failed", 0), (1.0, "acked", 0), (1.0, "failed", 3)}
-    off_spec = charts.hw_vs_leo(off, steps, dom).to_dict()
+    off_spec = replication_charts.hw_vs_leo(off, steps, dom).to_dict()
     assert {"t", "offset", "series"} <= encoded_fields(off_spec)
     hw = [r["offset"] for r in rows(off_spec) if r.get("series") == "high watermark"]
     assert hw == [5, 5, 40]
@@ -68,8 +68,8 @@ def test_timeline_charts_build() -> None:
 
 def test_empty_frames_still_build() -> None:
     tl = Timeline()
-    assert charts.time_domain(tl.isr_frame(), tl.events_frame()) is None
-    spec = charts.isr_timeline(tl.isr_frame()).to_dict()
+    assert replication_charts.time_domain(tl.isr_frame(), tl.events_frame()) is None
+    spec = replication_charts.isr_timeline(tl.isr_frame()).to_dict()
     assert "isr_size" in encoded_fields(spec) and rows(spec) == []
 
 
@@ -77,6 +77,6 @@ def test_segment_chart_builds() -> None:
     f = SegmentFile("00000000000000000000.log", 0, "log", 100, 4096)
     co = CompactionOutcome("c", 1, 2, 2, 1, 1, True, 1.0, (), ())
     res = StorageResult(StorageSettings(), 1, "/x", (SegmentSnapshot(0.0, 10, (f,)),), co)
-    spec = charts.segment_sizes(res.segments_frame()).to_dict()
+    spec = replication_charts.segment_sizes(res.segments_frame()).to_dict()
     assert "size_bytes" in encoded_fields(spec)
     assert [(r["file"], r["size_bytes"]) for r in rows(spec) if "size_bytes" in r] == [(f.name, 100)]

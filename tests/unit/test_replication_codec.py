@@ -1,4 +1,4 @@
-"""Every replication scenario's settings and result type survives ``lab.codec``: dumps, then decode, gives
+"""Every replication scenario's settings and result type survives ``lab.core.codec``: dumps, then decode, gives
 the same value back (NaN floats, infinities, ``dict[int, ...]`` keys, enums, tuples, nested dataclasses,
 None for what a stopped run could not measure), and every scenario has the experiment signature."""
 
@@ -15,10 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab import codec, replication, segments, unclean
-from lab.isr import EventKind, PartitionState, ReplicationEvent, Snapshot
-from lab.load import BackgroundProducerSettings, ProbeOutcome, ProduceSample
-from lab.replication import (
+from lab.core import codec
+from lab.core.results import ClusterFacts, Result, RunInfo
+from lab.kafka.load import BackgroundProducerSettings, ProbeOutcome, ProduceSample
+from lab.kafka.observe import EventKind, PartitionState, ReplicationEvent, Snapshot
+from lab.kafka.timeline import Step, Timeline
+from lab.replication import scenarios as replication
+from lab.replication import segments, unclean
+from lab.replication.scenarios import (
     DescribeResult,
     HwLeoResult,
     HwLeoSettings,
@@ -28,10 +32,8 @@ from lab.replication import (
     MonitorResult,
     MonitorSettings,
 )
-from lab.results import ClusterFacts, Result, RunInfo
-from lab.segments import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult, StorageSettings
-from lab.timeline import Step, Timeline
-from lab.unclean import UncleanResult, UncleanSettings, UncleanTopicOutcome
+from lab.replication.segments import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult, StorageSettings
+from lab.replication.unclean import UncleanResult, UncleanSettings, UncleanTopicOutcome
 
 
 def same(a: Any, b: Any, path: str = "") -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from lab import jmx, load, replication, segments
-from lab.errors import SettingsError
-from lab.isr import EventKind, PartitionState, Snapshot, detect_events
-from lab.replication import hw_stall_s
+from lab.cluster import jmx
+from lab.core.errors import SettingsError
+from lab.kafka import load
+from lab.kafka.observe import EventKind, PartitionState, Snapshot, detect_events
+from lab.replication import scenarios as replication
+from lab.replication import segments
+from lab.replication.scenarios import hw_stall_s
 
 
 def snap(t: float, leader: int, isr: tuple[int, ...], epoch: int | None, hw: int | None = None) -> Snapshot:

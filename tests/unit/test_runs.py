@@ -20,11 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab import experiments, runs, runs_schema
-from lab.produce import IntervalSample
-from lab.results import ClusterFacts, RunInfo
-from lab.runs import RunRecord, RunStore, RunStoreError
-from lab.settings import ProducerSettings
+from lab import registry as experiments
+from lab.core.results import ClusterFacts, RunInfo
+from lab.producer.run import IntervalSample
+from lab.producer.settings import ProducerSettings
+from lab.runs import schema as runs_schema
+from lab.runs import store as runs
+from lab.runs.store import RunRecord, RunStore, RunStoreError
 from tests.unit.test_codec import same, strategy_for
 from tests.unit.test_produce_codec import produce_result
 
@@ -193,8 +195,8 @@ def test_running_rows_of_dead_processes_or_other_boots_are_interrupted(tmp_path:
 
 SAVER = textwrap.dedent("""
     import sys
-    from lab.runs import RunStore
-    from lab.settings import ProducerSettings
+    from lab.runs.store import RunStore
+    from lab.producer.settings import ProducerSettings
     from tests.unit.test_runs import produce_record
     store = RunStore(sys.argv[1])
     store.begin("never-ends", "produce", ProducerSettings(), "cli", "2026-12-01T09:00:00.000+00:00")
@@ -268,7 +270,7 @@ def test_five_threads_saving_at_once_all_land_unmixed(tmp_path: Path) -> None:
 
 PROCESS_SAVER = textwrap.dedent("""
     import sys
-    from lab.runs import RunStore
+    from lab.runs.store import RunStore
     from tests.unit.test_runs import produce_record
     store = RunStore(sys.argv[1])
     for i in range(15):

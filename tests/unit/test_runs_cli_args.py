@@ -12,8 +12,8 @@ import pytest
 
 from lab.cli import main
 from lab.cli.runs import time_bound
-from lab.errors import SettingsError
-from lab.runs import RunStore
+from lab.core.errors import SettingsError
+from lab.runs.store import RunStore
 from tests.unit.test_runs import produce_record
 
 
@@ -75,7 +75,7 @@ def test_bad_input_says_what_is_allowed(db: str, capsys: pytest.CaptureFixture[s
         main(["runs", "export", "run-1", "--db", db, "--format", "pdf"])
     assert e.value.code == 2 and "invalid choice: 'pdf' (choose from 'json', 'png'" in capsys.readouterr().err
     code, _, err = run(capsys, "runs", "export", "run-1", "--db", db, "--format", "png", "--out", str(tmp_path / "x"))
-    assert code == 0 or "Export as png is not available" in err  # lab.export provides it once merged
+    assert code == 0 or "Export as png is not available" in err  # lab.export.files provides it once merged
 
 
 def test_time_bounds() -> None:

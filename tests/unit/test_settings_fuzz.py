@@ -17,20 +17,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab import experiments
-from lab.errors import SettingsError
-from lab.settings import (
+from lab import registry as experiments
+from lab.core.errors import SettingsError
+from lab.kafka.specs import ClusterLimits
+from lab.producer.settings import (
     ACKS,
     CODECS,
     MAX_BATCH_SIZE,
     MAX_DELIVERY_TIMEOUT_MS,
     PAYLOADS,
     PRESETS,
-    ClusterLimits,
     ProducerSettings,
     check_limits,
 )
-from lab.sweep import SWEEP_KINDS, SweepSettings
+from lab.producer.sweep import SWEEP_KINDS, SweepSettings
 
 EXTREME_INTS = st.sampled_from([0, 1, -1, 2**31 - 1, 2**31, 2**63, -(2**63), 1_000_000, 1_048_588, 104_857_600])
 EXTREME_FLOATS = st.sampled_from([0.0, -0.0, 1e-9, 1e308, math.inf, -math.inf, math.nan, 0.1, 60_000.0, 60_000.1])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lab.stats import LatencySummary, mb, percentile, percentiles, rate, ratio
+from lab.core.stats import LatencySummary, mb, percentile, percentiles, rate, ratio
 
 
 def test_nearest_rank_on_known_values() -> None:

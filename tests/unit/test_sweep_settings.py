@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from lab import sweep
-from lab.errors import SettingsError
-from lab.settings import ACKS, CODECS, PRESETS, ProducerSettings
-from lab.sweep import (
+from lab.core.errors import SettingsError
+from lab.producer import sweep
+from lab.producer.settings import ACKS, CODECS, PRESETS, ProducerSettings
+from lab.producer.sweep import (
     BATCH_LINGERS_MS,
     BATCH_SIZES,
     MAX_SWEEP_RUNS,

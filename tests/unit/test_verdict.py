@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from lab import text, verdict
-from lab.codec import from_jsonable, to_jsonable
-from lab.produce import IntervalSample, ProduceResult, WarmupSummary
-from lab.rdkstats import ClientStats
-from lab.settings import ProducerSettings
-from lab.stats import LatencySummary
-from lab.sweep import SweepResult, SweepSettings
+from lab.core import verdict
+from lab.core.codec import from_jsonable, to_jsonable
+from lab.core.stats import LatencySummary
+from lab.kafka.rdkstats import ClientStats
+from lab.producer import text as producer_text
+from lab.producer import verdict as producer_verdict
+from lab.producer.run import IntervalSample, ProduceResult, WarmupSummary
+from lab.producer.settings import ProducerSettings
+from lab.producer.sweep import SweepResult, SweepSettings
 
 
 def result(**changes: Any) -> ProduceResult:
@@ -26,12 +28,12 @@ def result(**changes: Any) -> ProduceResult:
 
 
 def codes(r: ProduceResult, others: tuple[str, ...] = ()) -> set[str]:
-    return {d.code for d in verdict.produce_verdict(r, others)}
+    return {d.code for d in producer_verdict.produce_verdict(r, others)}
 
 
 def test_a_clean_run_has_no_doubt() -> None:
     assert codes(result()) == set()
-    assert "verdict:    no doubt found" in text.produce(result())
+    assert "verdict:    no doubt found" in producer_text.produce(result())
 
 
 def test_too_short_by_time_or_by_messages() -> None:
@@ -57,7 +59,7 @@ def test_errors_during_the_run() -> None:
 
 
 def test_another_experiment_at_the_same_time() -> None:
-    d = verdict.produce_verdict(result(), ("min.insync.replicas scenario (app)",))
+    d = producer_verdict.produce_verdict(result(), ("min.insync.replicas scenario (app)",))
     assert [x.code for x in d] == ["concurrent"] and "min.insync.replicas" in d[0].text
 
 
@@ -71,11 +73,11 @@ def test_spread_between_steady_intervals_or_repeats() -> None:
 
 
 def test_a_sweep_names_its_doubted_runs_and_the_verdict_round_trips() -> None:
-    bad = dataclasses.replace(result(), verdict=verdict.produce_verdict(result(measured_s=0.5)))
+    bad = dataclasses.replace(result(), verdict=producer_verdict.produce_verdict(result(measured_s=0.5)))
     sw = SweepResult(SweepSettings("acks", ProducerSettings()), (result(), bad), 3, 10.0)
-    found = verdict.sweep_verdict(sw, ("another run",))
+    found = producer_verdict.sweep_verdict(sw, ("another run",))
     assert [d.code for d in found] == ["cells", "concurrent"] and "1 of 2 runs" in found[0].text
     sw = dataclasses.replace(sw, verdict=found)
     back = from_jsonable(SweepResult, to_jsonable(sw))
     assert back.verdict == found and back.runs[1].verdict == bad.verdict
-    assert "doubt [cells]" in text.sweep(back) and "too-short" in text.sweep(back)
+    assert "doubt [cells]" in producer_text.sweep(back) and "too-short" in producer_text.sweep(back)

@@ -1,0 +1,170 @@
+"""Cross-check the lab's consumer with Kafka's own ``kafka-consumer-perf-test``
+(``org.apache.kafka.tools.ConsumerPerformance``) from the provisioned Kafka runtime: the same topic, the
+same message count and the same fetch settings (under the Java client's names), each in a fresh group.
+
+The tool prints one CSV line after its header::
+
+    start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
+    rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+
+Its ``fetch.nMsg.sec`` leaves the group join (``rebalance.time.ms``) out, as the lab's ``msgs_per_s`` does
+(counted from the first message), so those two are compared. Its "MB" is MiB; converted to 10^6 bytes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.cluster.base import Cluster
+from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
+from lab.consumer.fetch import BenchResult, BenchSettings, backlog_size, bench
+from lab.consumer.settings import ConsumerSettings
+from lab.core import subprocs
+from lab.core.context import RunContext
+from lab.core.errors import Cancelled, LabError, SettingsError
+from lab.core.results import Result
+from lab.core.stats import ratio
+from lab.core.validate import require
+from lab.kafka.tools import KAFKA_VERSION_RE, LOG4J_QUIET, PERF_HEAP, STOP_GRACE_S, TOOL_POLL_S
+
+PERF_CLASS = "org.apache.kafka.tools.ConsumerPerformance"
+MIB = 1024 * 1024
+#: The tool gives up when no message arrived for this long (its --timeout, ms).
+TOOL_IDLE_TIMEOUT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class ConsumerPerfSummary:
+    records: int
+    mb: float
+    #: over the whole run, join included
+    records_per_s: float
+    mb_per_s: float
+    rebalance_ms: float
+    fetch_ms: float
+    #: from the first fetch on (what the lab's msgs_per_s compares with)
+    fetch_records_per_s: float
+    fetch_mb_per_s: float
+
+
+def parse_output(text: str) -> ConsumerPerfSummary:
+    """The tool's data line (the one after its header); ``LabError`` when it is missing."""
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) == 10 and parts[0][:1].isdigit():
+            try:
+                nums = [float(p) for p in parts[2:]]
+            except ValueError:
+                continue
+            return ConsumerPerfSummary(int(nums[2]), nums[0] * MIB / 1e6, nums[3], nums[1] * MIB / 1e6, nums[4],
+                                       nums[5], nums[7], nums[6] * MIB / 1e6)
+    tail = "\n".join(text.strip().splitlines()[-8:])
+    raise LabError("Kafka's consumer perf tool ended without its result line.", hint=f"Its last output:\n{tail}")
+
+
+def perf_args(s: ConsumerSettings, count: int, bootstrap: str, group: str, config_file: Path) -> list[str]:
+    return ["--bootstrap-server", bootstrap, "--topic", s.topic, "--messages", str(count), "--group", group,
+            "--consumer.config", str(config_file), "--fetch-size", str(s.max_partition_fetch_bytes),
+            "--timeout", str(TOOL_IDLE_TIMEOUT_MS)]
+
+
+@dataclass(frozen=True)
+class ConsumerCrossCheckSettings:
+    """Both consumers read ``consumer.count`` messages of ``consumer.topic`` (all of it when unset)."""
+
+    consumer: ConsumerSettings = ConsumerSettings()
+    kafka_version: str = DEFAULT_KAFKA_VERSION
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.consumer, ConsumerSettings), "The cross-check needs a ConsumerSettings.",
+                "Build it with ConsumerSettings(...).")
+        require(isinstance(self.kafka_version, str) and KAFKA_VERSION_RE.fullmatch(self.kafka_version) is not None,
+                f"Kafka version {self.kafka_version!r} is not a version number.",
+                f"Use major.minor.patch, e.g. {DEFAULT_KAFKA_VERSION}.")
+        require(self.consumer.processing_delay_ms == 0 and self.consumer.duration_s is None,
+                "Kafka's perf tool has no processing delay and runs for a count, not a duration.",
+                "Set processing_delay_ms=0 and give a count (or none: the whole topic).")
+
+
+@dataclass(frozen=True)
+class ConsumerCrossCheckResult(Result):
+    settings: ConsumerCrossCheckSettings
+    count: int
+    lab: BenchResult | None
+    perf: ConsumerPerfSummary | None
+    perf_wall_s: float
+    command: tuple[str, ...]
+
+    @property
+    def throughput_ratio(self) -> float:
+        """lab msgs/s (from the first message) / the tool's fetch.nMsg.sec; >= 1: the harness is not the limit."""
+        if self.lab is None or self.perf is None:
+            return float("nan")
+        return ratio(self.lab.msgs_per_s, self.perf.fetch_records_per_s)
+
+
+def run_tool(cluster: Cluster, s: ConsumerSettings, count: int, ctx: RunContext,
+             kafka_version: str = DEFAULT_KAFKA_VERSION) -> tuple[ConsumerPerfSummary | None, float, tuple[str, ...]]:
+    """Run ConsumerPerformance to its end or a cancel: (its summary or None when stopped, wall s, command)."""
+    rt = ensure_runtime(kafka_version, with_jolokia=False)
+    with tempfile.TemporaryDirectory(prefix="lab-cperf-") as tmp:
+        cfg = Path(tmp) / "consumer.properties"
+        cfg.write_text("".join(f"{k}={v}\n" for k, v in s.java_config().items()))
+        log_cfg = Path(tmp) / "log4j.properties"
+        log_cfg.write_text(LOG4J_QUIET)
+        cmd = [rt.java, PERF_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, PERF_CLASS,
+               *perf_args(s, count, cluster.bootstrap_servers(), f"lab-cperf-{uuid.uuid4().hex[:8]}", cfg)]
+        t0 = time.perf_counter()
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            try:
+                proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+            except OSError as exc:
+                raise LabError(f"Could not start Kafka's perf tool: {exc}",
+                               hint="Check that Java is installed.") from exc
+            try:
+                while proc.poll() is None:
+                    ctx.report(None, "Kafka's consumer perf tool is reading")
+                    if ctx.wait(TOOL_POLL_S):  # waiting on the JVM; wakes at once on cancel
+                        return None, time.perf_counter() - t0, tuple(cmd)
+            finally:
+                subprocs.stop(proc, STOP_GRACE_S)
+            wall = time.perf_counter() - t0
+            out.seek(0)
+            err.seek(0)
+            text, errors = out.read(), err.read()
+    if proc.returncode != 0:
+        raise LabError(f"Kafka's consumer perf tool exited with status {proc.returncode}.",
+                       hint="Its last lines:\n" + "\n".join(errors.strip().splitlines()[-8:]))
+    return parse_output(text), wall, tuple(cmd)
+
+
+def cross_check(cluster: Cluster, settings: ConsumerCrossCheckSettings, ctx: RunContext) -> ConsumerCrossCheckResult:
+    """The lab's backlog read, then the tool's, of the same messages; a cancel returns the side(s) that ran."""
+    s = settings.consumer
+    _, held = backlog_size(cluster, s.topic)
+    if held == 0:
+        raise SettingsError(f"Topic {s.topic!r} is empty.", hint="Seed it first: `kafka-lab consumer seed`.")
+    count = min(s.count or held, held)
+    lab = bench(cluster, BenchSettings(s.replace(count=count)), ctx)
+    if ctx.cancelled:
+        return ConsumerCrossCheckResult(settings, count, lab, None, 0.0, (), stopped=ctx.stopped_text())
+    try:
+        perf, wall, cmd = run_tool(cluster, s, count, ctx, settings.kafka_version)
+    except Cancelled:
+        perf, wall, cmd = None, 0.0, ()
+    return ConsumerCrossCheckResult(settings, count, lab, perf, wall, cmd,
+                                    stopped=ctx.stopped_text() if ctx.cancelled else None)
+
+
+def time_limit_for(settings: ConsumerCrossCheckSettings) -> float:
+    n = settings.consumer.count or 1_000_000
+    return 240.0 + n * 40e-6
+
+
+__all__ = ["ConsumerCrossCheckResult", "ConsumerCrossCheckSettings", "ConsumerPerfSummary", "cross_check",
+           "parse_output", "perf_args", "run_tool", "time_limit_for"]

@@ -1,0 +1,148 @@
+"""The new consumer-group protocol (KIP-848, ``group.protocol=consumer``) next to the classic one.
+
+The same group shape as ``lab.consumer.strategies`` (two uneven topics, a producer at a fixed rate, a member
+joins, later one leaves), once with ``group.protocol=classic`` and a client-side strategy, once with
+``group.protocol=consumer`` and a broker-side assignor: time to the new stable assignment, partitions
+owned by nobody, how long each member owned nothing, what was revoked.
+
+It needs brokers on Kafka 4.0 or later. ``protocol_cluster(state_dir)`` is the lab's 4.1.1 cluster in its
+own state directory with the brokers' consumer-group timing lowered for the lab (``BROKER_OVERRIDES``:
+with the consumer protocol the broker, not the client, sets the heartbeat interval and session timeout,
+and Kafka's defaults — 5 s heartbeats, 45 s sessions — would make every step of a demo take seconds).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab.cluster.base import Cluster
+from lab.consumer.settings import REMOTE_ASSIGNORS, STRATEGIES, ConsumerSettings
+from lab.consumer.strategies import StrategiesSettings, StrategyRun, run_strategy
+from lab.core.context import RunContext
+from lab.core.errors import Cancelled, KafkaOperationError, SettingsError
+from lab.core.results import Result
+from lab.core.validate import is_choices, require
+
+NEW_PROTOCOL_VERSION = "4.1.1"
+#: The brokers' group.consumer.* settings for the lab (each within Kafka's allowed min/max, which are
+#: lowered too): heartbeats every second, a member gone after 10 s.
+BROKER_OVERRIDES = {
+    "group.consumer.min.heartbeat.interval.ms": "500",
+    "group.consumer.heartbeat.interval.ms": "1000",
+    "group.consumer.min.session.timeout.ms": "6000",
+    "group.consumer.session.timeout.ms": "10000",
+}
+SHOWN_BROKER_CONFIGS = tuple(BROKER_OVERRIDES) + ("group.coordinator.rebalance.protocols",)
+
+
+#: Where the lab's 4.x cluster keeps its data (the page and the CLI use the same one).
+PROTOCOL_STATE_ENV = "KAFKA_LAB_PROTOCOL_STATE_DIR"
+DEFAULT_PROTOCOL_STATE_DIR = "~/.local/state/kafka-lab/cluster-4.1"
+
+
+def protocol_state_dir() -> str:
+    return os.environ.get(PROTOCOL_STATE_ENV) or DEFAULT_PROTOCOL_STATE_DIR
+
+
+def is_running_4x(cluster: Cluster) -> bool:
+    """True when ``cluster`` answers and runs Kafka 4 or later (never raises)."""
+    try:
+        st = cluster.status()
+    except Exception:  # noqa: BLE001 - a cluster that cannot say is not running
+        return False
+    major = (st.kafka_version or "0").split(".")[0]
+    return st.reachable and bool(st.brokers) and major.isdigit() and int(major) >= 4
+
+
+def protocol_cluster(state_dir: str | Path) -> Cluster:
+    """The lab's Kafka 4.1.1 cluster in ``state_dir`` (free ports, the group settings above); not started."""
+    from lab.cluster import LocalCluster
+
+    return LocalCluster(Path(state_dir).expanduser(), version=NEW_PROTOCOL_VERSION, preferred_ports=None,
+                        broker_overrides=dict(BROKER_OVERRIDES))
+
+
+@dataclass(frozen=True)
+class ProtocolsSettings:
+    group: StrategiesSettings = field(default_factory=lambda: StrategiesSettings(strategies=("range",)))
+    #: the classic side's client-side strategy, and the consumer side's broker-side assignor
+    classic_strategy: str = "range"
+    remote_assignor: str = "uniform"
+    protocols: tuple[str, ...] = ("classic", "consumer")
+
+    def __post_init__(self) -> None:
+        require(self.classic_strategy in STRATEGIES, f"classic strategy {self.classic_strategy!r} is not valid.",
+                f"Use one of: {', '.join(STRATEGIES)}.")
+        require(self.remote_assignor in REMOTE_ASSIGNORS, f"group.remote.assignor={self.remote_assignor!r} is "
+                "not valid.", f"Use one of: {', '.join(REMOTE_ASSIGNORS)}.")
+        require(is_choices(self.protocols, ("classic", "consumer")),
+                f"protocols={self.protocols!r} is not valid.", "Choose some of: classic, consumer.")
+
+    def consumer(self, protocol: str) -> tuple[str, ConsumerSettings]:
+        """(the run's label, its consumer settings) for one protocol."""
+        if protocol == "classic":
+            return f"classic/{self.classic_strategy}", self.group.consumer(self.classic_strategy)
+        return f"consumer/{self.remote_assignor}", ConsumerSettings(
+            group_protocol="consumer", group_remote_assignor=self.remote_assignor, auto_offset_reset="latest",
+            fetch_wait_max_ms=100, processing_delay_ms=self.group.processing_delay_ms)
+
+
+@dataclass(frozen=True)
+class ProtocolsResult(Result):
+    settings: ProtocolsSettings
+    kafka_version: str
+    #: the brokers' consumer-group settings as broker 1 reported them
+    broker_configs: dict[str, str]
+    runs: tuple[StrategyRun, ...] = ()
+
+
+def broker_configs(cluster: Cluster) -> dict[str, str]:
+    from confluent_kafka.admin import ConfigResource
+
+    adm = cluster.admin()
+    try:
+        node = min(b for b in adm.list_topics(timeout=10).brokers)
+        res = ConfigResource(ConfigResource.Type.BROKER, str(node))
+        entries = adm.describe_configs([res])[res].result(timeout=15)
+    except Exception as exc:  # noqa: BLE001 - translated at this edge
+        raise KafkaOperationError(f"Could not read the brokers' group settings: {exc}",
+                                  hint=cluster.start_hint()) from exc
+    return {k: str(entries[k].value) for k in SHOWN_BROKER_CONFIGS if k in entries}
+
+
+def require_new_protocol(cluster: Cluster) -> str:
+    """The cluster's Kafka version; ``SettingsError`` saying how to get a 4.x cluster when it is older."""
+    version = cluster.status().kafka_version or "unknown"
+    major = version.split(".")[0]
+    if not major.isdigit() or int(major) < 4:
+        raise SettingsError(
+            f"group.protocol=consumer (KIP-848) needs brokers on Kafka 4.0 or later; this cluster runs {version}.",
+            hint=f"Run `kafka-lab consumer protocols --start-cluster`: it starts the lab's {NEW_PROTOCOL_VERSION} "
+                 "cluster in its own state directory (~/.local/state/kafka-lab/cluster-4.1) and uses it.")
+    return version
+
+
+def compare(cluster: Cluster, settings: ProtocolsSettings, ctx: RunContext) -> ProtocolsResult:
+    """Each protocol through the same join and leave; a cancel returns the protocols that finished."""
+    version = require_new_protocol(cluster)
+    configs = broker_configs(cluster)
+    runs: list[StrategyRun] = []
+    for protocol in settings.protocols:
+        name, consumer = settings.consumer(protocol)
+        try:
+            runs.append(run_strategy(cluster, settings.group, name, ctx, tuple(runs), consumer))
+        except Cancelled:
+            break
+    return ProtocolsResult(settings, version, configs, tuple(runs),
+                           stopped=ctx.stopped_text() if ctx.cancelled else None)
+
+
+def time_limit_for(settings: ProtocolsSettings) -> float:
+    return len(settings.protocols) * (120.0 + 4 * settings.group.hold_s)
+
+
+__all__ = ["BROKER_OVERRIDES", "DEFAULT_PROTOCOL_STATE_DIR", "NEW_PROTOCOL_VERSION", "PROTOCOL_STATE_ENV",
+           "is_running_4x", "protocol_state_dir", "ProtocolsResult", "ProtocolsSettings", "broker_configs",
+           "compare", "protocol_cluster", "require_new_protocol", "time_limit_for"]

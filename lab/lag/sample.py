@@ -1,0 +1,158 @@
+"""Consumer lag, computed the right way, for any consumer group on the cluster.
+
+Per partition: lag = end offset − committed offset, where the end offset is the high watermark for a
+``read_uncommitted`` group and the last stable offset (LSO) for a ``read_committed`` one — the broker
+does not know a group's isolation level, so the caller says which (and the result says which it used).
+A partition the group consumes but has never committed is reported as such, not as zero lag.
+
+Where the numbers come from: committed offsets from ``list_consumer_group_offsets``, end offsets from
+``list_offsets(latest)`` with the isolation level, owners and the group's state and protocol from
+``describe_consumer_groups`` (classic and consumer-protocol groups alike), partitions from metadata.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+from lab.cluster.base import Cluster
+from lab.core.errors import KafkaOperationError, SettingsError
+
+#: How long one admin request may take before the sample is reported as failed.
+REQUEST_TIMEOUT_S = 10.0
+ISOLATION_LEVELS = ("read_uncommitted", "read_committed")
+#: What the end offset is called for each isolation level, shown next to the lag.
+END_OFFSET_NAME = {"read_uncommitted": "high watermark", "read_committed": "last stable offset"}
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    topic: str
+    partition: int
+    #: high watermark (read_uncommitted) or last stable offset (read_committed)
+    end_offset: int
+    #: None: the group has never committed an offset here
+    committed: int | None
+    #: the member that owns the partition now ("client-id@host"), or None when unassigned
+    owner: str | None
+
+    @property
+    def lag(self) -> int | None:
+        return None if self.committed is None else max(0, self.end_offset - self.committed)
+
+
+@dataclass(frozen=True)
+class LagSample:
+    """One look at a group: when, its state and members, and every partition's lag."""
+
+    #: seconds since the start of the watch (monotonic clock)
+    t_s: float
+    #: wall-clock time of the sample (seconds since the epoch)
+    wall: float
+    group: str
+    state: str
+    protocol: str
+    members: int
+    isolation: str
+    partitions: tuple[PartitionLag, ...]
+
+    @property
+    def total_lag(self) -> int:
+        return sum(p.lag or 0 for p in self.partitions)
+
+    @property
+    def without_commit(self) -> int:
+        return sum(1 for p in self.partitions if p.committed is None)
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: str
+    state: str
+    protocol: str
+    members: int
+    total_lag: int | None
+
+
+def _result(fut: Future[Any], what: str, cluster: Cluster) -> Any:
+    try:
+        return fut.result(timeout=REQUEST_TIMEOUT_S)
+    except KafkaException as exc:
+        raise KafkaOperationError(f"Could not {what}: {exc.args[0].str() if exc.args else exc}",
+                                  hint=cluster.start_hint()) from exc
+    except TimeoutError as exc:
+        raise KafkaOperationError(f"Could not {what} within {REQUEST_TIMEOUT_S:.0f} s.",
+                                  hint=cluster.start_hint()) from exc
+
+
+def _name(v: Any) -> str:
+    return str(getattr(v, "name", v)).lower()
+
+
+def list_groups(cluster: Cluster) -> list[GroupSummary]:
+    """Every consumer group on the cluster with its state, members and total lag (read_uncommitted)."""
+    adm = cluster.admin()
+    listing = _result(adm.list_consumer_groups(request_timeout=REQUEST_TIMEOUT_S), "list the consumer groups", cluster)
+    out = []
+    for g in sorted(listing.valid, key=lambda x: x.group_id):
+        try:
+            s = sample(cluster, g.group_id, admin=adm)
+            out.append(GroupSummary(g.group_id, s.state, s.protocol, s.members, s.total_lag))
+        except KafkaOperationError:
+            out.append(GroupSummary(g.group_id, _name(g.state), _name(getattr(g, "type", "?")), 0, None))
+    return out
+
+
+def sample(cluster: Cluster, group: str, *, isolation: str = "read_uncommitted", admin: AdminClient | None = None,
+           t0: float | None = None) -> LagSample:
+    """One lag sample of ``group`` (see the module docstring); raises ``KafkaOperationError`` if the cluster
+    does not answer, ``SettingsError`` for an unknown isolation level or an empty group name."""
+    if not group:
+        raise SettingsError("The group name is empty.", hint="Give a consumer group id; `kafka-lab lag` lists them.")
+    if isolation not in ISOLATION_LEVELS:
+        raise SettingsError(f"Isolation level {isolation!r} is not known.",
+                            hint="Use read_uncommitted or read_committed.")
+    adm = admin or cluster.admin()
+    now = time.monotonic()
+    desc = _result(adm.describe_consumer_groups([group], request_timeout=REQUEST_TIMEOUT_S)[group],
+                   f"describe the group {group!r}", cluster)
+    req = [ConsumerGroupTopicPartitions(group)]
+    committed = _result(adm.list_consumer_group_offsets(req, request_timeout=REQUEST_TIMEOUT_S)[group],
+                        f"read the committed offsets of {group!r}", cluster)
+    owners: dict[tuple[str, int], str] = {}
+    for m in desc.members:
+        for tp in (m.assignment.topic_partitions if m.assignment else []):
+            owners[(tp.topic, tp.partition)] = f"{m.client_id}@{m.host}"
+    commits = {(tp.topic, tp.partition): tp.offset for tp in committed.topic_partitions or [] if tp.offset >= 0}
+    topics = sorted({t for t, _ in owners} | {t for t, _ in commits})
+    keys = _partitions(adm, topics, cluster)
+    ends = _end_offsets(adm, keys, isolation, cluster)
+    parts = tuple(PartitionLag(t, p, ends[(t, p)], commits.get((t, p)), owners.get((t, p))) for t, p in keys)
+    return LagSample(now - (t0 if t0 is not None else now), time.time(), group, _name(desc.state),
+                     _name(getattr(desc, "type", "unknown")), len(desc.members), isolation, parts)
+
+
+def _partitions(adm: AdminClient, topics: list[str], cluster: Cluster) -> list[tuple[str, int]]:
+    if not topics:
+        return []
+    try:
+        md = adm.list_topics(timeout=REQUEST_TIMEOUT_S)
+    except KafkaException as exc:
+        raise KafkaOperationError(f"Could not read the cluster's metadata: {exc}", hint=cluster.start_hint()) from exc
+    return [(t, p) for t in topics if t in md.topics for p in sorted(md.topics[t].partitions)]
+
+
+def _end_offsets(adm: AdminClient, keys: list[tuple[str, int]], isolation: str,
+                 cluster: Cluster) -> dict[tuple[str, int], int]:
+    if not keys:
+        return {}
+    level = IsolationLevel.READ_COMMITTED if isolation == "read_committed" else IsolationLevel.READ_UNCOMMITTED
+    futs = adm.list_offsets({TopicPartition(t, p): OffsetSpec.latest()  # type: ignore[no-untyped-call]
+                            for t, p in keys}, isolation_level=level,
+                            request_timeout=REQUEST_TIMEOUT_S)
+    return {(tp.topic, tp.partition): _result(f, "read the end offsets", cluster).offset for tp, f in futs.items()}

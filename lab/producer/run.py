@@ -1,0 +1,504 @@
+"""The produce experiment: how fast, how slow per message, and why — measured the Kafka way.
+
+``run(cluster, settings, ctx)`` creates a fresh topic, produces ``settings.count`` messages (or for
+``settings.duration_s`` seconds), and returns a ``ProduceResult``:
+
+- throughput overall and per interval (messages/s, MB/s of key+value bytes),
+- send->ack latency of every acknowledged message from its delivery report (``Message.latency()``,
+  librdkafka's own clock from ``produce()`` to the broker's answer),
+- with a target rate, a second latency measured from each message's *intended* send time, so a
+  producer that stalls cannot hide its delay by sending late (coordinated omission),
+- optionally produce->consume latency of a consumer reading the topic on the same clock (``lab.kafka.e2e``),
+- errors by kind, and what librdkafka's statistics say about why (``lab.kafka.rdkstats``): bytes and messages
+  per batch, requests per second, broker round-trip time, and the compression ratio actually achieved.
+
+Sweeps of several runs are ``lab.producer.sweep``; the cross-check with Kafka's own perf tool is
+``lab.producer.perftest``.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from lab.cluster import clients
+from lab.cluster.base import Cluster
+from lab.core.context import RunContext
+from lab.core.results import Result
+from lab.core.stats import LatencySummary, mb, percentiles, rate
+from lab.core.verdict import Doubt, merge, others_running
+from lab.kafka import topics
+from lab.kafka.e2e import E2E_HEADER, E2EConsumer
+from lab.kafka.payloads import make_payloads
+from lab.kafka.rdkstats import STATS_INTERVAL_MS, ClientStats, StatsAccumulator
+from lab.producer.settings import ProducerSettings, check_limits
+from lab.producer.verdict import produce_verdict
+
+#: The first second of a run (connection set-up, metadata, the first batches) is its warm-up: excluded from
+#: the summary figures and reported on its own (``ProduceResult.warmup``).
+WARMUP_S = 1.0
+#: Interval of the per-interval samples (throughput line, live chart).
+SAMPLE_INTERVAL_S = 0.5
+#: ... but finer during a run's first seconds, so a run that is over in a second still draws a curve.
+FINE_SAMPLE_INTERVAL_S = 0.1
+FINE_SAMPLING_S = 2.0
+#: In the unthrottled loop, look at the clock (samples, cancel, duration) once per this many sends.
+CHECK_EVERY = 256
+#: After a cancel or the time limit, the in-flight messages get this long to be acknowledged.
+FLUSH_GRACE_S = 5.0
+#: How long to wait for the last statistics window after the final ack.
+STATS_WAIT_S = 4 * STATS_INTERVAL_MS / 1000
+#: End-to-end mode: how long the consumer may trail the last ack before the run stops waiting.
+E2E_DRAIN_S = 10.0
+#: How long produce() waits for room when the local queue is full (serving delivery reports meanwhile).
+QUEUE_FULL_POLL_S = 0.005
+#: Longest wait for a paced message's send slot in one poll (delivery reports are served meanwhile).
+PACE_POLL_S = 0.05
+#: One flush slice while waiting for the last acknowledgements (samples and cancel are looked at between).
+DRAIN_FLUSH_S = 0.05
+
+
+# --- results ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IntervalSample:
+    """What happened in one sampling interval ending ``t_s`` seconds after the first send."""
+
+    t_s: float
+    acked: int
+    msgs_per_s: float
+    mb_per_s: float
+    #: send->ack latency percentiles of the messages acknowledged in this interval (NaN if none)
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    #: messages handed to the producer but not yet acknowledged at the end of the interval
+    in_flight: int
+
+
+@dataclass(frozen=True)
+class WarmupSummary:
+    """The run's first ``duration_s`` seconds, left out of its summary figures."""
+
+    duration_s: float
+    delivered: int
+    msgs_per_s: float
+    latency: LatencySummary
+
+
+@dataclass(frozen=True)
+class ProduceProgress:
+    """The live partial result a page draws while the run goes on."""
+
+    topic: str
+    sent: int
+    delivered: int
+    failed: int
+    samples: tuple[IntervalSample, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ProduceResult(Result):
+    """One produce run: its settings, where it ran, what it measured (``stopped``: why it ended early, or
+    None when it finished its count / duration)."""
+
+    settings: ProducerSettings
+    topic: str
+    backend: str
+    bootstrap_servers: str
+    sent: int
+    delivered: int
+    failed: int
+    #: still unacknowledged when the run ended (only after a cancel, time limit or a dead cluster)
+    unacknowledged: int
+    #: messages the run added to the topic (sum of high - low watermarks, read from the brokers, minus the
+    #: ``primed`` records written before the run started)
+    topic_messages: int | None
+    elapsed_s: float
+    msgs_per_s: float
+    mb_per_s: float
+    #: send->ack (service time) of every acknowledged message
+    latency: LatencySummary
+    #: with a target rate: intended send time -> ack (includes time the producer fell behind)
+    intended_latency: LatencySummary | None
+    #: end-to-end mode: send -> consumed by a consumer in this process
+    e2e_latency: LatencySummary | None
+    #: delivery failures by librdkafka error name
+    errors: dict[str, int]
+    #: client-level errors (error_cb) by name, e.g. _TRANSPORT while a broker is down
+    client_errors: dict[str, int]
+    #: times produce() found the local queue full and had to wait (back-pressure, not an error)
+    queue_full: int
+    stats: ClientStats
+    samples: tuple[IntervalSample, ...]
+    #: empty records written before the run (one per partition) to make sure every leader accepts writes
+    primed: int = 0
+    #: CPU seconds of this process (all threads, librdkafka's included) from the first send to the last ack
+    cpu_s: float = 0.0
+    #: the warm-up left out of msgs_per_s, mb_per_s and the latencies (None: the run ended within it, so the
+    #: summary covers the whole run)
+    warmup: WarmupSummary | None = None
+    #: seconds the summary figures cover (elapsed_s minus the warm-up)
+    measured_s: float = 0.0
+    #: reasons to doubt these figures (``lab.verdict``); empty = no rule found one
+    verdict: tuple[Doubt, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None and self.unacknowledged == 0
+
+    @property
+    def written_but_not_acknowledged(self) -> int:
+        """Messages the topic holds beyond the acknowledged ones: reported failed (e.g. timed out while a
+        broker was down) yet written. An application that retries them without idempotence duplicates them."""
+        return max(0, (self.topic_messages or 0) - self.delivered)
+
+    def notes(self) -> list[str]:
+        """Plain-language remarks on what the figures mean for this run."""
+        out = []
+        if self.written_but_not_acknowledged:
+            out.append(f"The topic holds {self.written_but_not_acknowledged:,} message(s) more than were acknowledged: "
+                       "the producer reported them failed, yet they were written. Retrying them without "
+                       "idempotence would duplicate them.")
+        if self.topic_messages is not None and self.topic_messages < self.delivered:
+            out.append(f"{self.delivered - self.topic_messages:,} acknowledged message(s) are not in the topic"
+                       + (" (acks=0 acknowledges without asking the broker)." if self.settings.acks == "0" else "."))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def row(self) -> dict[str, Any]:
+        """The figures a sweep table or chart needs, flat."""
+        s = self.settings
+        return {
+            "label": s.name, "acks": s.acks, "codec": s.compression, "linger_ms": s.linger_ms,
+            "batch_size": s.batch_size, "delivered": self.delivered, "failed": self.failed,
+            "msgs_per_s": self.msgs_per_s, "mb_per_s": self.mb_per_s,
+            "avg_ms": self.latency.avg_ms, "p50_ms": self.latency.p50_ms, "p95_ms": self.latency.p95_ms,
+            "p99_ms": self.latency.p99_ms, "p999_ms": self.latency.p999_ms, "max_ms": self.latency.max_ms,
+            "compression_ratio": self.stats.compression_ratio, "avg_batch_bytes": self.stats.avg_batch_bytes,
+            "msgs_per_batch": self.stats.avg_msgs_per_batch, "requests_per_s": self.stats.requests_per_s,
+            "rtt_ms": self.stats.broker_rtt_avg_ms, "doubts": ", ".join(d.code for d in self.verdict),
+        }
+
+
+def sample_interval(elapsed_s: float) -> float:
+    """Seconds until the next throughput sample, ``elapsed_s`` seconds into a run."""
+    return FINE_SAMPLE_INTERVAL_S if elapsed_s < FINE_SAMPLING_S else SAMPLE_INTERVAL_S
+
+
+# --- the experiment -----------------------------------------------------------------------------
+class _Recorder:
+    """Delivery reports, statistics and client errors of one run (called on the producing thread)."""
+
+    def __init__(self, topic: str) -> None:
+        self.latencies = array("d")
+        self.intended = array("d")
+        self.failed = 0
+        self.errors: Counter[str] = Counter()
+        self.client_errors: Counter[str] = Counter()
+        self.stats = StatsAccumulator(topic)
+        self.on_delivery = self._make_on_delivery()
+
+    @property
+    def delivered(self) -> int:
+        """Acknowledged messages: one latency is recorded per acknowledgement."""
+        return len(self.latencies)
+
+    def _make_on_delivery(self) -> Callable[[KafkaError | None, Message], None]:
+        # called once per message on the producing thread: keep it to one append (locals, no attributes)
+        append = self.latencies.append
+        nan = float("nan")
+
+        def on_delivery(err: KafkaError | None, msg: Message) -> None:
+            if err is None:
+                lat = msg.latency()
+                append(nan if lat is None else lat)
+            else:
+                self.failed += 1
+                self.errors[err.name()] += 1
+        return on_delivery
+
+    def intended_cb(self, late_s: float) -> Callable[[KafkaError | None, Message], None]:
+        def cb(err: KafkaError | None, msg: Message) -> None:
+            self.on_delivery(err, msg)
+            if err is None:
+                self.intended.append(late_s + self.latencies[-1])
+        return cb
+
+    def on_error(self, err: KafkaError) -> None:
+        self.client_errors[err.name()] += 1
+
+    def produce_failed(self, exc: KafkaException) -> None:
+        """produce() itself refused a message (not a delivery report)."""
+        self.errors[exc.args[0].name() if exc.args else "produce"] += 1
+
+
+class _RunState:
+    """What one run's loops share: counters, the clock, and the interval samples with their progress.
+
+    The send loops keep their counters in locals (the hot loop must not touch attributes per message)
+    and write them back here before each ``tick``/``sample``.
+    """
+
+    def __init__(self, settings: ProducerSettings, topic: str, ctx: RunContext, rec: _Recorder) -> None:
+        self.settings, self.topic, self.ctx, self.rec = settings, topic, ctx, rec
+        self.sent = 0
+        self.produce_errors = 0
+        self.queue_full = 0
+        self.key_size = 0
+        self.stopped: str | None = None
+        self.samples: list[IntervalSample] = []
+        #: the first send is now: built right before the send loop starts
+        self.t0 = time.perf_counter()
+        self.end_at = self.t0 + settings.duration_s if settings.duration_s is not None else float("inf")
+        self.next_sample = self.t0 + sample_interval(0.0)
+        # the previous sample (time since t0, delivered count, index into the latencies), and the one before
+        self._prev = (0.0, 0, 0)
+        self._before_prev = self._prev
+        #: (seconds since t0, delivered, latencies recorded) when the warm-up ended; None while it lasts
+        self.warm: tuple[float, int, int] | None = None
+
+    def outstanding(self) -> int:
+        """Messages without a delivery report yet (len(producer) also counts queued events, e.g. stats)."""
+        return self.sent - self.produce_errors - self.rec.delivered - self.rec.failed
+
+    def tick(self, now: float) -> bool:
+        """Sample when due; True when sending should stop (the duration is over, or the run was cancelled)."""
+        if now >= self.next_sample:
+            self.sample(now)
+        if now >= self.end_at:
+            return True
+        if self.ctx.cancelled:
+            self.stopped = self.ctx.stopped_text()
+            return True
+        return False
+
+    def sample(self, now: float, *, final: bool = False) -> None:
+        """Close the interval ending ``now``: append its sample and report progress with the samples so far."""
+        rec, s = self.rec, self.settings
+        t_prev, d_prev, i_prev = self._prev
+        dt = now - self.t0 - t_prev
+        if final and self.samples and dt < sample_interval(t_prev) / 2:
+            # a last sliver of interval holding the flush's acks would draw as a spike: fold it into the
+            # interval before (the same messages over their real time)
+            self.samples.pop()
+            t_prev, d_prev, i_prev = self._prev = self._before_prev
+            dt = now - self.t0 - t_prev
+        self.next_sample = now + sample_interval(now - self.t0)
+        if dt <= 0:
+            return
+        self._before_prev = self._prev
+        acked = rec.delivered - d_prev
+        lat = np.frombuffer(rec.latencies, dtype=float)[i_prev:] * 1000.0
+        p50, p99 = percentiles(lat, (0.5, 0.99))
+        nbytes = acked * (s.message_size + self.key_size)
+        self.samples.append(IntervalSample(round(now - self.t0, 3), acked, acked / dt, mb(nbytes) / dt, p50, p99,
+                                           rec.failed + self.produce_errors, self.outstanding()))
+        self._prev = (now - self.t0, rec.delivered, len(rec.latencies))
+        if self.warm is None and not final and now - self.t0 >= WARMUP_S:
+            self.warm = self._prev
+        frac = (min(1.0, (rec.delivered + rec.failed) / s.count) if s.count
+                else min(1.0, (now - self.t0) / s.duration_s) if s.duration_s else None)
+        self.ctx.report(frac, f"{s.name}: {rec.delivered:,} acknowledged, {acked / dt:,.0f} msg/s",
+                        ProduceProgress(self.topic, self.sent, rec.delivered, rec.failed + self.produce_errors,
+                                        tuple(self.samples), s.name))
+
+
+def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_topic: bool = False,
+        topic: str | None = None) -> ProduceResult:
+    """Run one produce experiment on a fresh topic; see the module docstring for what is measured.
+
+    A cancel or the time limit stops sending; messages in flight then get ``FLUSH_GRACE_S`` seconds, and
+    the result comes back with ``stopped`` set (a partial result, not an exception); unless ``keep_topic``
+    the topic is deleted once counted. ``topic``: one made for it by ``topics.fresh_topics`` (as sweeps do)."""
+    ctx.check()
+    check_limits(settings, topics.cluster_limits(cluster))  # refuse before any topic is made
+    before = others_running(ctx, cluster.lock_holder())
+    if topic is None:
+        ctx.report(0.0, "creating a fresh topic")
+        topic = topics.fresh_topic(cluster, settings.partitions, settings.replication_factor, settings.topic_configs(),
+                                   purpose="a produce experiment", ctx=ctx)
+    try:
+        result = _produce(cluster, settings, ctx, topic)
+        others = merge(before, others_running(ctx, cluster.lock_holder()))
+        return replace(result, verdict=produce_verdict(result, others))
+    finally:
+        if not keep_topic:
+            topics.delete_topic(cluster, topic)
+
+
+def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topic: str) -> ProduceResult:
+    rec = _Recorder(topic)
+    cfg: dict[str, Any] = {
+        **settings.to_config(),
+        "statistics.interval.ms": STATS_INTERVAL_MS,
+        "stats_cb": rec.stats.on_stats,
+        "error_cb": rec.on_error,
+    }
+    flat_out = settings.rate is None and settings.key_spread == 0 and not settings.end_to_end
+    if flat_out:
+        cfg["on_delivery"] = rec.on_delivery  # one bound method for all: the cheapest callback path
+    payloads = make_payloads(settings.payload, settings.message_size)
+    producer = clients.producer(cluster, cfg)
+    e2e: E2EConsumer | None = None
+    try:
+        if settings.end_to_end:
+            e2e = E2EConsumer(cluster, topic, settings.partitions).start()
+        cpu0 = time.process_time()
+        state = _RunState(settings, topic, ctx, rec)
+        if flat_out:
+            _send_flat_out(state, producer, payloads)
+        else:
+            _send_paced(state, producer, payloads, e2e is not None)
+        _drain(state, producer)
+        t_end = time.perf_counter()
+        cpu_s = time.process_time() - cpu0
+        state.sample(t_end, final=True)
+        unacked = state.outstanding()
+        if unacked and state.stopped is None:
+            state.stopped = f"{unacked} message(s) were still unacknowledged when the run's time ran out"
+        # one more statistics window so the last batches are counted (poll serves the stats callback)
+        windows, wait_end = rec.stats.windows, time.monotonic() + STATS_WAIT_S
+        while rec.stats.windows == windows and time.monotonic() < wait_end:
+            producer.poll(0.05)
+        if e2e is not None:  # the primed records are read too
+            e2e.wait_for(rec.delivered + settings.partitions, E2E_DRAIN_S, ctx)
+    finally:
+        # purge whatever is still queued so close does not wait on a dead cluster
+        producer.purge()
+        producer.flush(0)
+        if e2e is not None:
+            e2e.stop()
+    return _result(cluster, state, t_end - state.t0, cpu_s, unacked, e2e)
+
+
+def _send_flat_out(state: _RunState, producer: Producer, payloads: list[bytes]) -> None:
+    """The hot loop: as fast as the producer takes messages, no keys, no rate. Everything per message is a
+    local; the clock (samples, duration, cancel) is looked at once per ``CHECK_EVERY`` sends."""
+    produce, poll, topic, ctx = producer.produce, producer.poll, state.topic, state.ctx
+    mask = len(payloads) - 1
+    limit = state.settings.count if state.settings.count is not None else 2**62
+    sent = produce_errors = queue_full = 0
+    try:
+        while sent < limit:
+            try:
+                produce(topic, payloads[sent & mask])
+            except BufferError:
+                # the local queue is full: serve delivery reports, but stay cancellable (a dead
+                # cluster keeps the queue full until delivery_timeout_ms)
+                queue_full += 1
+                poll(QUEUE_FULL_POLL_S)
+                if ctx.cancelled:
+                    state.stopped = ctx.stopped_text()
+                    break
+                if time.perf_counter() >= state.end_at:
+                    break
+                continue
+            except KafkaException as exc:
+                produce_errors += 1
+                state.rec.produce_failed(exc)
+            sent += 1
+            poll(0)
+            if sent % CHECK_EVERY == 0:
+                state.sent, state.produce_errors, state.queue_full = sent, produce_errors, queue_full
+                if state.tick(time.perf_counter()):
+                    break
+    finally:
+        state.sent, state.produce_errors, state.queue_full = sent, produce_errors, queue_full
+
+
+def _send_paced(state: _RunState, producer: Producer, payloads: list[bytes], e2e: bool) -> None:
+    """At a target rate, and/or with keys or end-to-end headers: the clock is read per message (a paced
+    message waits for its slot), and the tick only runs when a sample, the end or a cancel is due."""
+    s, ctx, rec, topic = state.settings, state.ctx, state.rec, state.topic
+    produce, poll, perf_counter, pack = producer.produce, producer.poll, time.perf_counter, struct.pack
+    mask, spread, t0 = len(payloads) - 1, s.key_spread, state.t0
+    interval = 1.0 / s.rate if s.rate else 0.0
+    limit = s.count if s.count is not None else 2**62
+    sent = produce_errors = queue_full = key_size = 0
+    next_sample, end_at = state.next_sample, state.end_at
+    try:
+        while sent < limit:
+            now = perf_counter()
+            if now >= next_sample or now >= end_at or ctx.cancelled:
+                state.sent, state.produce_errors, state.queue_full, state.key_size = (sent, produce_errors,
+                                                                                      queue_full, key_size)
+                if state.tick(now):
+                    break
+                next_sample = state.next_sample
+            intended = t0 + sent * interval
+            if interval and now < intended:
+                poll(min(intended - now, PACE_POLL_S))  # serve delivery reports while waiting for the slot
+                continue
+            key = b"key-%d" % (sent % spread) if spread else None
+            key_size = len(key) if key else 0
+            headers: list[tuple[str, str | bytes | None]] | None = (
+                [(E2E_HEADER, pack(">q", time.perf_counter_ns()))] if e2e else None)
+            try:
+                produce(topic, payloads[sent & mask], key, headers=headers,
+                        on_delivery=rec.intended_cb(now - intended) if interval else rec.on_delivery)
+            except BufferError:
+                queue_full += 1
+                poll(QUEUE_FULL_POLL_S)
+                continue
+            except KafkaException as exc:
+                produce_errors += 1
+                rec.produce_failed(exc)
+            sent += 1
+            poll(0)
+    finally:
+        state.sent, state.produce_errors, state.queue_full, state.key_size = sent, produce_errors, queue_full, key_size
+
+
+def _drain(state: _RunState, producer: Producer) -> None:
+    """Wait for the acknowledgements: bounded by the time limit, or a short grace after a cancel."""
+    ctx = state.ctx
+    grace_end = time.monotonic() + (FLUSH_GRACE_S if state.stopped else ctx.remaining_s())
+    while state.outstanding() > 0 and time.monotonic() < grace_end:
+        producer.flush(DRAIN_FLUSH_S)  # unlike poll, flush sends lingering batches at once (as Java's close does)
+        now = time.perf_counter()
+        if now >= state.next_sample:
+            state.sample(now)
+        if state.stopped is None and ctx.cancelled:
+            state.stopped = ctx.stopped_text()
+            grace_end = min(grace_end, time.monotonic() + FLUSH_GRACE_S)
+
+
+def _result(cluster: Cluster, state: _RunState, elapsed: float, cpu_s: float, unacked: int,
+            e2e: E2EConsumer | None) -> ProduceResult:
+    s, rec, primed = state.settings, state.rec, state.settings.partitions  # primed: one record per partition
+    in_topic = topics.topic_message_count(cluster, state.topic, s.partitions, expect=rec.delivered + primed)
+    lat = np.frombuffer(rec.latencies, dtype=float)
+    warm = state.warm if state.warm and state.warm[1] < rec.delivered else None  # a run over by then: no cut
+    warm_s, warm_d, warm_i = warm or (0.0, 0, 0)
+    measured, steady = elapsed - warm_s, rec.delivered - warm_d
+    warmup = (WarmupSummary(warm_s, warm_d, rate(warm_d, warm_s), LatencySummary.of_seconds(lat[:warm_i]))
+              if warm else None)
+    return ProduceResult(
+        settings=s, topic=state.topic, backend=cluster.backend, bootstrap_servers=cluster.bootstrap_servers(),
+        sent=state.sent, delivered=rec.delivered, failed=rec.failed + state.produce_errors, unacknowledged=unacked,
+        topic_messages=None if in_topic is None else in_topic - primed, elapsed_s=elapsed,
+        msgs_per_s=rate(steady, measured),
+        mb_per_s=rate(mb(steady * (s.message_size + state.key_size)), measured),
+        latency=LatencySummary.of_seconds(lat[warm_i:]),
+        # each acknowledgement of a paced run records both latencies, so one index cuts both
+        intended_latency=(LatencySummary.of_seconds(np.frombuffer(rec.intended, dtype=float)[warm_i:])
+                          if s.rate is not None else None),
+        e2e_latency=LatencySummary.of_seconds(np.frombuffer(e2e.latencies, dtype=float)) if e2e else None,
+        errors=dict(rec.errors), client_errors=dict(rec.client_errors), queue_full=state.queue_full,
+        stats=rec.stats.summary(elapsed), samples=tuple(state.samples), stopped=state.stopped, primed=primed,
+        cpu_s=cpu_s, warmup=warmup, measured_s=measured,
+    )
+
+
+__all__ = ["IntervalSample", "ProduceProgress", "ProduceResult", "WarmupSummary", "run", "sample_interval"]

@@ -1,0 +1,123 @@
+"""The registry: every experiment of the lab, declared once. The CLI and the pages are driven by it.
+
+An entry says what the experiment is called (its ``name`` is stored with every run), which settings
+type it takes and which result type it returns, the function that runs it, its time bound, whether it
+changes brokers (then it runs under the cluster lock), how its result reads as text, and where it is
+offered (page, CLI commands). Adding an experiment = settings + function + result + charts + one entry
+here (see "How an experiment is built" in the README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from lab.consumer import fetch as consume
+from lab.consumer import perftest as consume_perf
+from lab.consumer import protocols, static, strategies
+from lab.consumer import sweep as consume_sweep
+from lab.consumer import text as consumer_text
+from lab.core import catalogue
+from lab.core.catalogue import Experiment
+from lab.eos import duplicates, fencing, pipeline_run, transactions
+from lab.eos import text as text_eos
+from lab.lag import rate as lagrate
+from lab.lag import scenario as lagdemo
+from lab.lag import text as text_lag
+from lab.lag import watch as lagwatch
+from lab.producer import perftest, sweep
+from lab.producer import run as produce
+from lab.producer import text as producer_text
+from lab.producer.settings import ProducerSettings
+from lab.replication import scenarios as replication
+from lab.replication import segments, text
+
+
+def _fixed(seconds: float) -> Callable[[Any], float]:
+    return lambda _settings: seconds
+
+
+def _scenario_limit(settings: Any) -> float:
+    return float(getattr(settings, "time_limit_s", None) or 300.0)
+
+
+_ENTRIES: tuple[Experiment[Any, Any], ...] = (
+    Experiment("produce", "produce run", ProducerSettings, produce.ProduceResult, produce.run,
+               sweep.time_limit_for, producer_text.produce, page="producer", cli=(("producer", "run"),)),
+    Experiment("produce.sweep", "producer sweep", sweep.SweepSettings, sweep.SweepResult, sweep.run,
+               sweep.time_limit_for, producer_text.sweep, page="producer",
+               cli=(("producer", "compression"), ("producer", "batch"), ("producer", "acks"), ("producer", "presets"))),
+    Experiment("produce.cross-check", "cross-check with Kafka's perf tool", perftest.CrossCheckSettings,
+               perftest.CrossCheckResult, perftest.cross_check, perftest.time_limit_for, producer_text.cross_check,
+               cli=(("producer", "perf-test"),)),
+    Experiment("replication.monitor", "replication monitor", replication.MonitorSettings,
+               replication.MonitorResult, replication.monitor, lambda s: s.duration_s + 60.0,
+               text.monitor, page="replication", cli=(("replication", "monitor"),), live_lines=text.event_lines),
+    Experiment("replication.min-isr", "min.insync.replicas scenario", replication.MinIsrSettings,
+               replication.MinIsrResult, replication.min_isr, _fixed(300.0), text.min_isr, changes_brokers=True,
+               page="replication", cli=(("replication", "min-isr"),), live_lines=text.event_lines),
+    Experiment("replication.hw-leo", "HW vs LEO scenario", replication.HwLeoSettings, replication.HwLeoResult,
+               replication.hw_leo, _fixed(300.0), text.hw_leo, changes_brokers=True, page="replication",
+               cli=(("replication", "hw-leo"),), live_lines=text.event_lines),
+    Experiment("replication.unclean", "unclean leader election scenario", replication.UncleanSettings,
+               replication.UncleanResult, replication.unclean, _fixed(400.0), text.unclean, changes_brokers=True,
+               page="replication", cli=(("replication", "unclean"),), live_lines=text.event_lines),
+    Experiment("replication.storage", "segments and compaction", segments.StorageSettings,
+               segments.StorageResult, segments.storage, _fixed(300.0), text.storage, page="replication",
+               cli=(("replication", "storage"),)),
+    Experiment("eos.idempotent", "duplicates under a frozen leader, without and with idempotence",
+               duplicates.DuplicateSettings, duplicates.DuplicateResult, duplicates.idempotent, _fixed(240.0),
+               text_eos.duplicates, changes_brokers=True, page="eos", cli=(("eos", "idempotent"),)),
+    Experiment("eos.transactional", "transactions: commit, abort, HW vs LSO", transactions.TransactionSettings,
+               transactions.TransactionResult, transactions.transactional, lambda s: 120.0 + s.hold_open_s,
+               text_eos.transactions, page="eos", cli=(("eos", "transactional"),), live_lines=text_eos.step_lines),
+    Experiment("eos.fencing", "fencing a zombie producer", fencing.FencingSettings, fencing.FencingResult,
+               fencing.fencing, _fixed(120.0), text_eos.fencing, page="eos", cli=(("eos", "fencing"),),
+               live_lines=text_eos.step_lines),
+    Experiment("eos.pipeline", "exactly-once pipeline through a crash", pipeline_run.PipelineSettings,
+               pipeline_run.PipelineResult, pipeline_run.pipeline_scenario, pipeline_run.time_limit_for,
+               text_eos.pipeline, changes_brokers=True, page="eos", cli=(("eos", "pipeline"),),
+               live_lines=text_eos.step_lines),
+    Experiment("consumer.seed", "seed the consumer-tuning topic", consume.SeedSettings, consume.SeedResult,
+               consume.seed, _fixed(300.0), consumer_text.seed, page="consumer", cli=(("consumer", "seed"),)),
+    Experiment("consumer.benchmark", "consumer fetch benchmark", consume.BenchSettings, consume.BenchResult,
+               consume.bench, consume.time_limit_for, consumer_text.bench, page="consumer",
+               cli=(("consumer", "benchmark"),)),
+    Experiment("consumer.sweep", "consumer fetch sweep", consume_sweep.ConsumerSweepSettings,
+               consume_sweep.ConsumerSweepResult, consume_sweep.sweep, consume_sweep.sweep_time_limit,
+               consumer_text.sweep, page="consumer", cli=(("consumer", "sweep"),)),
+    Experiment("consumer.cross-check", "cross-check with kafka-consumer-perf-test",
+               consume_perf.ConsumerCrossCheckSettings, consume_perf.ConsumerCrossCheckResult,
+               consume_perf.cross_check, consume_perf.time_limit_for, consumer_text.cross_check, page="consumer",
+               cli=(("consumer", "perf-test"),)),
+    Experiment("consumer.strategies", "assignment strategies and rebalances", strategies.StrategiesSettings,
+               strategies.StrategiesResult, strategies.compare, strategies.time_limit_for, consumer_text.strategies,
+               page="consumer", cli=(("consumer", "strategies"),)),
+    Experiment("consumer.static-membership", "static vs dynamic membership", static.StaticSettings,
+               static.StaticResult, static.compare, static.time_limit_for, consumer_text.static,
+               page="consumer", cli=(("consumer", "static-membership"),)),
+    Experiment("consumer.protocols", "classic vs consumer group protocol (KIP-848)", protocols.ProtocolsSettings,
+               protocols.ProtocolsResult, protocols.compare, protocols.time_limit_for, consumer_text.protocols,
+               page="consumer", cli=(("consumer", "protocols"),)),
+    Experiment("lag.watch", "lag watch", lagwatch.LagWatchSettings, lagwatch.LagWatchResult, lagwatch.watch,
+               lambda s: s.duration_s + 30.0, text_lag.lag_watch, page="lag", cli=(("lag", "watch"),)),
+    Experiment("lag.scenario", "make lag happen", lagdemo.LagDemoSettings, lagdemo.LagDemoResult, lagdemo.run,
+               lagdemo.time_limit_for, text_lag.lag_demo, page="lag", cli=(("lag", "scenario"),)),
+    Experiment("lag.sustainable-rate", "find the sustainable rate", lagrate.SustainableRateSettings,
+               lagrate.SustainableRateResult, lagrate.find_rate, lagrate.time_limit_for, text_lag.sustainable_rate,
+               page="lag", cli=(("lag", "rate"),)),
+)
+
+catalogue.register(_ENTRIES)
+#: name -> experiment (the catalogue's table: the codec, the run store and links read the same one)
+REGISTRY: dict[str, Experiment[Any, Any]] = catalogue.TABLE
+get = catalogue.get
+
+
+def for_page(page: str) -> list[Experiment[Any, Any]]:
+    return [e for e in REGISTRY.values() if e.page == page]
+
+
+def for_command(path: Sequence[str]) -> Experiment[Any, Any] | None:
+    key = tuple(path)
+    return next((e for e in REGISTRY.values() if key in e.cli), None)

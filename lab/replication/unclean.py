@@ -1,0 +1,263 @@
+"""Unclean leader election, with numbers: availability against durability on two topics that differ in
+one setting, ``unclean.leader.election.enable``.
+
+The clean topic is unavailable while its only in-sync replica is down; the unclean one elects the
+lagging replica and stays writable, but the writes that replica missed are gone for good, even after
+the old leader returns. A lab experiment ``unclean(cluster, settings, ctx) -> UncleanResult`` like the
+other replication scenarios (``lab.replication.scenarios`` re-exports it): a stopped run returns what it measured
+so far, and every broker is up again however it ends.
+
+KRaft note: the lab's three nodes are each broker *and* controller, and the controller quorum needs two
+of them; so the two topics live on two brokers and the third keeps the quorum alive for the election.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from confluent_kafka import ElectionType, KafkaException, Producer, TopicPartition
+
+from lab.cluster import clients
+from lab.cluster.base import BrokerAction, Cluster
+from lab.core.errors import Cancelled, ClusterError, ControlsDisabled, KafkaOperationError
+from lab.core.results import Result
+from lab.core.validate import is_whole, require
+from lab.kafka import admin as lab_admin
+from lab.kafka import faults, load
+from lab.kafka.load import ProbeOutcome
+from lab.kafka.observe import Snapshot, not_in_isr
+from lab.kafka.specs import check_topic_name
+from lab.kafka.timeline import CHANGE_TIMEOUT_S, Recorder, Timeline
+
+if TYPE_CHECKING:
+    from lab.core.context import RunContext
+
+#: Acknowledged ids that are gone, listed in an outcome (the count is always complete).
+LOST_IDS_SAMPLE = 20
+#: Brokers of the lab's cluster (node ids).
+LAB_BROKERS = (1, 2, 3)
+#: How the lagging replica became leader of the unclean topic.
+ELECTED_BY_CONTROLLER = "the controller, on its own (topic config unclean.leader.election.enable=true)"
+ELECTED_BY_ADMIN = "AdminClient.elect_leaders(ElectionType.UNCLEAN), after the controller had not elected it"
+
+
+def _check_broker(node: int, what: str) -> None:
+    require(is_whole(node) and node in LAB_BROKERS, f"{what} broker {node!r} is not a broker of the lab's cluster.",
+            "Use 1, 2 or 3.")
+
+
+@dataclass(frozen=True)
+class UncleanSettings:
+    """Two topics on the same two brokers, one with unclean leader election and one without.
+
+    ``in_sync_broker`` leads and receives every write; ``lagging_broker`` is stopped, misses
+    ``messages_while_lagging`` acknowledged writes, and is the only replica left when the in-sync one
+    crashes. Both topics (``<prefix>-clean``, ``<prefix>-unclean``) are deleted and created afresh on
+    every run. The third broker holds no replica of these topics: it keeps the KRaft quorum (two of three
+    nodes) alive so an election can happen at all.
+    """
+
+    topic_prefix: str = "unclean-demo"
+    in_sync_broker: int = 1
+    lagging_broker: int = 2
+    messages_before: int = 50
+    messages_while_lagging: int = 100
+    messages_after: int = 50
+    #: How long to wait for the controller to elect the lagging replica by itself before asking for
+    #: an unclean election through the admin API.
+    election_wait_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        check_topic_name(self.topic_prefix + "-unclean" if isinstance(self.topic_prefix, str) else self.topic_prefix)
+        _check_broker(self.in_sync_broker, "The in-sync")
+        _check_broker(self.lagging_broker, "The lagging")
+        require(self.in_sync_broker != self.lagging_broker,
+                f"The in-sync and lagging brokers are both {self.in_sync_broker}.", "Pick two different brokers.")
+        for name in ("messages_before", "messages_while_lagging", "messages_after"):
+            v = getattr(self, name)
+            require(is_whole(v) and 1 <= v <= 100_000, f"{name}={v!r} is out of range.", "Use 1 to 100000.")
+        require(isinstance(self.election_wait_s, (int, float)) and 0 <= self.election_wait_s <= 600,
+                f"election_wait_s={self.election_wait_s!r} is out of range.", "Use 0 to 600 seconds.")
+
+    @property
+    def quorum_broker(self) -> int:
+        return (set(LAB_BROKERS) - {self.in_sync_broker, self.lagging_broker}).pop()
+
+    @property
+    def clean_topic(self) -> str:
+        return f"{self.topic_prefix}-clean"
+
+    @property
+    def unclean_topic(self) -> str:
+        return f"{self.topic_prefix}-unclean"
+
+
+@dataclass(frozen=True)
+class UncleanTopicOutcome:
+    """One topic's story; figures the run did not get to (it was stopped) are None."""
+
+    topic: str
+    unclean_enabled: bool
+    #: Acknowledged while both replicas were in sync.
+    acked_before: int | None
+    #: Acknowledged by the in-sync leader alone while the other replica was stopped.
+    acked_while_lagging: int | None
+    #: Writes tried after the in-sync broker crashed (before it came back).
+    after: ProbeOutcome | None
+    #: Leader and epoch once the in-sync broker had crashed and the lagging one was back.
+    leader_after_crash: int | None
+    epoch_before: int | None
+    epoch_after: int | None
+    #: How the lagging replica became leader ("" when it did not).
+    elected_by: str
+    #: Messages read back at the end (after everything was restarted).
+    consumed: int | None
+    #: Acknowledged messages that are gone.
+    lost_acked: int | None
+    lost_ids_sample: tuple[int, ...] = ()
+
+    @property
+    def available_after_crash(self) -> bool:
+        return self.leader_after_crash is not None and self.leader_after_crash >= 0
+
+
+@dataclass(frozen=True)
+class UncleanResult(Result):
+    settings: UncleanSettings
+    clean: UncleanTopicOutcome
+    unclean: UncleanTopicOutcome
+    timeline: Timeline
+
+
+@dataclass
+class _UncleanRun:
+    """The unclean-election scenario while it runs: what it has measured so far, per topic."""
+
+    rec: Recorder
+    settings: UncleanSettings
+    before: dict[str, ProbeOutcome] = field(default_factory=dict)
+    epoch_before: dict[str, int | None] = field(default_factory=dict)
+    lagging: dict[str, ProbeOutcome] = field(default_factory=dict)
+    elected_by: str = ""
+    #: the snapshot that showed the new leader answering (or the last one seen)
+    crash: Snapshot | None = None
+    after: dict[str, ProbeOutcome] = field(default_factory=dict)
+    consumed: dict[str, set[int]] = field(default_factory=dict)
+
+    @property
+    def topics(self) -> list[str]:
+        return [self.settings.clean_topic, self.settings.unclean_topic]
+
+    def lag_and_crash(self, prod: Producer) -> None:
+        """Write to both replicas, stop the lagging one, write more, crash the in-sync one, start the lagging."""
+        s, rec = self.settings, self.rec
+        both = {s.in_sync_broker, s.lagging_broker}
+        rec.wait_until(lambda sn: all(set(p.isr) == both for p in sn.partitions), "both replicas in sync")
+        self.before = {t: load.probe(prod, t, "all", s.messages_before, 0) for t in self.topics}
+        rec.step(f"wrote {s.messages_before} messages to each topic (both replicas have them)")
+        snap = rec.poll() or rec.last
+        for t in self.topics:
+            part = snap.get(t, 0) if snap is not None else None
+            self.epoch_before[t] = part.leader_epoch if part is not None else None
+        faults.act(rec, BrokerAction.STOP, s.lagging_broker, not_in_isr(s.lagging_broker),
+                   f"broker {s.lagging_broker} has left both ISRs")
+        self.lagging = {t: load.probe(prod, t, "all", s.messages_while_lagging, s.messages_before)
+                        for t in self.topics}
+        rec.step(f"wrote {s.messages_while_lagging} more; only broker {s.in_sync_broker} has them")
+        faults.act(rec, BrokerAction.KILL, s.in_sync_broker)
+        # Both replicas' nodes are down now: only the third node is up, so the KRaft quorum is gone
+        # until the lagging node starts again (its controller makes two of three).
+        faults.act(rec, BrokerAction.START, s.lagging_broker)
+        rec.wait_until(lambda sn: (p := sn.get(s.clean_topic, 0)) is not None and p.offline,
+                       f"{s.clean_topic} has no leader (broker {s.in_sync_broker} fenced)")
+
+    def elect(self, cluster: Cluster) -> None:
+        """Wait for the controller to elect the lagging replica of the unclean topic; else ask for it."""
+        s, rec = self.settings, self.rec
+        if _wait_for_leader(rec, s.unclean_topic, s.lagging_broker, s.election_wait_s):
+            self.elected_by = ELECTED_BY_CONTROLLER
+        else:
+            rec.step("controller did not elect the lagging replica; asking for an unclean election")
+            _elect_unclean(cluster, s.unclean_topic)
+            if _wait_for_leader(rec, s.unclean_topic, s.lagging_broker, CHANGE_TIMEOUT_S):
+                self.elected_by = ELECTED_BY_ADMIN
+        rec.step(f"unclean topic led by broker {s.lagging_broker}" if self.elected_by else "no unclean election")
+        self.crash = rec.last
+
+    def write_after_and_heal(self, cluster: Cluster, prod: Producer) -> None:
+        s, rec = self.settings, self.rec
+        self.after = load.probe_topics(prod, self.topics, "all", s.messages_after,
+                                       s.messages_before + s.messages_while_lagging)
+        rec.step(f"wrote {s.messages_after} more to each topic after the crash")
+        both = {s.in_sync_broker, s.lagging_broker}
+        faults.act(rec, BrokerAction.START, s.in_sync_broker,
+                   lambda sn: all(set(p.isr) == both for p in sn.partitions),
+                   f"broker {s.in_sync_broker} is back and both replicas are in sync again")
+        rec.step("everything back; reading both topics from the start")
+        self.consumed = {t: set(load.read_ids(cluster, t)) for t in self.topics}
+
+    def outcome(self, topic: str, enabled: bool) -> UncleanTopicOutcome:
+        """The topic's outcome from what was measured (None where the run did not get that far)."""
+        def acked(d: dict[str, ProbeOutcome]) -> int | None:
+            return d[topic].acked if topic in d else None
+
+        part = self.crash.get(topic, 0) if self.crash else None
+        got = self.consumed.get(topic)
+        lost: list[int] | None = None
+        if got is not None:
+            ids = [o.acked_ids for d in (self.before, self.lagging, self.after) if (o := d.get(topic))]
+            lost = sorted({i for batch in ids for i in batch} - got)
+        return UncleanTopicOutcome(
+            topic, enabled, acked(self.before), acked(self.lagging), self.after.get(topic),
+            part.leader if part else None, self.epoch_before.get(topic), part.leader_epoch if part else None,
+            self.elected_by if enabled else "", len(got) if got is not None else None,
+            len(lost) if lost is not None else None, tuple((lost or [])[:LOST_IDS_SAMPLE]))
+
+
+def _wait_for_leader(rec: Recorder, topic: str, node: int, seconds: float) -> bool:
+    try:
+        # led by it in the metadata, and answering as leader (its epoch comes from the leader itself)
+        rec.wait_until(lambda s: (p := s.get(topic, 0)) is not None and p.leader == node
+                       and p.leader_epoch is not None, f"broker {node} leads {topic}", seconds)
+        return True
+    except ClusterError:
+        return False
+
+
+def _elect_unclean(cluster: Cluster, topic: str) -> None:
+    adm = clients.admin(cluster)
+    try:
+        adm.elect_leaders(ElectionType.UNCLEAN, [TopicPartition(topic, 0)],
+                          request_timeout=lab_admin.ADMIN_TIMEOUT_S).result(timeout=lab_admin.ADMIN_TIMEOUT_S + 5)
+    except KafkaException as exc:
+        raise KafkaOperationError(f"The unclean election for {topic} failed: {exc}") from exc
+
+
+def unclean(cluster: Cluster, settings: UncleanSettings, ctx: RunContext) -> UncleanResult:
+    """The availability-vs-durability trade-off with numbers: the clean topic is unavailable while its
+    only in-sync replica is down; the unclean one elects the lagging replica and stays writable, but
+    the writes that replica missed are gone for good, even after the old leader returns."""
+    s = settings
+    if not cluster.controls_enabled:
+        raise ControlsDisabled(
+            f"The unclean-election scenario needs broker controls, which the {cluster.backend} backend lacks.",
+            hint="It must crash one broker and restart another in a precise order while a third keeps the KRaft "
+                 "quorum; run it on the local backend (`kafka-lab cluster up`) or with KAFKA_LAB_BACKEND=compose.")
+    assignment = [[s.in_sync_broker, s.lagging_broker]]
+    base = {"min.insync.replicas": "1"}  # what lets one replica acknowledge acks=all writes alone
+    stopped: str | None = None
+    with Recorder(cluster, [s.clean_topic, s.unclean_topic], ctx) as rec:
+        run = _UncleanRun(rec, s)
+        try:
+            for topic, enabled in ((s.clean_topic, "false"), (s.unclean_topic, "true")):
+                lab_admin.recreate_topic(cluster, topic, assignment,
+                                         {**base, "unclean.leader.election.enable": enabled}, ctx)
+            with faults.restoring(cluster, ctx), load.probe_producer(cluster, "all") as prod:
+                run.lag_and_crash(prod)
+                run.elect(cluster)
+                run.write_after_and_heal(cluster, prod)
+        except Cancelled:
+            stopped = ctx.stopped_text()
+        return UncleanResult(s, run.outcome(s.clean_topic, False), run.outcome(s.unclean_topic, True),
+                             rec.timeline(), stopped=stopped)
