@@ -13,6 +13,7 @@ from lab import registry as experiments
 from lab.cli import main
 from lab.cluster import LocalCluster, clients
 from lab.core.codec import from_jsonable
+from lab.core.context import poll_until
 from lab.lag import sample as lag
 from lab.lag.rate import SustainableRateResult
 from lab.lag.status import PartitionStatus
@@ -64,8 +65,15 @@ def test_read_committed_lag_uses_the_last_stable_offset(cluster: LocalCluster, t
         assert rc[1].end_offset == ru[1].end_offset  # no transaction there
     finally:
         tx.commit_transaction(30)
-    after = {p.partition: p for p in lag.sample(cluster, group_on_topic, isolation="read_committed").partitions}
-    assert after[0].end_offset == PRODUCED[0] + 11  # 10 records + the commit marker
+
+    # The commit returns once the coordinator logged it; the markers reach the partitions a moment later,
+    # and only then does the LSO move past them (10 records + the commit marker).
+    def lso() -> int | None:
+        parts = lag.sample(cluster, group_on_topic, isolation="read_committed").partitions
+        return next(p.end_offset for p in parts if p.partition == 0)
+
+    moved = poll_until(lambda: lso() == PRODUCED[0] + 11, timeout_s=30)
+    assert moved, f"the LSO stayed at {lso()} after the commit"
 
 
 def test_the_lag_watch_samples_and_judges(cluster: LocalCluster, topic_name: str, group_on_topic: str) -> None:
