@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -126,33 +127,67 @@ def cmd_delete(args: argparse.Namespace, cluster: Cluster) -> Any:
     return {"deleted": args.run_id} if args.json else f"Deleted run {args.run_id}."
 
 
-def export_bytes(rec: runs.RunRecord, fmt: str) -> tuple[bytes, str]:
-    """The run in ``fmt`` and a file name for it (json here; the other formats from lab.export.files)."""
+def export_files(rec: runs.RunRecord, fmt: str, chart: str | None = None) -> dict[str, bytes]:
+    """The run in ``fmt`` as files by name (json here: the whole record; the rest from lab.export.files)."""
     if fmt == "json":
         body = json.dumps(to_jsonable(rec), indent=2, allow_nan=False) + "\n"
-        return body.encode(), f"run-{rec.run_id}.json"
+        return {f"run-{rec.run_id}.json": body.encode()}
     if rec.result is None:
         raise SettingsError(f"Run {rec.run_id} has no result to export as {fmt} ({rec.status}"
                             + (f": {rec.error}" if rec.error else "") + ").", hint="Use --format json.")
-    from lab.export.files import export_run
+    from lab.export import files  # altair + vl-convert load only for an export, not for every command
 
-    content, name = export_run(rec.result, fmt)
-    return bytes(content), str(name)
+    return files.export_files(rec.result, fmt, chart)
 
 
-def cmd_export(args: argparse.Namespace, cluster: Cluster) -> Any:
-    rec = _record(_store(args), args.run_id)
-    content, name = export_bytes(rec, args.format)
-    if args.out == "-":
-        sys.stdout.buffer.write(content)
-        sys.stdout.flush()
-        return None
-    path = Path(args.out) if args.out else Path(name)
+def export_bytes(rec: runs.RunRecord, fmt: str, chart: str | None = None) -> tuple[bytes, str]:
+    """The run in ``fmt`` as one file's content and a name for it (several files: a zip)."""
+    out = export_files(rec, fmt, chart)
+    if len(out) == 1:
+        name, content = next(iter(out.items()))
+        return content, name
+    from lab.export import files
+
+    return files.zip_of(out), f"{files.file_stem(rec.result)}-{fmt}.zip"
+
+
+def _write(path: Path, content: bytes) -> None:
     try:
         path.write_bytes(content)
     except OSError as exc:
         raise SettingsError(f"Could not write {path}: {exc.strerror or exc}.",
                             hint="Give --out a file in a writable directory (or - for stdout).") from exc
+
+
+def cmd_export(args: argparse.Namespace, cluster: Cluster) -> Any:
+    """One file where one file is asked for; several (charts, sweep points) go into a directory or a zip
+    the user named as such, never into a file named like one of them."""
+    rec = _record(_store(args), args.run_id)
+    out = export_files(rec, args.format, args.chart)
+    target = args.out
+    if len(out) > 1 and target not in (None, "-") and not target.endswith(".zip"):
+        path = Path(target)
+        if not (target.endswith(("/", os.sep)) or path.is_dir() or not path.suffix):
+            raise SettingsError(
+                f"This run gives {len(out)} {args.format} files ({', '.join(out)}); {target} would be one file.",
+                hint="Pick one with --chart NAME, or write them all: --out DIR/ (a file each) or --out NAME.zip.")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(f"Could not make the directory {path}: {exc.strerror or exc}.",
+                                hint="Give --out a directory you can write.") from exc
+        for name, content in out.items():
+            _write(path / name, content)
+        total = sum(len(c) for c in out.values())
+        return ({"written": [str(path / n) for n in out], "bytes": total} if args.json
+                else f"Wrote {len(out)} files into {path}/ ({total:,} bytes).")
+    content, name = export_bytes(rec, args.format, args.chart)
+    if target == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        return None
+    path = Path(target) if target else Path(name)
+    _write(path, content)
     return {"written": str(path), "bytes": len(content)} if args.json else f"Wrote {path} ({len(content):,} bytes)."
 
 
@@ -185,7 +220,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     ex = r.add_parser("export", parents=[common, store], help="write a run to a file")
     ex.add_argument("run_id")
     ex.add_argument("--format", choices=FORMATS, default="json")
-    ex.add_argument("--out", help="file to write (default: a name for the run in this directory; - for stdout)")
+    ex.add_argument("--out", help="file to write (default: a name for the run in this directory; - for stdout); "
+                    "a run with several charts: a directory (DIR/, a file per chart) or NAME.zip")
+    ex.add_argument("--chart", help="png/svg/csv: only this chart (its name; an unknown name lists them)")
     return {
         ("runs", "list"): cmd_list,
         ("runs", "show"): cmd_show,

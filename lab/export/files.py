@@ -192,7 +192,8 @@ def _safe(name: str) -> str:
     return re.sub(r"[^0-9A-Za-z_.-]+", "-", name).strip("-") or "chart"
 
 
-def _zip(files: dict[str, bytes]) -> bytes:
+def zip_of(files: dict[str, bytes]) -> bytes:
+    """One zip archive holding ``files`` (name -> content)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in files.items():
@@ -212,30 +213,42 @@ def file_stem(result: Any) -> str:
     return _safe(f"{experiment_name(result) or type(result).__name__}-{run.run_id if run else 'run'}")
 
 
-def export_run(result: Any, fmt: str) -> tuple[bytes, str]:
-    """(content, suggested file name) of one run in ``fmt`` (one of ``FORMATS``).
-
-    png/svg/csv are the run's charts (``charts_for``): one chart gives one file, several a zip with one
-    file per chart. omb is for producer runs (a sweep gives a zip, one OMB document per point).
-    """
+def export_files(result: Any, fmt: str, chart: str | None = None) -> dict[str, bytes]:
+    """The run in ``fmt`` as files by name: one for json and html, one per chart for png/svg/csv (only
+    ``chart`` when given), one OMB document per point for omb."""
     stem = file_stem(result)
     if fmt == "json":
-        return run_json(result).encode(), f"{stem}.json"
+        return {f"{stem}.json": run_json(result).encode()}
     if fmt == "html":
-        return html_report([result]).encode(), f"{stem}.html"
+        return {f"{stem}.html": html_report([result]).encode()}
     if fmt == "omb":
         docs = omb_documents(result)
-        files = {f"{_safe(n)}.json": json.dumps(d, indent=2, allow_nan=False).encode() for n, d in docs.items()}
-        if len(files) == 1:
-            return next(iter(files.values())), f"{stem}-omb.json"
-        return _zip(files), f"{stem}-omb.zip"
+        if len(docs) == 1:
+            return {f"{stem}-omb.json": json.dumps(next(iter(docs.values())), indent=2, allow_nan=False).encode()}
+        return {f"{_safe(n)}.json": json.dumps(d, indent=2, allow_nan=False).encode() for n, d in docs.items()}
     if fmt not in ("png", "svg", "csv"):
         raise LabError(f"No export format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
     charts = charts_for(result)
     if not charts:
         raise LabError("This run has nothing to chart (no time series).",
                        hint="Export it as json or html instead.")
-    files = {f"{_safe(name)}.{fmt}": _render(chart, fmt) for name, chart in charts.items()}
+    if chart is not None:
+        if chart not in charts:
+            raise LabError(f"This run has no chart {chart!r}.", hint=f"Its charts: {', '.join(charts)}.")
+        return {f"{stem}-{_safe(chart)}.{fmt}": _render(charts[chart], fmt)}
+    if len(charts) == 1:
+        return {f"{stem}.{fmt}": _render(next(iter(charts.values())), fmt)}
+    return {f"{_safe(name)}.{fmt}": _render(c, fmt) for name, c in charts.items()}
+
+
+def export_run(result: Any, fmt: str, chart: str | None = None) -> tuple[bytes, str]:
+    """(content, suggested file name) of one run in ``fmt`` (one of ``FORMATS``).
+
+    png/svg/csv are the run's charts (``charts_for``; ``chart`` picks one): one chart gives one file,
+    several a zip with one file per chart. omb is for producer runs (a sweep gives a zip, one OMB document
+    per point).
+    """
+    files = export_files(result, fmt, chart)
     if len(files) == 1:
-        return next(iter(files.values())), f"{stem}.{fmt}"
-    return _zip(files), f"{stem}-{fmt}.zip"
+        return next(iter(files.items()))[::-1]
+    return zip_of(files), f"{file_stem(result)}-{fmt}.zip"

@@ -62,6 +62,8 @@ E2E_DRAIN_S = 10.0
 QUEUE_FULL_POLL_S = 0.005
 #: Longest wait for a paced message's send slot in one poll (delivery reports are served meanwhile).
 PACE_POLL_S = 0.05
+#: The shortest wait ``Producer.poll`` can do (it takes whole milliseconds); a shorter one is a real sleep.
+MIN_POLL_S = 0.001
 #: One flush slice while waiting for the last acknowledgements (samples and cancel are looked at between).
 DRAIN_FLUSH_S = 0.05
 
@@ -421,7 +423,8 @@ def _send_paced(state: _RunState, producer: Producer, payloads: list[bytes], e2e
     """At a target rate, and/or with keys or end-to-end headers: the clock is read per message (a paced
     message waits for its slot), and the tick only runs when a sample, the end or a cancel is due."""
     s, ctx, rec, topic = state.settings, state.ctx, state.rec, state.topic
-    produce, poll, perf_counter, pack = producer.produce, producer.poll, time.perf_counter, struct.pack
+    produce, poll, perf_counter, pack, sleep = (producer.produce, producer.poll, time.perf_counter, struct.pack,
+                                                time.sleep)
     mask, spread, t0 = len(payloads) - 1, s.key_spread, state.t0
     interval = 1.0 / s.rate if s.rate else 0.0
     limit = s.count if s.count is not None else 2**62
@@ -438,7 +441,11 @@ def _send_paced(state: _RunState, producer: Producer, payloads: list[bytes], e2e
                 next_sample = state.next_sample
             intended = t0 + sent * interval
             if interval and now < intended:
-                poll(min(intended - now, PACE_POLL_S))  # serve delivery reports while waiting for the slot
+                wait = intended - now
+                if wait >= MIN_POLL_S:
+                    poll(min(wait, PACE_POLL_S))  # serve delivery reports while waiting for the slot
+                else:  # poll() counts whole milliseconds: a shorter wait would be poll(0), a spinning loop
+                    sleep(wait)
                 continue
             key = b"key-%d" % (sent % spread) if spread else None
             key_size = len(key) if key else 0

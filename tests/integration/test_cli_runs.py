@@ -4,7 +4,6 @@ stored run."""
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from pathlib import Path
@@ -52,17 +51,28 @@ def test_a_stored_producer_run_exports_png_html_and_omb(cluster: LocalCluster, t
                  "--state-dir", str(cluster.state_dir)]) == 0
     rid = json.loads(capsys.readouterr().out)["run"]["run_id"]
     got = {}
-    for fmt in ("png", "html", "omb", "csv"):
+    for fmt in ("html", "omb"):
         out = tmp_path / f"run.{fmt}"
         assert main(["runs", "export", rid, "--format", fmt, "--out", str(out)]) == 0, capsys.readouterr().err
         got[fmt] = out.read_bytes()
     capsys.readouterr()
-    # the PNG: its header, and a size fit for a projector; maybe several charts in a zip
-    png = got["png"]
-    if png.startswith(b"PK"):
-        with zipfile.ZipFile(io.BytesIO(png)) as z:
-            png = z.read(z.namelist()[0])
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and export.png_size(png)[0] >= 1600
+    # a produce run has several charts: a file named .png is refused, with the charts named ...
+    assert main(["runs", "export", rid, "--format", "png", "--out", str(tmp_path / "run.png")]) == 2
+    err = capsys.readouterr().err
+    assert "would be one file" in err and "--chart" in err and not (tmp_path / "run.png").exists()
+    # ... a directory gets one PNG per chart, --chart one of them as a .png, a .zip all of them
+    assert main(["runs", "export", rid, "--format", "png", "--out", str(tmp_path / "charts") + "/"]) == 0
+    pngs = sorted((tmp_path / "charts").iterdir())
+    assert len(pngs) >= 2 and all(p.suffix == ".png" for p in pngs)
+    for png in (p.read_bytes() for p in pngs):  # each a PNG fit for a projector
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and export.png_size(png)[0] >= 1600
+    chart = pngs[0].stem
+    assert main(["runs", "export", rid, "--format", "png", "--chart", chart, "--out", str(tmp_path / "one.png")]) == 0
+    assert (tmp_path / "one.png").read_bytes() == pngs[0].read_bytes()
+    assert main(["runs", "export", rid, "--format", "csv", "--out", str(tmp_path / "all.zip")]) == 0
+    with zipfile.ZipFile(tmp_path / "all.zip") as z:
+        assert sorted(z.namelist()) == sorted(p.stem + ".csv" for p in pngs)
+    capsys.readouterr()
     html = got["html"].decode()
     assert "<svg" in html and "<script" not in html and rid in html
     omb = json.loads(got["omb"])

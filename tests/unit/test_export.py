@@ -168,3 +168,13 @@ def test_exports_work_without_network() -> None:
     proc = subprocess.run([unshare, "-rn", sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_one_chart_by_name_is_one_file_of_its_kind() -> None:
+    r = produce("20261202T030112-ab12cd")
+    data, name = export.export_run(r, "png", chart="throughput")
+    assert name == "produce-20261202T030112-ab12cd-throughput.png" and data.startswith(b"\x89PNG")
+    assert export.export_files(r, "svg").keys() == {"latency.svg", "throughput.svg"}
+    with pytest.raises(LabError, match="no chart 'nope'") as err:
+        export.export_run(r, "png", chart="nope")
+    assert "throughput" in (err.value.hint or "")
