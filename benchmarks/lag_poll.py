@@ -26,7 +26,7 @@ from lab.cluster import clients, from_env
 from lab.kafka import admin, topics
 from lab.kafka.specs import TopicSpec
 from lab.lag import sample as lag
-from lab.lag.watch import LagWatchSettings
+from lab.lag.settings import LagWatchSettings
 from lab.runs import launcher
 
 PARTITIONS = 12

@@ -23,6 +23,7 @@ from lab.eos import duplicates, fencing, pipeline_run, transactions
 from lab.eos import text as text_eos
 from lab.lag import rate as lagrate
 from lab.lag import scenario as lagdemo
+from lab.lag import settings as lag_settings
 from lab.lag import text as text_lag
 from lab.lag import watch as lagwatch
 from lab.producer import perftest, sweep
@@ -31,6 +32,7 @@ from lab.producer import text as producer_text
 from lab.producer.settings import ProducerSettings
 from lab.replication import scenarios as replication
 from lab.replication import segments, text
+from lab.replication import settings as replication_settings
 
 
 def _fixed(seconds: float) -> Callable[[Any], float]:
@@ -50,19 +52,19 @@ _ENTRIES: tuple[Experiment[Any, Any], ...] = (
     Experiment("produce.cross-check", "cross-check with Kafka's perf tool", perftest.CrossCheckSettings,
                perftest.CrossCheckResult, perftest.cross_check, perftest.time_limit_for, producer_text.cross_check,
                cli=(("producer", "perf-test"),)),
-    Experiment("replication.monitor", "replication monitor", replication.MonitorSettings,
+    Experiment("replication.monitor", "replication monitor", replication_settings.MonitorSettings,
                replication.MonitorResult, replication.monitor, lambda s: s.duration_s + 60.0,
                text.monitor, page="replication", cli=(("replication", "monitor"),), live_lines=text.event_lines),
-    Experiment("replication.min-isr", "min.insync.replicas scenario", replication.MinIsrSettings,
+    Experiment("replication.min-isr", "min.insync.replicas scenario", replication_settings.MinIsrSettings,
                replication.MinIsrResult, replication.min_isr, _fixed(300.0), text.min_isr, changes_brokers=True,
                page="replication", cli=(("replication", "min-isr"),), live_lines=text.event_lines),
-    Experiment("replication.hw-leo", "HW vs LEO scenario", replication.HwLeoSettings, replication.HwLeoResult,
+    Experiment("replication.hw-leo", "HW vs LEO scenario", replication_settings.HwLeoSettings, replication.HwLeoResult,
                replication.hw_leo, _fixed(300.0), text.hw_leo, changes_brokers=True, page="replication",
                cli=(("replication", "hw-leo"),), live_lines=text.event_lines),
     Experiment("replication.unclean", "unclean leader election scenario", replication.UncleanSettings,
                replication.UncleanResult, replication.unclean, _fixed(400.0), text.unclean, changes_brokers=True,
                page="replication", cli=(("replication", "unclean"),), live_lines=text.event_lines),
-    Experiment("replication.storage", "segments and compaction", segments.StorageSettings,
+    Experiment("replication.storage", "segments and compaction", replication_settings.StorageSettings,
                segments.StorageResult, segments.storage, _fixed(300.0), text.storage, page="replication",
                cli=(("replication", "storage"),)),
     Experiment("eos.idempotent", "duplicates under a frozen leader, without and with idempotence",
@@ -99,11 +101,11 @@ _ENTRIES: tuple[Experiment[Any, Any], ...] = (
     Experiment("consumer.protocols", "classic vs consumer group protocol (KIP-848)", protocols.ProtocolsSettings,
                protocols.ProtocolsResult, protocols.compare, protocols.time_limit_for, consumer_text.protocols,
                page="consumer", cli=(("consumer", "protocols"),)),
-    Experiment("lag.watch", "lag watch", lagwatch.LagWatchSettings, lagwatch.LagWatchResult, lagwatch.watch,
+    Experiment("lag.watch", "lag watch", lag_settings.LagWatchSettings, lagwatch.LagWatchResult, lagwatch.watch,
                lambda s: s.duration_s + 30.0, text_lag.lag_watch, page="lag", cli=(("lag", "watch"),)),
-    Experiment("lag.scenario", "make lag happen", lagdemo.LagDemoSettings, lagdemo.LagDemoResult, lagdemo.run,
+    Experiment("lag.scenario", "make lag happen", lag_settings.LagDemoSettings, lagdemo.LagDemoResult, lagdemo.run,
                lagdemo.time_limit_for, text_lag.lag_demo, page="lag", cli=(("lag", "scenario"),)),
-    Experiment("lag.sustainable-rate", "find the sustainable rate", lagrate.SustainableRateSettings,
+    Experiment("lag.sustainable-rate", "find the sustainable rate", lag_settings.SustainableRateSettings,
                lagrate.SustainableRateResult, lagrate.find_rate, lagrate.time_limit_for, text_lag.sustainable_rate,
                page="lag", cli=(("lag", "rate"),)),
 )

@@ -12,10 +12,11 @@ from lab import LabError
 from lab import registry as experiments
 from lab.lag import charts as charts_lag
 from lab.lag import sample as lag
-from lab.lag.rate import SustainableRateResult, SustainableRateSettings
-from lab.lag.scenario import PHASES, LagDemoResult, LagDemoSettings
+from lab.lag.rate import SustainableRateResult
+from lab.lag.scenario import LagDemoResult
+from lab.lag.settings import PHASES, LagDemoSettings, LagWatchSettings, SustainableRateSettings
 from lab.lag.status import GroupStatus, PartitionStatus
-from lab.lag.watch import LagWatchResult, LagWatchSettings
+from lab.lag.watch import LagWatchResult
 from pages._charts import show_chart
 from pages._links import PageLink
 from pages._runner import PageRunner

@@ -16,6 +16,7 @@ from lab.kafka import admin, load, timeline
 from lab.replication import charts as replication_charts
 from lab.replication import scenarios as replication
 from lab.replication import segments
+from lab.replication import settings as replication_settings
 from pages import _brokers
 from pages._charts import show_chart
 from pages._links import PageLink
@@ -74,19 +75,19 @@ def settings_form(kind: str) -> Any:
         rate = c[3].slider("Messages/s", 1, 500, 50, key="mon_rate", bind=BIND, disabled=not with_producer)
         acks = c[3].radio("acks", ["all", "1"], horizontal=True, key="mon_acks", bind=BIND, disabled=not with_producer)
         prod = load.BackgroundProducerSettings(rate, acks) if with_producer else None
-        return replication.MonitorSettings(topic, float(duration), timeline.POLL_INTERVAL_S, prod)
+        return replication_settings.MonitorSettings(topic, float(duration), timeline.POLL_INTERVAL_S, prod)
     if kind == "replication.min-isr":
         c = st.columns(3)
         topic = c[0].text_input("Topic (RF 3, created if missing)", "min-isr-demo", key="mi_topic", bind=BIND)
         mi = c[1].selectbox("min.insync.replicas", [1, 2, 3], index=1, key="min_isr", bind=BIND)
         n = c[2].number_input("Probe writes per phase", 1, 1000, 20, key="mi_writes", bind=BIND)
-        return replication.MinIsrSettings(topic, int(mi), int(n))
+        return replication_settings.MinIsrSettings(topic, int(mi), int(n))
     if kind == "replication.hw-leo":
         c = st.columns(3)
         topic = c[0].text_input("Topic (RF 3, created if missing)", "hw-leo-demo", key="hw_topic", bind=BIND)
         rate = c[1].slider("acks=all messages/s", 10, 1000, 100, key="hw_rate", bind=BIND)
         hold = c[2].slider("Keep paused after it left the ISR (s)", 0, 30, 5, key="hw_hold_s", bind=BIND)
-        return replication.HwLeoSettings(topic, rate, 3.0, float(hold))
+        return replication_settings.HwLeoSettings(topic, rate, 3.0, float(hold))
     if kind == "replication.unclean":
         c = st.columns(5)
         prefix = c[0].text_input("Topic prefix", "unclean-demo", key="un_prefix", bind=BIND)
@@ -100,7 +101,7 @@ def settings_form(kind: str) -> Any:
     msgs = c[1].number_input("Messages (100 B)", 100, 100_000, 2000, key="st_msgs", bind=BIND)
     keys = c[2].number_input("Compaction: keys", 1, 1000, 20, key="st_keys", bind=BIND)
     upd = c[3].number_input("Updates per key", 1, 1000, 50, key="st_updates", bind=BIND)
-    return segments.StorageSettings(segment_bytes=int(seg), messages=int(msgs), keys=int(keys),
+    return replication_settings.StorageSettings(segment_bytes=int(seg), messages=int(msgs), keys=int(keys),
                                    updates_per_key=int(upd))
 
 

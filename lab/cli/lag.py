@@ -17,9 +17,8 @@ from lab.core.codec import to_jsonable
 from lab.core.context import Progress
 from lab.lag import sample as lag
 from lab.lag import text as text_lag
-from lab.lag.rate import SustainableRateSettings
-from lab.lag.scenario import PHASES, LagDemoSettings
-from lab.lag.watch import LagWatchResult, LagWatchSettings
+from lab.lag.settings import PHASES, LagDemoSettings, LagWatchSettings, SustainableRateSettings
+from lab.lag.watch import LagWatchResult
 from lab.runs import launcher
 
 CLEAR = "\x1b[H\x1b[J"

@@ -12,7 +12,8 @@ from lab.cli.base import Handler
 from lab.cluster import Cluster
 from lab.kafka import load, timeline
 from lab.replication import scenarios as replication
-from lab.replication import segments, text
+from lab.replication import settings as replication_settings
+from lab.replication import text
 
 
 def cmd_describe(args: argparse.Namespace, cluster: Cluster) -> Any:
@@ -22,7 +23,7 @@ def cmd_describe(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 def cmd_monitor(args: argparse.Namespace, cluster: Cluster) -> Any:
     prod = load.BackgroundProducerSettings(args.produce_rate, args.acks) if args.produce_rate else None
-    settings = replication.MonitorSettings(args.topic, args.duration, args.interval, prod)
+    settings = replication_settings.MonitorSettings(args.topic, args.duration, args.interval, prod)
     if not args.json:
         print(f"Watching {settings.topic} for {settings.duration_s:.0f} s (Ctrl-C stops). Stop or start a broker "
               "in another terminal, e.g. `kafka-lab broker stop 2`.", file=sys.stderr)
@@ -30,12 +31,12 @@ def cmd_monitor(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 
 def cmd_min_isr(args: argparse.Namespace, cluster: Cluster) -> Any:
-    settings = replication.MinIsrSettings(args.topic, args.min_isr, args.messages)
+    settings = replication_settings.MinIsrSettings(args.topic, args.min_isr, args.messages)
     return runner.run(experiments.get("replication.min-isr"), args, cluster, settings)
 
 
 def cmd_hw_leo(args: argparse.Namespace, cluster: Cluster) -> Any:
-    settings = replication.HwLeoSettings(args.topic, args.rate, args.baseline, args.hold)
+    settings = replication_settings.HwLeoSettings(args.topic, args.rate, args.baseline, args.hold)
     return runner.run(experiments.get("replication.hw-leo"), args, cluster, settings)
 
 
@@ -46,7 +47,7 @@ def cmd_unclean(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 
 def cmd_storage(args: argparse.Namespace, cluster: Cluster) -> Any:
-    settings = segments.StorageSettings(args.topic, args.segment_bytes, args.messages,
+    settings = replication_settings.StorageSettings(args.topic, args.segment_bytes, args.messages,
                                         compact_topic=args.compact_topic, keys=args.keys,
                                         updates_per_key=args.updates)
     return runner.run(experiments.get("replication.storage"), args, cluster, settings)

@@ -25,9 +25,7 @@ from lab.export.params import PageLinks, choice, flag, integer, multi, number, t
 from lab.kafka.load import BackgroundProducerSettings
 from lab.kafka.timeline import POLL_INTERVAL_S
 from lab.lag import sample as lag
-from lab.lag.rate import SustainableRateSettings
-from lab.lag.scenario import PHASES, LagDemoSettings
-from lab.lag.watch import LagWatchSettings
+from lab.lag.settings import PHASES, LagDemoSettings, LagWatchSettings, SustainableRateSettings
 from lab.producer.settings import (
     ACKS,
     CODECS,
@@ -38,9 +36,7 @@ from lab.producer.settings import (
     ProducerSettings,
 )
 from lab.producer.sweep import SweepSettings
-from lab.replication.scenarios import HwLeoSettings, MinIsrSettings, MonitorSettings
-from lab.replication.segments import StorageSettings
-from lab.replication.unclean import UncleanSettings
+from lab.replication.settings import HwLeoSettings, MinIsrSettings, MonitorSettings, StorageSettings, UncleanSettings
 
 # --- producer -------------------------------------------------------------------------------------------
 #: batch.size choices of the producer page's slider (bytes)

@@ -28,10 +28,10 @@ from lab.consumer.groups import GroupRunner
 from lab.consumer.settings import ConsumerSettings
 from lab.core.context import RunContext
 from lab.core.results import Result
-from lab.core.validate import is_whole, require
 from lab.kafka import topics
 from lab.kafka.load import BackgroundProducer, BackgroundProducerSettings
 from lab.lag import sample as lag
+from lab.lag.settings import SETTLE_S, SustainableRateSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,54 +41,12 @@ TOPIC_PREFIX = "lab-lag-rate-"
 KEYS = 64
 #: The members' auto-commit interval (seconds): the lag a healthy group shows saws by this much time.
 COMMIT_INTERVAL_S = 1.0
-#: Seconds at the start of each step left out of its trend (the producer's new rate taking hold).
-SETTLE_S = 2.0
 #: A step falls behind when its lag grows faster than this share of its rate …
 GROWTH_SHARE = 0.1
 #: … and ends more than this many commit intervals' worth of records above where it started.
 COMMIT_SLACK = 2.0
 #: Longest wait for the group to join and commit on every partition before the steps start.
 JOIN_TIMEOUT_S = 60.0
-MAX_STEPS = 40
-
-
-@dataclass(frozen=True)
-class SustainableRateSettings:
-    partitions: int = 4
-    members: int = 2
-    #: time each member spends per record (ms)
-    processing_delay_ms: float = 10.0
-    start_rate: int = 50
-    step: int = 50
-    max_rate: int = 500
-    step_s: float = 15.0
-
-    def __post_init__(self) -> None:
-        require(is_whole(self.partitions) and 1 <= self.partitions <= 12, f"partitions={self.partitions!r} is out "
-                "of range.", "Use 1 to 12.")
-        require(is_whole(self.members) and 1 <= self.members <= self.partitions, f"members={self.members!r} is out "
-                "of range.", f"Use 1 to {self.partitions} (more members than partitions would sit idle).")
-        d = self.processing_delay_ms
-        require(isinstance(d, (int, float)) and not isinstance(d, bool) and 0.1 <= d <= 1000,
-                f"processing delay {d!r} ms is out of range.", "Use 0.1 to 1000 ms per record.")
-        for name in ("start_rate", "step", "max_rate"):
-            v = getattr(self, name)
-            require(is_whole(v) and 1 <= v <= 5000, f"{name}={v!r} is out of range.", "Use 1 to 5000 records/s.")
-        require(self.max_rate >= self.start_rate, f"max_rate {self.max_rate} is below start_rate {self.start_rate}.",
-                "Give a max_rate at or above the start rate.")
-        require(isinstance(self.step_s, (int, float)) and not isinstance(self.step_s, bool)
-                and 8 <= self.step_s <= 300, f"step length {self.step_s!r} s is out of range.",
-                f"Use 8 to 300 s (the first {SETTLE_S:g} s of each step are left out of its trend).")
-        require(len(self.rates()) <= MAX_STEPS, f"The search plans {len(self.rates())} steps; at most {MAX_STEPS}.",
-                "Use a larger step or a smaller range.")
-
-    def rates(self) -> list[int]:
-        return list(range(self.start_rate, self.max_rate + 1, self.step))
-
-    @property
-    def capacity(self) -> float:
-        """What the members can process together, records/s (if the partitions spread evenly over them)."""
-        return self.members * 1000.0 / self.processing_delay_ms
 
 
 @dataclass(frozen=True)

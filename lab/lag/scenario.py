@@ -24,53 +24,18 @@ from lab.consumer.groups import GroupRunner
 from lab.consumer.settings import ConsumerSettings
 from lab.core.context import RunContext
 from lab.core.results import Result
-from lab.core.validate import is_choices, is_whole, require
 from lab.kafka import topics
 from lab.kafka.load import BackgroundProducer, BackgroundProducerSettings
 from lab.lag import sample as lag
+from lab.lag.settings import LagDemoSettings, LagWatchSettings
 from lab.lag.status import GroupStatus
-from lab.lag.watch import LagWatchResult, LagWatchSettings, group_reason, judge
+from lab.lag.watch import LagWatchResult, group_reason, judge
 
-PHASES = ("slow", "scale-out", "stall", "stop")
 #: Keys the producer cycles through, so records spread evenly over the partitions.
 KEYS = 64
 TOPIC_PREFIX = "lab-lag-demo-"
 #: Minimum distance between the status window's samples (seconds): twice the members' auto-commit interval.
 WINDOW_SPACING_S = 2.0
-
-
-@dataclass(frozen=True)
-class LagDemoSettings:
-    partitions: int = 4
-    #: records per second the producer writes
-    rate_per_s: int = 200
-    #: time each member spends per record (ms): one member handles 1000 / this many records per second
-    processing_delay_ms: float = 10.0
-    phase_s: float = 12.0
-    phases: tuple[str, ...] = PHASES
-    #: samples in the status window
-    window_samples: int = 5
-
-    def __post_init__(self) -> None:
-        require(is_whole(self.partitions) and 1 <= self.partitions <= 12, f"partitions={self.partitions!r} is out "
-                "of range.", "Use 1 to 12 (the scale-out phase adds one member per partition).")
-        require(is_whole(self.rate_per_s) and 1 <= self.rate_per_s <= 5000, f"rate {self.rate_per_s!r}/s is out of "
-                "range.", "Use 1 to 5000 records per second.")
-        d = self.processing_delay_ms
-        require(isinstance(d, (int, float)) and not isinstance(d, bool) and 0.1 <= d <= 1000,
-                f"processing delay {d!r} ms is out of range.", "Use 0.1 to 1000 ms per record.")
-        require(isinstance(self.phase_s, (int, float)) and not isinstance(self.phase_s, bool)
-                and 6 <= self.phase_s <= 600, f"phase length {self.phase_s!r} s is out of range.", "Use 6 to 600 s.")
-        require(is_choices(self.phases, PHASES), f"phases={self.phases!r} is not valid.",
-                f"Choose some of, in any order: {', '.join(PHASES)}.")
-        object.__setattr__(self, "phases", tuple(self.phases))
-        require(is_whole(self.window_samples) and 2 <= self.window_samples <= 60,
-                f"window of {self.window_samples!r} samples is out of range.", "Use 2 to 60.")
-
-    @property
-    def member_capacity(self) -> float:
-        """Records per second one member can process."""
-        return 1000.0 / self.processing_delay_ms
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ or timed-out watch returns what it sampled. Any group works: the lab's own, or o
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -16,58 +15,12 @@ import pandas as pd
 
 from lab.cluster.base import Cluster
 from lab.core.context import RunContext
-from lab.core.errors import KafkaOperationError, SettingsError
+from lab.core.errors import KafkaOperationError
 from lab.core.results import Result
 from lab.lag import sample as lag
 from lab.lag import status as lagstatus
+from lab.lag.settings import LagWatchSettings
 from lab.lag.status import GroupStatus, PartitionStatus, Point, TimeLag
-
-#: Default sampling interval (seconds): Burrow-like evaluation needs a few samples per window.
-SAMPLE_INTERVAL_S = 1.0
-MAX_DURATION_S = 24 * 3600.0
-
-
-@dataclass(frozen=True)
-class LagWatchSettings:
-    group: str = ""
-    duration_s: float = 60.0
-    interval_s: float = SAMPLE_INTERVAL_S
-    isolation: str = "read_uncommitted"
-    #: samples in the evaluation window, and the minimum distance between them (seconds)
-    window_samples: int = 10
-    min_distance_s: float = 0.0
-    #: lag at or below this counts as caught up
-    allowed_lag: int = 0
-
-    def __post_init__(self) -> None:
-        def need(ok: bool, msg: str, hint: str) -> None:
-            if not ok:
-                raise SettingsError(msg, hint=hint)
-        def number(name: str, kind: type = float) -> None:
-            v = getattr(self, name)
-            ok = (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                  and (kind is float or v == int(v)))
-            need(ok, f"{name} must be a {'whole ' if kind is int else ''}number, not {v!r}.",
-                 f"Give {name} as a {'whole ' if kind is int else ''}number.")
-        need(isinstance(self.group, str), f"The group must be a name, not {self.group!r}.", "Give a consumer group id.")
-        for name in ("duration_s", "interval_s", "min_distance_s"):
-            number(name)
-        for name in ("window_samples", "allowed_lag"):
-            number(name, int)
-        need(isinstance(self.isolation, str), f"Isolation level {self.isolation!r} is not known.",
-             "Use read_uncommitted or read_committed.")
-        need(bool(self.group.strip()), "The group name is empty.",
-             "Give a consumer group id; `kafka-lab lag` lists them.")
-        need(0 < self.duration_s <= MAX_DURATION_S, f"duration {self.duration_s!r} s is out of range.",
-             f"Watch for more than 0 and at most {MAX_DURATION_S:.0f} s.")
-        need(0.2 <= self.interval_s <= 60, f"interval {self.interval_s!r} s is out of range.", "Use 0.2 to 60 s.")
-        need(self.isolation in lag.ISOLATION_LEVELS, f"Isolation level {self.isolation!r} is not known.",
-             "Use read_uncommitted or read_committed.")
-        need(2 <= self.window_samples <= 1000, f"window of {self.window_samples!r} samples is out of range.",
-             "Use 2 to 1000 samples.")
-        need(0 <= self.min_distance_s <= 3600, f"minimum distance {self.min_distance_s!r} s is out of range.",
-             "Use 0 to 3600 s (e.g. the group's auto.commit.interval.ms).")
-        need(self.allowed_lag >= 0, f"allowed lag {self.allowed_lag!r} is negative.", "Use 0 or more records.")
 
 
 @dataclass(frozen=True)

@@ -29,21 +29,14 @@ from lab.cluster.base import BrokerAction, Cluster
 from lab.core.context import poll_until
 from lab.core.errors import Cancelled
 from lab.core.results import Result
-from lab.core.validate import is_whole, require
 from lab.kafka import admin as lab_admin
 from lab.kafka import faults, load
 from lab.kafka.load import BackgroundProducer, BackgroundProducerSettings, ProbeOutcome
 from lab.kafka.observe import EventKind, Observer, PartitionState, Snapshot, in_isr, not_in_isr
 from lab.kafka.specs import TopicSpec, check_topic_name
-from lab.kafka.timeline import POLL_INTERVAL_S, Recorder, Timeline
-from lab.replication.unclean import (
-    ELECTED_BY_ADMIN,
-    ELECTED_BY_CONTROLLER,
-    UncleanResult,
-    UncleanSettings,
-    UncleanTopicOutcome,
-    unclean,
-)
+from lab.kafka.timeline import Recorder, Timeline
+from lab.replication.settings import HwLeoSettings, MinIsrSettings, MonitorSettings, UncleanSettings
+from lab.replication.unclean import ELECTED_BY_ADMIN, ELECTED_BY_CONTROLLER, UncleanResult, UncleanTopicOutcome, unclean
 
 if TYPE_CHECKING:
     from lab.core.context import RunContext
@@ -120,26 +113,6 @@ def _first_event_at(rec: Recorder, kind: EventKind, since: float, default: float
     return next((e.t for e in rec.events if e.kind is kind and e.t >= since), default)
 
 
-# =================================================================================================
-# Scenario: monitor
-# =================================================================================================
-@dataclass(frozen=True)
-class MonitorSettings:
-    """Watch one topic for ``duration_s`` seconds; optionally write to it with a background producer."""
-
-    topic: str = "replication-demo"
-    duration_s: float = 60.0
-    interval_s: float = POLL_INTERVAL_S
-    producer: BackgroundProducerSettings | None = None
-
-    def __post_init__(self) -> None:
-        check_topic_name(self.topic)
-        require(isinstance(self.duration_s, (int, float)) and 2 <= self.duration_s <= 3600,
-                f"Monitor duration {self.duration_s!r} s is out of range.", "Use 2 to 3600 seconds.")
-        require(isinstance(self.interval_s, (int, float)) and 0.2 <= self.interval_s <= 10,
-                f"Poll interval {self.interval_s!r} s is out of range.", "Use 0.2 to 10 seconds.")
-
-
 @dataclass(frozen=True)
 class MonitorResult(Result):
     settings: MonitorSettings
@@ -166,27 +139,6 @@ def monitor(cluster: Cluster, settings: MonitorSettings, ctx: RunContext) -> Mon
             except Cancelled:
                 stopped = ctx.stopped_text()
         return MonitorResult(settings, rec.timeline(), rec.poll_errors, stopped=stopped)
-
-
-# =================================================================================================
-# Scenario: min.insync.replicas
-# =================================================================================================
-@dataclass(frozen=True)
-class MinIsrSettings:
-    """Stop the two followers of a replication-factor-3 partition one at a time and probe writes."""
-
-    topic: str = "min-isr-demo"
-    min_insync_replicas: int = 2
-    #: Messages written with acks=all and with acks=1 in every phase.
-    probe_messages: int = 20
-
-    def __post_init__(self) -> None:
-        check_topic_name(self.topic)
-        require(is_whole(self.min_insync_replicas) and 1 <= self.min_insync_replicas <= 3,
-                f"min.insync.replicas={self.min_insync_replicas!r} is out of range.",
-                "Use 1, 2 or 3 (the topic has three replicas).")
-        require(is_whole(self.probe_messages) and 1 <= self.probe_messages <= 10_000,
-                f"probe_messages={self.probe_messages!r} is out of range.", "Use 1 to 10000.")
 
 
 @dataclass(frozen=True)
@@ -302,30 +254,6 @@ def min_isr(cluster: Cluster, settings: MinIsrSettings, ctx: RunContext) -> MinI
             return MinIsrResult(settings, None, (), (), rec.timeline(), stopped=stopped)
         return MinIsrResult(settings, run.leader, tuple(run.followers), tuple(run.phases), rec.timeline(),
                             stopped=stopped)
-
-
-# =================================================================================================
-# Scenario: high watermark vs log end offset
-# =================================================================================================
-@dataclass(frozen=True)
-class HwLeoSettings:
-    """Pause (SIGSTOP) one follower while an acks=all producer writes; resume it after it left the ISR."""
-
-    topic: str = "hw-leo-demo"
-    rate_per_s: int = 100
-    #: Steady state recorded before the pause (seconds).
-    baseline_s: float = 3.0
-    #: How long the follower stays paused after it has left the ISR (seconds): the HW races ahead meanwhile.
-    hold_s: float = 5.0
-
-    def __post_init__(self) -> None:
-        check_topic_name(self.topic)
-        require(is_whole(self.rate_per_s) and 1 <= self.rate_per_s <= 5000,
-                f"rate_per_s={self.rate_per_s!r} is out of range.", "Use 1 to 5000 messages per second.")
-        for name, hi in (("baseline_s", 60), ("hold_s", 300)):
-            v = getattr(self, name)
-            require(isinstance(v, (int, float)) and 0 <= v <= hi, f"{name}={v!r} is out of range.",
-                    f"Use 0 to {hi} seconds.")
 
 
 @dataclass(frozen=True)

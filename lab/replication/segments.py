@@ -23,10 +23,9 @@ from confluent_kafka import KafkaError, Producer
 from lab.cluster.base import Cluster
 from lab.core.errors import Cancelled, KafkaOperationError, LabError
 from lab.core.results import Result
-from lab.core.validate import is_whole, require
 from lab.kafka import admin as lab_admin
 from lab.kafka import load
-from lab.kafka.specs import check_topic_name
+from lab.replication.settings import StorageSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
 
 #: ``<20-digit base offset>.<kind>`` — the segment file naming Kafka uses.
 SEGMENT_RE = re.compile(r"^(\d{20})\.(log|index|timeindex|snapshot|txnindex)(\.deleted|\.cleaned|\.swap)?$")
-#: The smallest segment the lab asks for: Kafka accepts tiny ones, but thousands of files help no one.
-MIN_DEMO_SEGMENT_BYTES = 1024
 #: Small segments for the compaction demo, so most updates sit in closed (cleanable) segments at once.
 COMPACT_SEGMENT_BYTES = 4096
 #: Compaction is held back (min.compaction.lag.ms) while the "before" count is read, so it is exact.
@@ -98,36 +95,6 @@ class SegmentSnapshot:
     @property
     def log_segments(self) -> int:
         return sum(1 for f in self.files if f.kind == "log")
-
-
-@dataclass(frozen=True)
-class StorageSettings:
-    """Roll segments of a small ``segment.bytes`` topic; then compact a keyed topic."""
-
-    topic: str = "storage-demo"
-    segment_bytes: int = 16 * 1024
-    messages: int = 2000
-    message_bytes: int = 100
-    bursts: int = 5
-    compact_topic: str = "compaction-demo"
-    keys: int = 20
-    updates_per_key: int = 50
-    compaction_wait_s: float = 60.0
-
-    def __post_init__(self) -> None:
-        check_topic_name(self.topic)
-        check_topic_name(self.compact_topic)
-        require(self.topic != self.compact_topic, "The two storage topics have the same name.",
-                "Give the compacted topic another name.")
-        require(is_whole(self.segment_bytes) and MIN_DEMO_SEGMENT_BYTES <= self.segment_bytes <= 1024 ** 3,
-                f"segment.bytes={self.segment_bytes!r} is out of range.",
-                f"Use {MIN_DEMO_SEGMENT_BYTES} to {1024 ** 3} bytes.")
-        for name, hi in (("messages", 1_000_000), ("message_bytes", 100_000), ("bursts", 100), ("keys", 10_000),
-                         ("updates_per_key", 10_000)):
-            v = getattr(self, name)
-            require(is_whole(v) and 1 <= v <= hi, f"{name}={v!r} is out of range.", f"Use 1 to {hi}.")
-        require(isinstance(self.compaction_wait_s, (int, float)) and 5 <= self.compaction_wait_s <= 600,
-                f"compaction_wait_s={self.compaction_wait_s!r} is out of range.", "Use 5 to 600 seconds.")
 
 
 @dataclass(frozen=True)

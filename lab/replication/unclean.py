@@ -22,75 +22,21 @@ from lab.cluster import clients
 from lab.cluster.base import BrokerAction, Cluster
 from lab.core.errors import Cancelled, ClusterError, ControlsDisabled, KafkaOperationError
 from lab.core.results import Result
-from lab.core.validate import is_whole, require
 from lab.kafka import admin as lab_admin
 from lab.kafka import faults, load
 from lab.kafka.load import ProbeOutcome
 from lab.kafka.observe import Snapshot, not_in_isr
-from lab.kafka.specs import check_topic_name
 from lab.kafka.timeline import CHANGE_TIMEOUT_S, Recorder, Timeline
+from lab.replication.settings import UncleanSettings
 
 if TYPE_CHECKING:
     from lab.core.context import RunContext
 
 #: Acknowledged ids that are gone, listed in an outcome (the count is always complete).
 LOST_IDS_SAMPLE = 20
-#: Brokers of the lab's cluster (node ids).
-LAB_BROKERS = (1, 2, 3)
 #: How the lagging replica became leader of the unclean topic.
 ELECTED_BY_CONTROLLER = "the controller, on its own (topic config unclean.leader.election.enable=true)"
 ELECTED_BY_ADMIN = "AdminClient.elect_leaders(ElectionType.UNCLEAN), after the controller had not elected it"
-
-
-def _check_broker(node: int, what: str) -> None:
-    require(is_whole(node) and node in LAB_BROKERS, f"{what} broker {node!r} is not a broker of the lab's cluster.",
-            "Use 1, 2 or 3.")
-
-
-@dataclass(frozen=True)
-class UncleanSettings:
-    """Two topics on the same two brokers, one with unclean leader election and one without.
-
-    ``in_sync_broker`` leads and receives every write; ``lagging_broker`` is stopped, misses
-    ``messages_while_lagging`` acknowledged writes, and is the only replica left when the in-sync one
-    crashes. Both topics (``<prefix>-clean``, ``<prefix>-unclean``) are deleted and created afresh on
-    every run. The third broker holds no replica of these topics: it keeps the KRaft quorum (two of three
-    nodes) alive so an election can happen at all.
-    """
-
-    topic_prefix: str = "unclean-demo"
-    in_sync_broker: int = 1
-    lagging_broker: int = 2
-    messages_before: int = 50
-    messages_while_lagging: int = 100
-    messages_after: int = 50
-    #: How long to wait for the controller to elect the lagging replica by itself before asking for
-    #: an unclean election through the admin API.
-    election_wait_s: float = 20.0
-
-    def __post_init__(self) -> None:
-        check_topic_name(self.topic_prefix + "-unclean" if isinstance(self.topic_prefix, str) else self.topic_prefix)
-        _check_broker(self.in_sync_broker, "The in-sync")
-        _check_broker(self.lagging_broker, "The lagging")
-        require(self.in_sync_broker != self.lagging_broker,
-                f"The in-sync and lagging brokers are both {self.in_sync_broker}.", "Pick two different brokers.")
-        for name in ("messages_before", "messages_while_lagging", "messages_after"):
-            v = getattr(self, name)
-            require(is_whole(v) and 1 <= v <= 100_000, f"{name}={v!r} is out of range.", "Use 1 to 100000.")
-        require(isinstance(self.election_wait_s, (int, float)) and 0 <= self.election_wait_s <= 600,
-                f"election_wait_s={self.election_wait_s!r} is out of range.", "Use 0 to 600 seconds.")
-
-    @property
-    def quorum_broker(self) -> int:
-        return (set(LAB_BROKERS) - {self.in_sync_broker, self.lagging_broker}).pop()
-
-    @property
-    def clean_topic(self) -> str:
-        return f"{self.topic_prefix}-clean"
-
-    @property
-    def unclean_topic(self) -> str:
-        return f"{self.topic_prefix}-unclean"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from lab import registry as experiments
 from lab.cluster import BrokerState, LocalCluster
-from lab.replication import scenarios as replication
+from lab.replication import settings as replication_settings
 from lab.runs import launcher
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -19,7 +19,7 @@ APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 def test_a_second_scenario_is_refused_while_one_breaks_brokers(app_env: LocalCluster, topic_name: str) -> None:
     first = launcher.launch(experiments.get("replication.hw-leo"), app_env,
-                            replication.HwLeoSettings(topic_name, 50, 30.0, 5.0), face="cli")
+                            replication_settings.HwLeoSettings(topic_name, 50, 30.0, 5.0), face="cli")
     try:
         at = AppTest.from_file(APP, default_timeout=60)
         at.switch_page("pages/replication.py")

@@ -62,7 +62,8 @@ def test_the_scenario_form_explains_the_capacity_and_refuses_bad_phases(app_env:
 def test_a_sustainable_rate_search_is_drawn_with_its_steps(app_env: LocalCluster) -> None:
     """A recorded search (as the store keeps it) opened from its link: the rate found, the steps, the chart."""
     from lab.core.results import ClusterFacts, RunInfo, new_run_id, now_iso, stamp
-    from lab.lag.rate import RateStep, SustainableRateResult, SustainableRateSettings
+    from lab.lag.rate import RateStep, SustainableRateResult
+    from lab.lag.settings import SustainableRateSettings
     from lab.runs import store as runs
 
     s = SustainableRateSettings(members=1, start_rate=60, step=60, max_rate=240, step_s=10)

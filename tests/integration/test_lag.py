@@ -16,8 +16,8 @@ from lab.core.codec import from_jsonable
 from lab.core.context import poll_until
 from lab.lag import sample as lag
 from lab.lag.rate import SustainableRateResult
+from lab.lag.settings import LagWatchSettings
 from lab.lag.status import PartitionStatus
-from lab.lag.watch import LagWatchSettings
 from lab.runs import launcher
 
 #: what the ``lagging_group`` fixture (tests/conftest.py) produced and committed per partition
@@ -106,7 +106,8 @@ def test_cli_lists_groups_and_prints_json_lines(cluster: LocalCluster, group_on_
 
 
 def test_the_scenario_makes_lag_grow_then_drain(cluster: LocalCluster) -> None:
-    from lab.lag.scenario import LagDemoResult, LagDemoSettings
+    from lab.lag.scenario import LagDemoResult
+    from lab.lag.settings import LagDemoSettings
 
     settings = LagDemoSettings(partitions=4, rate_per_s=200, processing_delay_ms=10.0, phase_s=8.0,
                                phases=("slow", "scale-out"))

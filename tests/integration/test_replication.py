@@ -22,6 +22,7 @@ from lab.kafka.specs import TopicSpec
 from lab.kafka.timeline import Timeline
 from lab.replication import scenarios as replication
 from lab.replication import segments
+from lab.replication.settings import HwLeoSettings, MinIsrSettings, MonitorSettings, StorageSettings
 from tests.conftest import TEST_BROKER_OVERRIDES
 
 LAG_S = int(TEST_BROKER_OVERRIDES["replica.lag.time.max.ms"]) / 1000
@@ -65,7 +66,7 @@ def test_describe_reads_epoch_hw_and_every_replicas_leo(cluster: LocalCluster, t
 
 
 def test_hw_leo_isr_shrinks_within_lag_time_and_expands(whole_cluster: LocalCluster, topic_name: str) -> None:
-    res = run(lambda ctx: replication.hw_leo(whole_cluster, replication.HwLeoSettings(
+    res = run(lambda ctx: replication.hw_leo(whole_cluster, HwLeoSettings(
         topic_name, rate_per_s=50, baseline_s=1.0, hold_s=2.0), ctx))
     assert res.replica_lag_time_max_ms == 3000
     # not before the lag time (it is the lag time that drops it), and not long after it
@@ -108,7 +109,7 @@ def test_leader_epoch_increases_after_the_leader_is_killed(whole_cluster: LocalC
 
 def test_min_isr_rejects_with_not_enough_replicas_and_recovers(whole_cluster: LocalCluster, topic_name: str) -> None:
     n = 10
-    res = run(lambda ctx: replication.min_isr(whole_cluster, replication.MinIsrSettings(topic_name, 2, n), ctx))
+    res = run(lambda ctx: replication.min_isr(whole_cluster, MinIsrSettings(topic_name, 2, n), ctx))
     assert [p.name for p in res.phases] == [replication.PHASE_ALL_UP, replication.PHASE_ONE_DOWN,
                                             replication.PHASE_TWO_DOWN, replication.PHASE_ONE_BACK,
                                             replication.PHASE_ALL_BACK]
@@ -143,7 +144,7 @@ def test_unclean_election_loses_acknowledged_messages_only_when_enabled(
 
 
 def test_storage_segments_roll_and_compaction_keeps_latest(cluster: LocalCluster, topic_name: str) -> None:
-    s = segments.StorageSettings(topic_name, segment_bytes=8192, messages=600, bursts=3,
+    s = StorageSettings(topic_name, segment_bytes=8192, messages=600, bursts=3,
                                  compact_topic=topic_name + "-c", keys=10, updates_per_key=20)
     res = run(lambda ctx: segments.storage(cluster, s, ctx))
     counts = [snap.log_segments for snap in res.snapshots]
@@ -156,7 +157,7 @@ def test_storage_segments_roll_and_compaction_keeps_latest(cluster: LocalCluster
 
 def test_monitor_stops_on_cancel_with_what_it_saw(cluster: LocalCluster, topic_name: str) -> None:
     admin.create_topics(cluster, [TopicSpec(topic_name, 1, 3)])
-    settings = replication.MonitorSettings(topic_name, 60, 0.5, BackgroundProducerSettings(20))
+    settings = MonitorSettings(topic_name, 60, 0.5, BackgroundProducerSettings(20))
     r = experiment.start(lambda ctx: replication.monitor(cluster, settings, ctx), time_limit_s=90)
 
     def seen_enough() -> bool:  # two snapshots and an acknowledged write, in the run's live partial timeline
@@ -178,7 +179,7 @@ def test_min_isr_on_a_cluster_without_controls_asks_and_waits(whole_cluster: Loc
     import re
 
     ext = ExternalCluster(whole_cluster.bootstrap_servers())
-    r = experiment.start(lambda ctx: replication.min_isr(ext, replication.MinIsrSettings(topic_name, 2, 5), ctx),
+    r = experiment.start(lambda ctx: replication.min_isr(ext, MinIsrSettings(topic_name, 2, 5), ctx),
                          time_limit_s=300)
     handled = 0
     try:
@@ -233,7 +234,7 @@ def has_step(r: experiment.Run[Any], prefix: str) -> bool:
 
 
 def test_cancelled_scenario_still_restores_every_broker(whole_cluster: LocalCluster, topic_name: str) -> None:
-    r = experiment.start(lambda ctx: replication.hw_leo(whole_cluster, replication.HwLeoSettings(
+    r = experiment.start(lambda ctx: replication.hw_leo(whole_cluster, HwLeoSettings(
         topic_name, rate_per_s=20, baseline_s=0.5, hold_s=30.0), ctx), time_limit_s=120)
     poll_until(lambda: has_step(r, "pause broker"), 60, every_s=0.3)
     assert any(b.state is BrokerState.PAUSED for b in whole_cluster.status().brokers)
@@ -253,7 +254,7 @@ def test_min_isr_cancelled_part_way_returns_what_it_measured(whole_cluster: Loca
     def scenario(ctx: experiment.RunContext) -> replication.MinIsrResult:
         with c.exclusive("min.insync.replicas test", face="test") as lease:
             ctx.lease = lease
-            return replication.min_isr(c, replication.MinIsrSettings(topic_name, 2, 5), ctx)
+            return replication.min_isr(c, MinIsrSettings(topic_name, 2, 5), ctx)
 
     r = experiment.start(scenario, time_limit_s=240)
     poll_until(lambda: has_step(r, replication.PHASE_ONE_DOWN), 120, every_s=0.2)

@@ -11,11 +11,13 @@ from lab.kafka.observe import EventKind, PartitionState, ReplicationEvent, Snaps
 from lab.kafka.rdkstats import ClientStats
 from lab.kafka.timeline import Step, Timeline
 from lab.lag.sample import LagSample, PartitionLag
+from lab.lag.settings import LagWatchSettings
 from lab.lag.status import GroupStatus
-from lab.lag.watch import LagWatchResult, LagWatchSettings
+from lab.lag.watch import LagWatchResult
 from lab.producer.run import IntervalSample, ProduceResult
 from lab.producer.settings import ProducerSettings
-from lab.replication.scenarios import MonitorResult, MonitorSettings
+from lab.replication.scenarios import MonitorResult
+from lab.replication.settings import MonitorSettings
 
 NAN = math.nan
 CLUSTER = ClusterFacts("local", "127.0.0.1:9092", "abc", "3.9.2", 3)

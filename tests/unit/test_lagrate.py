@@ -11,7 +11,8 @@ import pytest
 from lab.core.errors import SettingsError
 from lab.lag import charts as charts_lag
 from lab.lag import text as text_lag
-from lab.lag.rate import RateStep, SustainableRateResult, SustainableRateSettings, judge_step, slope
+from lab.lag.rate import RateStep, SustainableRateResult, judge_step, slope
+from lab.lag.settings import SustainableRateSettings
 
 
 def test_slope_of_a_line_and_of_too_few_points() -> None:

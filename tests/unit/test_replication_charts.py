@@ -9,7 +9,8 @@ from lab.kafka.load import ProduceSample
 from lab.kafka.observe import EventKind, PartitionState, ReplicationEvent, Snapshot
 from lab.kafka.timeline import Step, Timeline
 from lab.replication import charts as replication_charts
-from lab.replication.segments import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult, StorageSettings
+from lab.replication.segments import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult
+from lab.replication.settings import StorageSettings
 
 
 def timeline() -> Timeline:

@@ -22,18 +22,10 @@ from lab.kafka.observe import EventKind, PartitionState, ReplicationEvent, Snaps
 from lab.kafka.timeline import Step, Timeline
 from lab.replication import scenarios as replication
 from lab.replication import segments, unclean
-from lab.replication.scenarios import (
-    DescribeResult,
-    HwLeoResult,
-    HwLeoSettings,
-    MinIsrPhase,
-    MinIsrResult,
-    MinIsrSettings,
-    MonitorResult,
-    MonitorSettings,
-)
-from lab.replication.segments import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult, StorageSettings
-from lab.replication.unclean import UncleanResult, UncleanSettings, UncleanTopicOutcome
+from lab.replication.scenarios import DescribeResult, HwLeoResult, MinIsrPhase, MinIsrResult, MonitorResult
+from lab.replication.segments import CompactionOutcome, SegmentFile, SegmentSnapshot, StorageResult
+from lab.replication.settings import HwLeoSettings, MinIsrSettings, MonitorSettings, StorageSettings, UncleanSettings
+from lab.replication.unclean import UncleanResult, UncleanTopicOutcome
 
 
 def same(a: Any, b: Any, path: str = "") -> None:

@@ -10,6 +10,7 @@ from lab.kafka import load
 from lab.kafka.observe import EventKind, PartitionState, Snapshot, detect_events
 from lab.replication import scenarios as replication
 from lab.replication import segments
+from lab.replication import settings as replication_settings
 from lab.replication.scenarios import hw_stall_s
 
 
@@ -116,13 +117,13 @@ def test_unclean_settings_pick_the_quorum_broker() -> None:
 
 
 @pytest.mark.parametrize("make", [
-    lambda: replication.MinIsrSettings(min_insync_replicas=4),
-    lambda: replication.MinIsrSettings(probe_messages=0),
-    lambda: replication.MonitorSettings(duration_s=0),
-    lambda: replication.HwLeoSettings(rate_per_s=0),
+    lambda: replication_settings.MinIsrSettings(min_insync_replicas=4),
+    lambda: replication_settings.MinIsrSettings(probe_messages=0),
+    lambda: replication_settings.MonitorSettings(duration_s=0),
+    lambda: replication_settings.HwLeoSettings(rate_per_s=0),
     lambda: load.BackgroundProducerSettings(acks="2"),
-    lambda: segments.StorageSettings(segment_bytes=10),
-    lambda: segments.StorageSettings(topic="same", compact_topic="same"),
+    lambda: replication_settings.StorageSettings(segment_bytes=10),
+    lambda: replication_settings.StorageSettings(topic="same", compact_topic="same"),
 ])
 def test_settings_refuse_bad_input(make) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SettingsError) as err:
