@@ -79,22 +79,25 @@ def show_error(exc: LabError) -> None:
 
 @st.fragment(run_every=BADGE_REFRESH_S)
 def _badge_body() -> None:
+    # into the fragment's own container (it is called in the sidebar): a fragment run may not write to
+    # `st.sidebar`, a container made outside it, unless the last full run wrote there too, and a full run
+    # stopped early for a rerun has not (StreamlitInvalidLayoutContextError in place of the badge)
     try:
         c = get_cluster()
     except LabError as exc:
-        st.sidebar.error(f"Cluster settings are invalid: {exc.message}")
+        st.error(f"Cluster settings are invalid: {exc.message}")
         return
     try:
         s = c.status()
     except LabError as exc:
-        st.sidebar.error(f"● {c.backend} cluster: {exc.message}")
+        st.error(f"● {c.backend} cluster: {exc.message}")
         return
     if s.reachable:
-        st.sidebar.success(f"● {c.backend} cluster reachable — brokers: {broker_counts(s)}", icon=None)
+        st.success(f"● {c.backend} cluster reachable — brokers: {broker_counts(s)}", icon=None)
     else:
-        st.sidebar.error(f"● {c.backend} cluster not reachable")
-        st.sidebar.caption(c.start_hint())
-    st.sidebar.caption(f"bootstrap: `{c.bootstrap_servers()}`")
+        st.error(f"● {c.backend} cluster not reachable")
+        st.caption(c.start_hint())
+    st.caption(f"bootstrap: `{c.bootstrap_servers()}`")
 
 
 def cluster_badge() -> None:
