@@ -4,6 +4,7 @@ UI only; the work happens in `lab`."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import streamlit as st
 
@@ -32,15 +33,31 @@ def get_cluster() -> Cluster:
 _NAV_FIXED = "shared_nav_fixed"
 
 
+def _in_pages_directory_mode() -> bool:
+    """This script run runs a page file alone, in Streamlit's pages-directory mode: its navigation (the
+    files of ``pages/``) lists the main script itself, which the app's ``st.navigation`` never does."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return False
+    main = Path(ctx.pages_manager.main_script_path).resolve()
+    return any(Path(p["script_path"]).resolve() == main for p in ctx.pages_manager.get_pages().values())
+
+
 def _leave_pages_directory_mode() -> None:
     """A link straight to a page (``/producer?acks=1``) opened first on a fresh server makes Streamlit run
     that page file alone, as an old-style ``pages/`` directory app (no shared sidebar, file names as the
     navigation), and keeps doing so for every later session. Switch to the app's ``st.navigation`` and
-    run again: the same page (same URL path), with the link's parameters. Once per session: AppTest sets
-    the flag again before each of its runs, and a rerun there would swallow the click being tested."""
+    run again: the same page (same URL path), with the link's parameters.
+
+    Decided by this run, not by Streamlit's process-wide flag: when several sessions open links at once on a
+    fresh server, all their first runs start in that mode, and the first to get here clears the flag for
+    everyone; the others must switch too. Once per session: AppTest sets the flag again before each of its
+    runs, and a rerun there would swallow the click being tested."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory or _in_pages_directory_mode():
         PagesManager.uses_pages_directory = False
         if not st.session_state.get(_NAV_FIXED):
             st.session_state[_NAV_FIXED] = True
@@ -79,22 +96,25 @@ def show_error(exc: LabError) -> None:
 
 @st.fragment(run_every=BADGE_REFRESH_S)
 def _badge_body() -> None:
+    # into the fragment's own container (it is called in the sidebar): a fragment run may not write to
+    # `st.sidebar`, a container made outside it, unless the last full run wrote there too, and a full run
+    # stopped early for a rerun has not (StreamlitInvalidLayoutContextError in place of the badge)
     try:
         c = get_cluster()
     except LabError as exc:
-        st.sidebar.error(f"Cluster settings are invalid: {exc.message}")
+        st.error(f"Cluster settings are invalid: {exc.message}")
         return
     try:
         s = c.status()
     except LabError as exc:
-        st.sidebar.error(f"● {c.backend} cluster: {exc.message}")
+        st.error(f"● {c.backend} cluster: {exc.message}")
         return
     if s.reachable:
-        st.sidebar.success(f"● {c.backend} cluster reachable — brokers: {broker_counts(s)}", icon=None)
+        st.success(f"● {c.backend} cluster reachable — brokers: {broker_counts(s)}", icon=None)
     else:
-        st.sidebar.error(f"● {c.backend} cluster not reachable")
-        st.sidebar.caption(c.start_hint())
-    st.sidebar.caption(f"bootstrap: `{c.bootstrap_servers()}`")
+        st.error(f"● {c.backend} cluster not reachable")
+        st.caption(c.start_hint())
+    st.caption(f"bootstrap: `{c.bootstrap_servers()}`")
 
 
 def cluster_badge() -> None:

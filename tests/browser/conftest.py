@@ -11,17 +11,21 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lab.cluster import LocalCluster
 from lab.cluster.local_config import free_port
+from tests.browser.app_state import wait_page_shown
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Flags that keep Chromium from phoning home on a closed network (its connections are refused here).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 APP_START_TIMEOUT_S = 60
+#: The app's first page, opened as a link straight to it (see ``warm_up``).
+FIRST_LINK = "/producer"
 
 
 def chromium_path() -> str:
@@ -32,8 +36,32 @@ def chromium_path() -> str:
     return path
 
 
+def warm_up(browser: Any, url: str) -> None:
+    """Open every page of a freshly started app once, each until its first run has ended.
+
+    A fresh server imports each page's modules (pandas, Altair, the lab's) on that page's first visit:
+    15-30 s on a loaded 2-core machine, which a test's first wait would pay without meaning to. The
+    first visit is a link straight to a page, as people open shared links: on a fresh server Streamlit
+    then runs that page alone in its old pages-directory mode until the page switches to the app's
+    navigation (``pages._shared._leave_pages_directory_mode``); the app's navigation must appear."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(APP_START_TIMEOUT_S * 1000)
+        page.goto(url + FIRST_LINK)
+        page.get_by_text("1 · Cluster & topics").first.wait_for()  # the app's navigation, not the pages folder
+        wait_page_shown(page)
+        hrefs = page.locator("[data-testid='stSidebarNav'] a").evaluate_all("els => els.map(e => e.href)")
+        assert len(hrefs) >= 7, hrefs
+        for href in hrefs:
+            page.goto(href)
+            wait_page_shown(page)
+    finally:
+        ctx.close()
+
+
 @pytest.fixture(scope="session")
-def app_url(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_url(cluster: LocalCluster, browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "KAFKA_LAB_STATE_DIR": str(cluster.state_dir)}
     env.pop("KAFKA_LAB_BOOTSTRAP", None)
@@ -55,6 +83,7 @@ def app_url(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start (see {log.name})")
             time.sleep(0.3)
+        warm_up(browser, url)
         yield url
     finally:
         proc.terminate()

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from lab.cluster import LocalCluster
+from tests.browser.app_state import wait_idle
 
 SHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"
 
@@ -54,7 +55,7 @@ def test_a_link_restores_the_producer_page_and_the_address_bar_follows(  # type:
         # another page takes none of these parameters, and does not call them tampered
         page.get_by_text("5 · Consumer tuning").first.click()
         page.get_by_text("Fetch parameters").first.wait_for()
-        page.wait_for_timeout(1500)
+        wait_idle(page)  # the page's run has ended: its link notes (drawn last, in the sidebar) are there or never
         assert "Link parameter" not in page.inner_text("body"), page.url
         assert "codec" not in query(page.url) and "linger_ms" not in query(page.url), page.url
     except Exception:

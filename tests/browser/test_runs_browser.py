@@ -12,7 +12,7 @@ from typing import Any
 
 from lab.cluster import LocalCluster
 from lab.runs import store as runs
-from tests.browser.drawn import charts_drawn
+from tests.browser.drawn import charts_drawn, wait_charts_painted
 
 SHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"
 SESSIONS = 5
@@ -66,8 +66,7 @@ def test_five_sessions_save_their_runs_and_two_compare_in_one_chart(  # type: ig
         page = pages[0]
         page.goto(f"{app_url}/runs?runs={a},{b}")
         page.get_by_text("2 runs of produce run").first.wait_for()
-        page.locator(".vega-embed").first.wait_for()
-        page.wait_for_timeout(1500)  # let Vega paint
+        wait_charts_painted(page)
         drawn = charts_drawn(page)
         assert drawn and all(n > 200 for n in drawn), drawn
 
