@@ -157,7 +157,8 @@ def cluster_turn(request: pytest.FixtureRequest) -> Iterator[None]:
     request.getfixturevalue("cluster")
     access: ClusterAccess = request.getfixturevalue("cluster_access")
     alone = any(request.node.get_closest_marker(m) for m in ALONE_MARKERS)
-    with access.hold(alone, request.node.nodeid) as waited:
+    breaks = request.node.get_closest_marker("breaks_brokers") is not None
+    with access.hold(alone, request.node.nodeid, breaks=breaks) as waited:
         request.node.user_properties.append(("cluster_turn_wait_s", round(waited, 2)))
         yield
 

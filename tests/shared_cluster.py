@@ -115,8 +115,10 @@ class ClusterAccess:
 
     # --- whose turn it is -----------------------------------------------------------------------
     @contextlib.contextmanager
-    def hold(self, exclusive: bool, what: str = "") -> Iterator[float]:
+    def hold(self, exclusive: bool, what: str = "", *, breaks: bool | None = None) -> Iterator[float]:
         """Hold the cluster shared (``exclusive=False``) or alone for the block; yields the seconds waited.
+        An exclusive turn that ``breaks`` brokers (the default) heals the cluster before it ends; one that
+        only needs to be alone (it sees what other tests do) does not.
 
         Re-entrant in one process: inside a held turn a shared request is the turn already held; an
         exclusive one inside a shared turn is a mistake (it would wait for itself) and raises.
@@ -131,6 +133,7 @@ class ClusterAccess:
                 self._depth -= 1
             return
         t0 = time.monotonic()
+        breaks = exclusive if breaks is None else breaks and exclusive
         fds = [self._acquire(exclusive)]
         self._mode, self._depth = (EXCLUSIVE if exclusive else SHARED), 1
         ok = False
@@ -146,14 +149,14 @@ class ClusterAccess:
                 elif self.breaking.exists():
                     self._make_whole()
             waited = time.monotonic() - t0
-            if exclusive:
+            if breaks:
                 self.breaking.write_text(json.dumps({"pid": os.getpid(), "what": what}))
             yield waited
             ok = True
         finally:
             self._mode, self._depth = None, 0
             try:
-                if exclusive and fds:
+                if breaks and fds:
                     self._make_whole(raise_=ok)
             finally:
                 for fd in fds:

@@ -72,6 +72,9 @@ def test_an_exclusive_turn_heals_after_itself_and_a_dead_holders_turn_is_healed_
     with a.hold(True, "breaks"):
         assert json.loads(a.breaking.read_text())["what"] == "breaks"
     assert healed == ["heal"] and not a.breaking.exists()
+    with a.hold(True, "only alone", breaks=False):
+        assert not a.breaking.exists()
+    assert healed == ["heal"], "a turn alone that breaks nothing heals nothing"
     a.breaking.write_text("{}")  # as a worker killed half-way through an exclusive turn leaves it
     with a.hold(False):
         assert healed == ["heal", "heal"] and not a.breaking.exists()
