@@ -54,18 +54,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """How long tests waited for their turn on the shared cluster (the cost of sharing it)."""
-    waits: dict[str, float] = {}
+    """How long tests waited for their turn on the shared cluster, per worker (the cost of sharing it)."""
+    waits: dict[str, tuple[str, float]] = {}
     for reports in terminalreporter.stats.values():
         for r in reports:
             for key, value in getattr(r, "user_properties", ()):
                 if key == "cluster_turn_wait_s":
-                    waits[r.nodeid] = float(value)
-    if waits:
-        longest = max(waits, key=lambda k: waits[k])
-        terminalreporter.write_line(
-            f"shared test cluster: {len(waits)} tests took turns, waiting {sum(waits.values()):.1f} s in all "
-            f"(longest {waits[longest]:.1f} s: {longest})")
+                    worker = getattr(getattr(getattr(r, "node", None), "gateway", None), "id", "main")
+                    waits[r.nodeid] = (str(worker), float(value))
+    if not waits:
+        return
+    longest = max(waits, key=lambda k: waits[k][1])
+    per_worker = {w: sum(s for ww, s in waits.values() if ww == w) for w in sorted({w for w, _ in waits.values()})}
+    terminalreporter.write_line(
+        f"shared test cluster: {len(waits)} tests took turns, waiting "
+        + ", ".join(f"{s:.1f} s on {w}" for w, s in per_worker.items())
+        + f" (longest {waits[longest][1]:.1f} s: {longest})")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def runs_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Every run a test launches is saved in a store of this session, never in the user's home (the
