@@ -1,21 +1,28 @@
 """Shared fixtures. Unit tests start nothing; anything that asks for ``cluster`` gets the one real
-3-broker cluster of this test session, started by the lab's own launcher on free ports in its own
-state directory, and stopped (data deleted) at the end. Under pytest-xdist (`-n 2`, the default) each
-worker is a session of its own: two clusters, each file's tests on one worker (`--dist loadfile`)."""
+3-broker cluster of this test run, started by the lab's own launcher on free ports in its own state
+directory, and stopped (data deleted) at the end. Under pytest-xdist (`-n 2`, the default) the workers
+share that one cluster (``tests/shared_cluster.py``): the first that needs it starts it, the last one
+stops it. Every test that uses it takes its turn: shared with the other worker's ordinary cluster tests,
+or alone for the tests that break brokers (``breaks_brokers``: marked here for every ``whole_cluster``
+test, by hand for the rest) or see what the other worker's tests do (``alone_on_cluster``)."""
 
 from __future__ import annotations
 
 import os
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from confluent_kafka import TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 
 import lab.registry  # noqa: F401  (fills the experiment catalogue that the codec and the run store read)
 from lab.cluster import LocalCluster, clients
+from lab.kafka import admin
+from tests.shared_cluster import ClusterAccess
 
 #: Shorter than the user's settings so failure tests finish quickly; the user's cluster keeps its own.
 TEST_BROKER_OVERRIDES = {
@@ -27,16 +34,43 @@ TEST_BROKER_OVERRIDES = {
 
 #: Fixtures that start (or use) the real cluster: a test that asks for one is an integration test.
 CLUSTER_FIXTURES = {"cluster", "whole_cluster", "app_env", "app_url"}
+#: Markers of tests that must have the shared cluster to themselves (see tests/shared_cluster.py).
+ALONE_MARKERS = ("breaks_brokers", "alone_on_cluster")
+#: How long, after a test that had the cluster alone, its partitions may take to be fully in sync again.
+SETTLE_ISR_S = 30.0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Markers from where a test lives and what it uses, so `-m "not integration"` runs only pure tests."""
+    """Markers from where a test lives and what it uses, so `-m "not integration"` runs only pure tests;
+    every test that uses ``whole_cluster`` breaks brokers (that is what the fixture is for)."""
     for item in items:
         path = str(item.fspath)
+        fixtures = set(getattr(item, "fixturenames", ()))
         if "/browser/" in path:
             item.add_marker(pytest.mark.browser)
-        if "/integration/" in path or CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if "/integration/" in path or CLUSTER_FIXTURES & fixtures:
             item.add_marker(pytest.mark.integration)
+        if "whole_cluster" in fixtures and item.get_closest_marker("breaks_brokers") is None:
+            item.add_marker(pytest.mark.breaks_brokers)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How long tests waited for their turn on the shared cluster, per worker (the cost of sharing it)."""
+    waits: dict[str, tuple[str, float]] = {}
+    for reports in terminalreporter.stats.values():
+        for r in reports:
+            for key, value in getattr(r, "user_properties", ()):
+                if key == "cluster_turn_wait_s":
+                    worker = getattr(getattr(getattr(r, "node", None), "gateway", None), "id", "main")
+                    waits[r.nodeid] = (str(worker), float(value))
+    if not waits:
+        return
+    longest = max(waits, key=lambda k: waits[k][1])
+    per_worker = {w: sum(s for ww, s in waits.values() if ww == w) for w in sorted({w for w, _ in waits.values()})}
+    terminalreporter.write_line(
+        f"shared test cluster: {len(waits)} tests took turns, waiting "
+        + ", ".join(f"{s:.1f} s on {w}" for w, s in per_worker.items())
+        + f" (longest {waits[longest][1]:.1f} s: {longest})")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,20 +89,91 @@ def runs_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ["KAFKA_LAB_RUNS_DB"] = old
 
 
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory every worker of this run sees: the parent of the workers' base temp directories under
+    pytest-xdist, the base temp directory itself in one process (`-n 0`)."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-cluster"
+
+
+def unsettled_partitions(c: LocalCluster, timeout_s: float) -> list[str]:
+    """Wait (up to ``timeout_s``) until every partition has a leader and all its replicas in sync; what is
+    still not, if anything."""
+    client = c.admin()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            md = client.list_topics(timeout=5)
+            behind = [f"{t}[{p}]" for t, tm in md.topics.items() for p, pm in tm.partitions.items()
+                      if pm.leader < 0 or len(pm.isrs) < len(pm.replicas)]
+        except KafkaException as exc:
+            behind = [f"(no metadata: {exc})"]
+        if not behind or time.monotonic() > deadline:
+            return behind
+        time.sleep(0.5)
+
+
+def make_whole(c: LocalCluster) -> None:
+    """After a test had the cluster alone: every broker running and registered, then (best effort) every
+    partition's replicas back in sync, so the next tests do not start on a cluster still recovering."""
+    c.up(timeout_s=180)
+    behind = unsettled_partitions(c, SETTLE_ISR_S)
+    if behind:
+        print(f"shared test cluster: {len(behind)} partition(s) not in sync {SETTLE_ISR_S:.0f} s after a "
+              f"test that had the cluster alone: {behind[:10]}", file=sys.stderr)
+
+
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    state = Path(os.environ.get("KAFKA_LAB_TEST_STATE_DIR") or tmp_path_factory.mktemp("kafka-cluster"))
+def cluster_access(tmp_path_factory: pytest.TempPathFactory) -> ClusterAccess:
+    """The run's shared-cluster directory and its locks (see tests/shared_cluster.py)."""
+    return ClusterAccess(shared_dir(tmp_path_factory))
+
+
+@pytest.fixture(scope="session")
+def cluster(cluster_access: ClusterAccess) -> Iterator[LocalCluster]:
+    """The run's one cluster: started by the first worker that needs it, stopped by the last to finish.
+
+    The lab's catalogue topics are created once when it starts, so tests that create them again (as
+    `topics create` or the Cluster page do) find them, whichever worker comes first."""
+    state = Path(os.environ.get("KAFKA_LAB_TEST_STATE_DIR") or cluster_access.dir / "kafka-cluster")
     c = LocalCluster(state, preferred_ports=None, broker_overrides=TEST_BROKER_OVERRIDES)
+
+    def start() -> None:
+        try:
+            c.up(timeout_s=180)
+            admin.create_topics(c)
+        except BaseException:
+            c.down(purge=True)
+            raise
+
+    cluster_access.join(start)
+    cluster_access.heal = lambda: make_whole(c)
     try:
-        c.up(timeout_s=180)
         yield c
     finally:
-        c.down(purge=True)
+        cluster_access.leave(lambda: c.down(purge=True))
+
+
+@pytest.fixture(autouse=True)
+def cluster_turn(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that uses the cluster holds it shared, or alone when marked so (``ALONE_MARKERS``), from
+    before its first fixture that touches the cluster until after the last one's teardown."""
+    if "cluster" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("cluster")
+    access: ClusterAccess = request.getfixturevalue("cluster_access")
+    alone = any(request.node.get_closest_marker(m) for m in ALONE_MARKERS)
+    breaks = request.node.get_closest_marker("breaks_brokers") is not None
+    with access.hold(alone, request.node.nodeid, breaks=breaks) as waited:
+        request.node.user_properties.append(("cluster_turn_wait_s", round(waited, 2)))
+        yield
 
 
 @pytest.fixture
-def whole_cluster(cluster: LocalCluster) -> Iterator[LocalCluster]:
-    """The session cluster, made whole again (all brokers running) after a test that breaks it."""
+def whole_cluster(cluster: LocalCluster, cluster_turn: None) -> Iterator[LocalCluster]:
+    """The session cluster, made whole again (all brokers running) after a test that breaks it. Such a
+    test has the cluster to itself (it is marked ``breaks_brokers``)."""
     try:
         yield cluster
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from lab import registry as experiments
@@ -17,6 +18,7 @@ from lab.runs import launcher
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 
+@pytest.mark.breaks_brokers  # launches the HW vs LEO scenario (changes_brokers): pauses a follower, holds the lab lock
 def test_a_second_scenario_is_refused_while_one_breaks_brokers(app_env: LocalCluster, topic_name: str) -> None:
     first = launcher.launch(experiments.get("replication.hw-leo"), app_env,
                             replication_settings.HwLeoSettings(topic_name, 50, 30.0, 5.0), face="cli")

@@ -18,17 +18,19 @@ from lab.producer.run import ProduceResult
 from lab.producer.settings import ProducerSettings
 from lab.runs import launcher
 from lab.runs import store as runs
+from tests.shared_cluster import ClusterAccess
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 
 @pytest.fixture(scope="module")
-def two_runs(cluster: LocalCluster) -> tuple[ProduceResult, ProduceResult]:
+def two_runs(cluster: LocalCluster, cluster_access: ClusterAccess) -> tuple[ProduceResult, ProduceResult]:
     exp = experiments.get("produce")
     out = []
-    for linger in (0.0, 20.0):
-        s = ProducerSettings(count=None, duration_s=1.5, rate=1000.0, linger_ms=linger)
-        out.append(launcher.run_sync(exp, cluster, s, face="test"))
+    with cluster_access.hold(False, "two_runs"):  # set up before any test's own turn: takes one of its own
+        for linger in (0.0, 20.0):
+            s = ProducerSettings(count=None, duration_s=1.5, rate=1000.0, linger_ms=linger)
+            out.append(launcher.run_sync(exp, cluster, s, face="test"))
     return out[0], out[1]
 
 

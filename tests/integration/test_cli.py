@@ -41,6 +41,7 @@ def test_broker_pause_resume_json(whole_cluster: LocalCluster, capsys: pytest.Ca
     assert run_json(capsys, "broker", "resume", "2", "--json", "--state-dir", sd)["state"] == "running"
 
 
+@pytest.mark.breaks_brokers  # `broker stop 9` takes the lab's cluster lock before it finds there is no broker 9
 def test_errors_are_one_message_and_exit_2(cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
     sd = str(cluster.state_dir)
     assert main(["topics", "describe", "no-such-topic", "--state-dir", sd]) == 2

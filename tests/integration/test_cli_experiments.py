@@ -54,6 +54,7 @@ def test_a_sweep_is_one_command(cluster: LocalCluster, capsys: pytest.CaptureFix
         assert row["repeats"] == 2 and row["msgs_per_s_lo"] <= row["msgs_per_s"] <= row["msgs_per_s_hi"]
 
 
+@pytest.mark.breaks_brokers  # holds the lab's cluster lock: another worker's broker command would be refused
 def test_a_scenario_is_refused_while_another_holds_the_cluster(cluster: LocalCluster,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     with cluster.exclusive("the other scenario", face="app"):
@@ -64,6 +65,7 @@ def test_a_scenario_is_refused_while_another_holds_the_cluster(cluster: LocalClu
     assert all(b.state.value == "running" for b in cluster.status().brokers)
 
 
+@pytest.mark.alone_on_cluster  # waits for records in any new lab-produce-* topic: another worker's run would do
 def test_ctrl_c_prints_what_was_measured(cluster: LocalCluster, tmp_path: Path) -> None:
     out_path = tmp_path / "out.json"
     env = {**os.environ, "KAFKA_LAB_STATE_DIR": str(cluster.state_dir)}

@@ -139,6 +139,7 @@ def test_a_process_that_attaches_keeps_the_cluster_s_broker_settings(cluster: Lo
     assert attached.status().broker_settings["replica.lag.time.max.ms"] == "3000"
 
 
+@pytest.mark.breaks_brokers  # broker("stop", 7) takes the lab's cluster lock before it finds there is no broker 7
 def test_controls_on_unknown_broker_say_which_exist(cluster: LocalCluster) -> None:
     with pytest.raises(ClusterError, match="numbered 1, 2, 3"):
         cluster.broker("stop", 7)

@@ -152,6 +152,7 @@ def test_without_broker_controls_a_person_freezes_the_leader_and_the_duplicates_
     assert_whole(whole_cluster)
 
 
+@pytest.mark.breaks_brokers  # the launcher takes the lab's cluster lock for eos.idempotent before the refusal
 def test_cli_eos_idempotent_refuses_a_pause_the_cluster_would_fence(cluster: LocalCluster,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     # 3500 ms > broker.session.timeout.ms 4000 - 1000 margin: refused before any broker is touched

@@ -170,6 +170,7 @@ def test_killed_broker_ends_the_run_within_its_bound(whole_cluster: LocalCluster
     assert r.topic_messages is not None and r.topic_messages >= r.delivered
 
 
+@pytest.mark.alone_on_cluster  # compares every lab-produce-* topic before and after: another worker's runs make some
 def test_cancelled_sweep_returns_the_runs_so_far(cluster: LocalCluster) -> None:
     settings = SweepSettings("acks", ProducerSettings(count=None, duration_s=1.0, rate=300))
 

@@ -55,6 +55,7 @@ def test_one_megabyte_messages_in_one_megabyte_batches_simply_run(cluster: Local
     assert took < 30, f"30 messages of 1 MB took {took:.1f} s"
 
 
+@pytest.mark.alone_on_cluster  # no new lab-produce-* topic at all: another worker's runs make some
 def test_a_topic_larger_than_any_request_is_refused_before_a_topic_is_made(cluster: LocalCluster) -> None:
     before = fresh_topics(cluster)
     s = ProducerSettings(topic_max_message_bytes=104_857_600, message_size=100, count=10)
