@@ -37,6 +37,15 @@ BROKERS_SETTLE_S = 15.0
 BROKERS_POLL_S = 0.5
 #: Pause between two reads of the metadata while a just-created topic spreads to every broker.
 METADATA_POLL_S = 0.2
+#: Errors that cut a topic request off on the client, or that ask for it again, so it is sent again: the
+#: broker handle it was in flight on was dropped (librdkafka drops a bootstrap connection once it knows
+#: the brokers, and a broker a metadata reply leaves out, e.g. one fenced for a moment), the connection
+#: broke, the request timed out, or the controller moved. Whether it reached the controller is unknown.
+RESEND_ERRORS = frozenset({KafkaError._DESTROY_BROKER, KafkaError._TRANSPORT, KafkaError._TIMED_OUT,
+                           KafkaError.REQUEST_TIMED_OUT, KafkaError.NOT_CONTROLLER})
+#: How long topic creation sends a cut-off request again, and the pause between two sends.
+CREATE_RESEND_S = 30.0
+CREATE_RESEND_POLL_S = 0.5
 #: Topics the lab itself uses internally; hidden from listings unless asked for.
 HIDDEN_PREFIXES = ("__",)
 
@@ -108,18 +117,19 @@ def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpe
                   ctx: RunContext | None = None) -> list[CreateOutcome]:
     """Create each topic if missing; for existing ones, set the spec's configs again. Safe to repeat.
 
-    With a run's ``ctx``, a cancel ends the wait for brokers to register (raising ``Cancelled``)."""
+    A request cut off on the client (``RESEND_ERRORS``) is sent again for up to ``CREATE_RESEND_S``, then
+    ``KafkaOperationError`` says so. With a run's ``ctx``, a cancel ends the waits (raising ``Cancelled``)."""
     admin = cluster.admin()
     wanted = max((s.replication_factor for s in specs), default=1)
-    registered: list[int] = []
+    seen: list[ClusterMetadata] = []
 
     def enough_brokers() -> bool:
-        registered.append(len(admin.list_topics(timeout=ADMIN_TIMEOUT_S).brokers))
-        return registered[-1] >= wanted
+        seen.append(admin.list_topics(timeout=ADMIN_TIMEOUT_S))
+        return len(seen[-1].brokers) >= wanted
 
     # a just-resumed broker may be re-registering
     poll_until(enough_brokers, BROKERS_SETTLE_S, ctx, every_s=BROKERS_POLL_S)
-    brokers = registered[-1]
+    brokers = len(seen[-1].brokers)
     for spec in specs:
         if spec.replication_factor > brokers:
             raise SettingsError(
@@ -127,28 +137,53 @@ def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpe
                 f"but only {brokers} broker(s) are registered.",
                 hint="Start the missing brokers (`kafka-lab cluster up`) or lower the replication factor.",
             )
-    futures = admin.create_topics(
-        [NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.configs)) for s in specs],
-        operation_timeout=ADMIN_TIMEOUT_S,
-        request_timeout=ADMIN_TIMEOUT_S,
-    )
-    out: list[CreateOutcome] = []
+    listed_before = set(seen[-1].topics)
+    created: set[str] = set()
     existing: list[TopicSpec] = []
-    for spec in specs:
-        try:
-            futures[spec.name].result(timeout=ADMIN_TIMEOUT_S + 5)
-            out.append(CreateOutcome(spec.name, "created", spec.partitions))
-        except KafkaException as exc:
-            err = _kafka_error(exc)
-            if err is not None and err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
-                existing.append(spec)
-            elif err is not None and err.code() in (KafkaError.INVALID_CONFIG, KafkaError.POLICY_VIOLATION,
-                                                    KafkaError.INVALID_REPLICATION_FACTOR,
-                                                    KafkaError.INVALID_PARTITIONS):
-                raise SettingsError(f"Kafka refused topic {spec.name!r}: {err.str()}",
-                                    hint="Fix the topic setting named above.") from exc
-            else:
-                raise KafkaOperationError(f"Creating topic {spec.name!r} failed: {exc}") from exc
+    pending = list(specs)
+    #: topic -> the error that cut its last request off (it may or may not have reached the controller)
+    cut_off: dict[str, KafkaException] = {}
+
+    def send() -> bool:
+        """Send CreateTopics for the topics still pending; True once every one has its answer."""
+        nonlocal pending
+        futures = admin.create_topics(
+            [NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.configs)) for s in pending],
+            operation_timeout=ADMIN_TIMEOUT_S,
+            request_timeout=ADMIN_TIMEOUT_S,
+        )
+        again: list[TopicSpec] = []
+        for spec in pending:
+            try:
+                futures[spec.name].result(timeout=ADMIN_TIMEOUT_S + 5)
+                created.add(spec.name)
+            except KafkaException as exc:
+                err = _kafka_error(exc)
+                code = err.code() if err is not None else None
+                if code == KafkaError.TOPIC_ALREADY_EXISTS and spec.name in cut_off and spec.name not in listed_before:
+                    created.add(spec.name)  # not there before: the cut-off request reached the controller
+                elif code == KafkaError.TOPIC_ALREADY_EXISTS:
+                    existing.append(spec)
+                elif err is not None and code in (KafkaError.INVALID_CONFIG, KafkaError.POLICY_VIOLATION,
+                                                  KafkaError.INVALID_REPLICATION_FACTOR, KafkaError.INVALID_PARTITIONS):
+                    raise SettingsError(f"Kafka refused topic {spec.name!r}: {err.str()}",
+                                        hint="Fix the topic setting named above.") from exc
+                elif code in RESEND_ERRORS:
+                    cut_off[spec.name] = exc
+                    again.append(spec)
+                else:
+                    raise KafkaOperationError(f"Creating topic {spec.name!r} failed: {exc}") from exc
+        pending = again
+        return not pending
+
+    if pending and not poll_until(send, CREATE_RESEND_S, ctx, every_s=CREATE_RESEND_POLL_S):
+        names = ", ".join(repr(s.name) for s in pending)
+        raise KafkaOperationError(
+            f"Creating topic(s) {names} failed: every request was cut off for {CREATE_RESEND_S:.0f} s "
+            f"(last: {cut_off[pending[0].name]}).",
+            hint="A broker is restarting or too slow to answer; check `kafka-lab cluster status` and try again.",
+        ) from cut_off[pending[0].name]
+    out = [CreateOutcome(s.name, "created", s.partitions) for s in specs if s.name in created]
     _wait_for_leaders(cluster, [o.name for o in out])
     if existing:
         md = admin.list_topics(timeout=ADMIN_TIMEOUT_S)
@@ -206,6 +241,8 @@ def recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], con
                 fut.result(timeout=ADMIN_TIMEOUT_S + 5)
         poll_until(lambda: name not in _metadata(cluster, adm).topics, ADMIN_TIMEOUT_S, ctx, every_s=0.3)
 
+    cut_off: list[KafkaException] = []
+
     def created() -> bool:
         fut = adm.create_topics([NewTopic(name, len(assignment), replica_assignment=assignment, config=configs)],
                                 operation_timeout=ADMIN_TIMEOUT_S)[name]
@@ -214,9 +251,13 @@ def recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], con
             return True
         except KafkaException as exc:
             err = _kafka_error(exc)
+            if err is not None and err.code() in RESEND_ERRORS:
+                cut_off.append(exc)  # sent again; it may have reached the controller
+                return False
             if err is None or err.code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise KafkaOperationError(f"Creating topic {name!r} failed: {exc}") from exc
-            return False  # a just-deleted name is refused for a moment
+            # a just-deleted name is refused for a moment (not listed); listed: a cut-off request made it
+            return bool(cut_off) and name in _metadata(cluster, adm).topics
 
     if not poll_until(created, RECREATE_RETRY_S, ctx, every_s=0.5):
         raise KafkaOperationError(f"Topic {name!r} still existed {RECREATE_RETRY_S:.0f} s after it was deleted.",
