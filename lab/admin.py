@@ -265,6 +265,17 @@ def recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], con
     _wait_for_leaders(cluster, [name])
 
 
+def elect_preferred_leaders(cluster: Cluster, topic: str, partitions: list[int]) -> None:
+    """Ask the controller to move each partition's leadership to its preferred replica (best effort: the
+    caller watches the metadata for the outcome)."""
+    from confluent_kafka import ElectionType
+
+    adm = clients.admin(cluster)  # keep the client alive until its future resolves
+    with contextlib.suppress(KafkaException, TimeoutError):
+        adm.elect_leaders(ElectionType.PREFERRED, [TopicPartition(topic, p) for p in partitions],
+                          request_timeout=ADMIN_TIMEOUT_S).result(timeout=ADMIN_TIMEOUT_S + 5)
+
+
 def set_topic_configs(cluster: Cluster, name: str, configs: dict[str, str]) -> None:
     """Set (incrementally) these configs on an existing topic; the others keep their values."""
     # the spec's partitions and replication factor are not used: only its name and configs
