@@ -332,12 +332,32 @@ def _apply_configs(cluster: Cluster, specs: list[TopicSpec]) -> None:
     if not resources:
         return
     admin = cluster.admin()  # keep the client alive until its futures resolve
-    for res, fut in admin.incremental_alter_configs(resources, request_timeout=ADMIN_TIMEOUT_S).items():
-        try:
-            fut.result(timeout=ADMIN_TIMEOUT_S + 5)
-        except KafkaException as exc:
-            raise SettingsError(f"Kafka refused the configs of topic {res.name!r}: {exc}",
-                                hint="Fix the topic setting named above.") from exc
+    cut_off: list[KafkaException] = []
+
+    def send() -> bool:
+        """Set the configs still pending (setting them twice is harmless); True once all were answered."""
+        nonlocal resources
+        again = []
+        for res, fut in admin.incremental_alter_configs(resources, request_timeout=ADMIN_TIMEOUT_S).items():
+            try:
+                fut.result(timeout=ADMIN_TIMEOUT_S + 5)
+            except KafkaException as exc:
+                err = _kafka_error(exc)
+                if err is not None and err.code() in RESEND_ERRORS:  # cut off on the client: not a refusal
+                    cut_off.append(exc)
+                    again.append(res)
+                    continue
+                raise SettingsError(f"Kafka refused the configs of topic {res.name!r}: {exc}",
+                                    hint="Fix the topic setting named above.") from exc
+        resources = again
+        return not resources
+
+    if not poll_until(send, CREATE_RESEND_S, every_s=CREATE_RESEND_POLL_S):
+        raise KafkaOperationError(
+            f"Setting the configs of topic {resources[0].name!r} failed: every request was cut off for "
+            f"{CREATE_RESEND_S:.0f} s (last: {cut_off[-1]}).",
+            hint="A broker is restarting or too slow to answer; check `kafka-lab cluster status` and try again.",
+        ) from cut_off[-1]
 
 
 def topic_configs(cluster: Cluster, names: list[str]) -> dict[str, dict[str, str]]:
