@@ -68,9 +68,9 @@ MAX_PHASE_S = 60.0
 class DuplicateSettings:
     """One topic (recreated per producer run), its partitions led by ``leader``, frozen for ``pause_ms``.
 
-    Defaults that work on the lab's clusters: ``socket_timeout_ms=1000`` and ``pause_ms=2500`` (under the
-    test cluster's 4000 ms session timeout and the lab cluster's 6000 ms), 300 records/s so each
-    timed-out request holds a few batches.
+    Defaults that work on the lab's clusters: ``socket_timeout_ms=1000`` and ``pause_ms=2500`` (past that
+    plus librdkafka's once-a-second timeout scan, and under the lab cluster's 6000 ms session timeout less
+    the margin), 300 records/s so each timed-out request holds a few batches.
     """
 
     topic: str = "eos-duplicates"
