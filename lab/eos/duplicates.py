@@ -363,6 +363,8 @@ class _Scenario:
             self._freeze_by_hand(prod, label)
             return
         self._leader_ready(prod, label)
+        if ctx.cancelled:
+            return
         # the broker call returns only after reading the cluster's status, which the frozen broker makes slow
         # (its metadata and JMX answers time out): the stream flows on meanwhile, and the freeze lasts
         # pause_ms from just before the signal, not pause_ms after that status (past the session timeout)
