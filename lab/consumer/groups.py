@@ -213,7 +213,8 @@ class GroupRunner:
     def is_stable(self, all_parts: set[str], after_generation: int | None = None, since: float | None = None) -> bool:
         """Every partition owned by exactly one running member, no callback for ``SETTLE_S`` (and one at or
         after ``since``, when given); with the classic protocol also one generation for every member, newer
-        than ``after_generation``. (With group.protocol=consumer each member has its own epoch instead.)"""
+        than ``after_generation``, whose assign callback every member has had. (With group.protocol=consumer
+        each member has its own epoch instead.)"""
         members = list(self.members.values())
         if not members:
             return False
@@ -223,6 +224,13 @@ class GroupRunner:
                 return False
             gen = next(iter(gens))
             if after_generation is not None and gen is not None and gen <= after_generation:
+                return False
+            # a member's generation moves on with the JoinGroup answer, before its callbacks for it (a
+            # cooperative revoke, then an assign): the generation is done once each member's last callback
+            # is the assign of it (librdkafka calls it after every rebalance, with an empty list if need be)
+            last: dict[str, CallbackEvent] = {e.member: e for e in self.events()}
+            if any(m.name not in last or last[m.name].kind != ASSIGN or last[m.name].generation != gen
+                   for m in members):
                 return False
         else:  # no shared generation: ask that a balanced broker-side assignor gave every member something
             by_member = self.assignment()

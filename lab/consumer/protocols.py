@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lab.cluster import LocalCluster
 from lab.cluster.base import Cluster
 from lab.consumer.settings import REMOTE_ASSIGNORS, STRATEGIES, ConsumerSettings
 from lab.consumer.strategies import StrategiesSettings, StrategyRun, run_strategy
@@ -58,8 +59,6 @@ def is_running_4x(cluster: Cluster) -> bool:
 
 def protocol_cluster(state_dir: str | Path) -> Cluster:
     """The lab's Kafka 4.1.1 cluster in ``state_dir`` (free ports, the group settings above); not started."""
-    from lab.cluster import LocalCluster
-
     return LocalCluster(Path(state_dir).expanduser(), version=NEW_PROTOCOL_VERSION, preferred_ports=None,
                         broker_overrides=dict(BROKER_OVERRIDES))
 

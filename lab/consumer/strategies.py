@@ -18,6 +18,7 @@ from lab.consumer.groups import GroupRunner, GroupTimeline
 from lab.consumer.pauses import empty_seconds, moved, owned_by, revoked_count, unowned_seconds
 from lab.consumer.settings import STRATEGIES, ConsumerSettings
 from lab.core.context import RunContext
+from lab.core.errors import Cancelled
 from lab.core.results import Result
 from lab.core.validate import is_choices, is_whole, require
 from lab.kafka import topics
@@ -200,7 +201,6 @@ def run_strategy(cluster: Cluster, s: StrategiesSettings, strategy: str, ctx: Ru
 
 def compare(cluster: Cluster, settings: StrategiesSettings, ctx: RunContext) -> StrategiesResult:
     """Each strategy in turn; a cancel returns the strategies that finished."""
-    from lab.core.errors import Cancelled
 
     runs: list[StrategyRun] = []
     for strategy in settings.strategies:

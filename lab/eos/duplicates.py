@@ -38,6 +38,8 @@ from lab.kafka.load import owned_producer
 from lab.kafka.specs import check_topic_name
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lab.core.context import RunContext
 
 #: Which producer runs a scenario makes: without idempotence, with it, or one after the other.
@@ -57,6 +59,8 @@ LAB_BROKERS = (1, 2, 3)
 FREEZE_HINT = "e.g. `docker pause <its container>` and `docker unpause`, or `kill -STOP <pid>` and `kill -CONT <pid>`"
 #: Longest wait for the first acknowledgement of a run before the fault is applied anyway.
 WARM_UP_S = 15.0
+#: Longest wait, before the fault, for the broker to freeze to lead every partition with all replicas in sync.
+LEADER_READY_S = 20.0
 #: Longest phase of producing before or after the fault.
 MAX_PHASE_S = 60.0
 
@@ -65,9 +69,9 @@ MAX_PHASE_S = 60.0
 class DuplicateSettings:
     """One topic (recreated per producer run), its partitions led by ``leader``, frozen for ``pause_ms``.
 
-    Defaults that work on the lab's clusters: ``socket_timeout_ms=1000`` and ``pause_ms=2500`` (under the
-    test cluster's 4000 ms session timeout and the lab cluster's 6000 ms), 300 records/s so each
-    timed-out request holds a few batches.
+    Defaults that work on the lab's clusters: ``socket_timeout_ms=1000`` and ``pause_ms=2500`` (past that
+    plus librdkafka's once-a-second timeout scan, and under the lab cluster's 6000 ms session timeout less
+    the margin), 300 records/s so each timed-out request holds a few batches.
     """
 
     topic: str = "eos-duplicates"
@@ -359,14 +363,65 @@ class _Scenario:
         if not self.cluster.controls_enabled:
             self._freeze_by_hand(prod, label)
             return
-        self.cluster.broker(BrokerAction.PAUSE, s.leader, lease=ctx.lease)
-        start = time.monotonic() - self.t0
-        self._update(prod, pause_from_s=round(start, 3))
+        self._leader_ready(prod, label)
+        if ctx.cancelled:
+            return
+        # the broker call returns only after reading the cluster's status, which the frozen broker makes slow
+        # (its metadata and JMX answers time out): the stream flows on meanwhile, and the freeze lasts
+        # pause_ms from just before the signal, not pause_ms after that status (past the session timeout)
+        start = time.monotonic()
+        self._while_producing(prod, lambda: self.cluster.broker(BrokerAction.PAUSE, s.leader, lease=ctx.lease))
+        self._update(prod, pause_from_s=round(start - self.t0, 3))
         try:
-            self._phase(prod, s.pause_ms / 1000, f"{label}: broker {s.leader} frozen (SIGSTOP)")
+            self._phase(prod, start + s.pause_ms / 1000 - time.monotonic(),
+                        f"{label}: broker {s.leader} frozen (SIGSTOP)")
         finally:
-            self.cluster.broker(BrokerAction.RESUME, s.leader, lease=ctx.lease)
-        self._update(prod, pause_to_s=round(time.monotonic() - self.t0, 3))
+            end = time.monotonic()
+            self._while_producing(prod, lambda: self.cluster.broker(BrokerAction.RESUME, s.leader, lease=ctx.lease))
+        self._update(prod, pause_to_s=round(end - self.t0, 3))
+
+    def _while_producing(self, prod: _Producing, action: Callable[[], object]) -> None:
+        """Run ``action`` here while a helper thread keeps producing at the set rate (the producer is thread-safe)."""
+        import threading
+
+        done = threading.Event()
+
+        def feed() -> None:
+            while not done.is_set() and not self.ctx.cancelled:
+                prod.produce_for(0.05, self.ctx)
+
+        helper = threading.Thread(target=feed, name="lab-eos-feed", daemon=True)
+        helper.start()
+        try:
+            action()
+        finally:
+            done.set()
+            helper.join()
+
+    def _leader_ready(self, prod: _Producing, label: str) -> None:
+        """Before the fault: every partition led by the broker to freeze, with all its replicas in sync (a
+        leader elected elsewhere at creation, or a follower still catching up, would make the freeze no
+        duplicate at all). Asks once for the preferred leaders; ``LabError`` after ``LEADER_READY_S``."""
+        s, ctx, topic = self.s, self.ctx, prod.topic
+        asked = False
+
+        def ready() -> bool:
+            nonlocal asked
+            parts = lab_admin.describe_topics(self.cluster, [topic], with_configs=False)[0].partitions
+            if any(p.leader != s.leader for p in parts) and not asked:
+                asked = True
+                lab_admin.elect_preferred_leaders(self.cluster, topic, [p.partition for p in parts])
+            return all(p.leader == s.leader and len(p.isr) == len(p.replicas) for p in parts)
+
+        end = time.monotonic() + LEADER_READY_S
+        while not ready():
+            if time.monotonic() >= end:
+                raise LabError(f"The partitions of {topic} were not all led by broker {s.leader} with every "
+                               f"replica in sync within {LEADER_READY_S:.0f} s; the freeze would not hit the leader.",
+                               hint="Check that every broker is running (`kafka-lab cluster status`) and run it again.")
+            self._phase(prod, 0.2, f"{label}: waiting for broker {s.leader} to lead with every replica in sync")
+            if ctx.cancelled:
+                return
 
     def _freeze_by_hand(self, prod: _Producing, label: str) -> None:
         """No broker controls here: ask the person to freeze the leader, and see the fault from the client

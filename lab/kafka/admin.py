@@ -9,7 +9,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import ElectionType, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
@@ -37,6 +37,15 @@ BROKERS_SETTLE_S = 15.0
 BROKERS_POLL_S = 0.5
 #: Pause between two reads of the metadata while a just-created topic spreads to every broker.
 METADATA_POLL_S = 0.2
+#: Errors that cut a topic request off on the client, or that ask for it again, so it is sent again: the
+#: broker handle it was in flight on was dropped (librdkafka drops a bootstrap connection once it knows
+#: the brokers, and a broker a metadata reply leaves out, e.g. one fenced for a moment), the connection
+#: broke, the request timed out, or the controller moved. Whether it reached the controller is unknown.
+RESEND_ERRORS = frozenset({KafkaError._DESTROY_BROKER, KafkaError._TRANSPORT, KafkaError._TIMED_OUT,
+                           KafkaError.REQUEST_TIMED_OUT, KafkaError.NOT_CONTROLLER})
+#: How long topic creation sends a cut-off request again, and the pause between two sends.
+CREATE_RESEND_S = 30.0
+CREATE_RESEND_POLL_S = 0.5
 #: Topics the lab itself uses internally; hidden from listings unless asked for.
 HIDDEN_PREFIXES = ("__",)
 
@@ -108,18 +117,19 @@ def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpe
                   ctx: RunContext | None = None) -> list[CreateOutcome]:
     """Create each topic if missing; for existing ones, set the spec's configs again. Safe to repeat.
 
-    With a run's ``ctx``, a cancel ends the wait for brokers to register (raising ``Cancelled``)."""
+    A request cut off on the client (``RESEND_ERRORS``) is sent again for up to ``CREATE_RESEND_S``, then
+    ``KafkaOperationError`` says so. With a run's ``ctx``, a cancel ends the waits (raising ``Cancelled``)."""
     admin = cluster.admin()
     wanted = max((s.replication_factor for s in specs), default=1)
-    registered: list[int] = []
+    seen: list[ClusterMetadata] = []
 
     def enough_brokers() -> bool:
-        registered.append(len(admin.list_topics(timeout=ADMIN_TIMEOUT_S).brokers))
-        return registered[-1] >= wanted
+        seen.append(admin.list_topics(timeout=ADMIN_TIMEOUT_S))
+        return len(seen[-1].brokers) >= wanted
 
     # a just-resumed broker may be re-registering
     poll_until(enough_brokers, BROKERS_SETTLE_S, ctx, every_s=BROKERS_POLL_S)
-    brokers = registered[-1]
+    brokers = len(seen[-1].brokers)
     for spec in specs:
         if spec.replication_factor > brokers:
             raise SettingsError(
@@ -127,28 +137,53 @@ def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpe
                 f"but only {brokers} broker(s) are registered.",
                 hint="Start the missing brokers (`kafka-lab cluster up`) or lower the replication factor.",
             )
-    futures = admin.create_topics(
-        [NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.configs)) for s in specs],
-        operation_timeout=ADMIN_TIMEOUT_S,
-        request_timeout=ADMIN_TIMEOUT_S,
-    )
-    out: list[CreateOutcome] = []
+    listed_before = set(seen[-1].topics)
+    created: set[str] = set()
     existing: list[TopicSpec] = []
-    for spec in specs:
-        try:
-            futures[spec.name].result(timeout=ADMIN_TIMEOUT_S + 5)
-            out.append(CreateOutcome(spec.name, "created", spec.partitions))
-        except KafkaException as exc:
-            err = _kafka_error(exc)
-            if err is not None and err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
-                existing.append(spec)
-            elif err is not None and err.code() in (KafkaError.INVALID_CONFIG, KafkaError.POLICY_VIOLATION,
-                                                    KafkaError.INVALID_REPLICATION_FACTOR,
-                                                    KafkaError.INVALID_PARTITIONS):
-                raise SettingsError(f"Kafka refused topic {spec.name!r}: {err.str()}",
-                                    hint="Fix the topic setting named above.") from exc
-            else:
-                raise KafkaOperationError(f"Creating topic {spec.name!r} failed: {exc}") from exc
+    pending = list(specs)
+    #: topic -> the error that cut its last request off (it may or may not have reached the controller)
+    cut_off: dict[str, KafkaException] = {}
+
+    def send() -> bool:
+        """Send CreateTopics for the topics still pending; True once every one has its answer."""
+        nonlocal pending
+        futures = admin.create_topics(
+            [NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.configs)) for s in pending],
+            operation_timeout=ADMIN_TIMEOUT_S,
+            request_timeout=ADMIN_TIMEOUT_S,
+        )
+        again: list[TopicSpec] = []
+        for spec in pending:
+            try:
+                futures[spec.name].result(timeout=ADMIN_TIMEOUT_S + 5)
+                created.add(spec.name)
+            except KafkaException as exc:
+                err = _kafka_error(exc)
+                code = err.code() if err is not None else None
+                if code == KafkaError.TOPIC_ALREADY_EXISTS and spec.name in cut_off and spec.name not in listed_before:
+                    created.add(spec.name)  # not there before: the cut-off request reached the controller
+                elif code == KafkaError.TOPIC_ALREADY_EXISTS:
+                    existing.append(spec)
+                elif err is not None and code in (KafkaError.INVALID_CONFIG, KafkaError.POLICY_VIOLATION,
+                                                  KafkaError.INVALID_REPLICATION_FACTOR, KafkaError.INVALID_PARTITIONS):
+                    raise SettingsError(f"Kafka refused topic {spec.name!r}: {err.str()}",
+                                        hint="Fix the topic setting named above.") from exc
+                elif code in RESEND_ERRORS:
+                    cut_off[spec.name] = exc
+                    again.append(spec)
+                else:
+                    raise KafkaOperationError(f"Creating topic {spec.name!r} failed: {exc}") from exc
+        pending = again
+        return not pending
+
+    if pending and not poll_until(send, CREATE_RESEND_S, ctx, every_s=CREATE_RESEND_POLL_S):
+        names = ", ".join(repr(s.name) for s in pending)
+        raise KafkaOperationError(
+            f"Creating topic(s) {names} failed: every request was cut off for {CREATE_RESEND_S:.0f} s "
+            f"(last: {cut_off[pending[0].name]}).",
+            hint="A broker is restarting or too slow to answer; check `kafka-lab cluster status` and try again.",
+        ) from cut_off[pending[0].name]
+    out = [CreateOutcome(s.name, "created", s.partitions) for s in specs if s.name in created]
     _wait_for_leaders(cluster, [o.name for o in out])
     if existing:
         md = admin.list_topics(timeout=ADMIN_TIMEOUT_S)
@@ -206,6 +241,8 @@ def recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], con
                 fut.result(timeout=ADMIN_TIMEOUT_S + 5)
         poll_until(lambda: name not in _metadata(cluster, adm).topics, ADMIN_TIMEOUT_S, ctx, every_s=0.3)
 
+    cut_off: list[KafkaException] = []
+
     def created() -> bool:
         fut = adm.create_topics([NewTopic(name, len(assignment), replica_assignment=assignment, config=configs)],
                                 operation_timeout=ADMIN_TIMEOUT_S)[name]
@@ -214,14 +251,27 @@ def recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], con
             return True
         except KafkaException as exc:
             err = _kafka_error(exc)
+            if err is not None and err.code() in RESEND_ERRORS:
+                cut_off.append(exc)  # sent again; it may have reached the controller
+                return False
             if err is None or err.code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise KafkaOperationError(f"Creating topic {name!r} failed: {exc}") from exc
-            return False  # a just-deleted name is refused for a moment
+            # a just-deleted name is refused for a moment (not listed); listed: a cut-off request made it
+            return bool(cut_off) and name in _metadata(cluster, adm).topics
 
     if not poll_until(created, RECREATE_RETRY_S, ctx, every_s=0.5):
         raise KafkaOperationError(f"Topic {name!r} still existed {RECREATE_RETRY_S:.0f} s after it was deleted.",
                                   hint="Another client may be re-creating it; delete it by hand and try again.")
     _wait_for_leaders(cluster, [name])
+
+
+def elect_preferred_leaders(cluster: Cluster, topic: str, partitions: list[int]) -> None:
+    """Ask the controller to move each partition's leadership to its preferred replica (best effort: the
+    caller watches the metadata for the outcome)."""
+    adm = clients.admin(cluster)  # keep the client alive until its future resolves
+    with contextlib.suppress(KafkaException, TimeoutError):
+        adm.elect_leaders(ElectionType.PREFERRED, [TopicPartition(topic, p) for p in partitions],
+                          request_timeout=ADMIN_TIMEOUT_S).result(timeout=ADMIN_TIMEOUT_S + 5)
 
 
 def set_topic_configs(cluster: Cluster, name: str, configs: dict[str, str]) -> None:
@@ -280,12 +330,32 @@ def _apply_configs(cluster: Cluster, specs: list[TopicSpec]) -> None:
     if not resources:
         return
     admin = cluster.admin()  # keep the client alive until its futures resolve
-    for res, fut in admin.incremental_alter_configs(resources, request_timeout=ADMIN_TIMEOUT_S).items():
-        try:
-            fut.result(timeout=ADMIN_TIMEOUT_S + 5)
-        except KafkaException as exc:
-            raise SettingsError(f"Kafka refused the configs of topic {res.name!r}: {exc}",
-                                hint="Fix the topic setting named above.") from exc
+    cut_off: list[KafkaException] = []
+
+    def send() -> bool:
+        """Set the configs still pending (setting them twice is harmless); True once all were answered."""
+        nonlocal resources
+        again = []
+        for res, fut in admin.incremental_alter_configs(resources, request_timeout=ADMIN_TIMEOUT_S).items():
+            try:
+                fut.result(timeout=ADMIN_TIMEOUT_S + 5)
+            except KafkaException as exc:
+                err = _kafka_error(exc)
+                if err is not None and err.code() in RESEND_ERRORS:  # cut off on the client: not a refusal
+                    cut_off.append(exc)
+                    again.append(res)
+                    continue
+                raise SettingsError(f"Kafka refused the configs of topic {res.name!r}: {exc}",
+                                    hint="Fix the topic setting named above.") from exc
+        resources = again
+        return not resources
+
+    if not poll_until(send, CREATE_RESEND_S, every_s=CREATE_RESEND_POLL_S):
+        raise KafkaOperationError(
+            f"Setting the configs of topic {resources[0].name!r} failed: every request was cut off for "
+            f"{CREATE_RESEND_S:.0f} s (last: {cut_off[-1]}).",
+            hint="A broker is restarting or too slow to answer; check `kafka-lab cluster status` and try again.",
+        ) from cut_off[-1]
 
 
 def topic_configs(cluster: Cluster, names: list[str]) -> dict[str, dict[str, str]]:

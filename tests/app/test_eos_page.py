@@ -12,7 +12,9 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from lab.cluster import LocalCluster
+from lab.eos import duplicates
 from lab.runs import launcher
+from tests.conftest import TEST_BROKER_OVERRIDES
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGE = "pages/eos.py"
@@ -42,10 +44,11 @@ def test_page_explains_each_knob_and_the_fault_window(app_env: LocalCluster) -> 
     at = open_page()
     assert [t.value for t in at.title] == ["Idempotence & transactions"]
     assert at.sidebar.radio(key="eos_kind").value == "eos.idempotent"
-    # the fault window is read from this cluster (broker.session.timeout.ms=4000 in the tests)
-    assert any("broker.session.timeout.ms **4000**" in c.value for c in at.sidebar.caption), \
+    # the fault window is read from this cluster (broker.session.timeout.ms of TEST_BROKER_OVERRIDES)
+    session_ms = int(TEST_BROKER_OVERRIDES["broker.session.timeout.ms"])
+    assert any(f"broker.session.timeout.ms **{session_ms}**" in c.value for c in at.sidebar.caption), \
         [c.value for c in at.sidebar.caption]
-    assert at.sidebar.slider(key="pause_ms").max == 3000
+    assert at.sidebar.slider(key="pause_ms").max == session_ms - duplicates.SESSION_MARGIN_MS
     assert all(w.help for w in at.sidebar.slider)
     labels = [e.label for e in at.expander]
     assert any("producer id" in label for label in labels) and any("transactions add" in label for label in labels)

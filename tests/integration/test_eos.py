@@ -1,4 +1,4 @@
-"""The exactly-once lab against the real session cluster (broker.session.timeout.ms=4000 there).
+"""The exactly-once lab against the real session cluster (broker.session.timeout.ms from TEST_BROKER_OVERRIDES).
 
 Each scenario that breaks a broker heals the cluster itself; each test checks it is whole afterwards,
 and ``whole_cluster`` makes it whole again should an assertion fail half-way.
@@ -20,7 +20,15 @@ from lab.core.codec import from_jsonable
 from lab.core.context import poll_until
 from lab.eos import duplicates, fencing, pipeline_run, sequence, transactions
 from lab.kafka import admin
+from tests.conftest import TEST_BROKER_OVERRIDES
 from tests.integration.test_replication import assert_whole
+
+#: The test cluster's broker session: the frozen-leader window must stay under it (less a margin).
+SESSION_MS = int(TEST_BROKER_OVERRIDES["broker.session.timeout.ms"])
+#: The longest pause the lab allows on this cluster.
+PAUSE_LIMIT_MS = SESSION_MS - duplicates.SESSION_MARGIN_MS
+#: librdkafka looks for timed-out requests once a second: a request times out up to this long after socket.timeout.ms.
+TIMEOUT_SCAN_MS = 1000
 
 
 def run(fn, limit: float = 240.0):
@@ -30,8 +38,11 @@ def run(fn, limit: float = 240.0):
 def test_a_frozen_leader_duplicates_without_idempotence_and_not_with_it(whole_cluster: LocalCluster,
                                                                          topic_name: str) -> None:
     s = duplicates.DuplicateSettings(topic=topic_name, idempotence="both")
+    # the window, checked before the fault: outlast the client's request timeout plus librdkafka's once-a-second
+    # timeout scan, stay under the broker session (less the lab's margin)
+    assert s.socket_timeout_ms + TIMEOUT_SCAN_MS <= s.pause_ms <= PAUSE_LIMIT_MS, (s, SESSION_MS)
     res = run(lambda ctx: duplicates.idempotent(whole_cluster, s, ctx))
-    assert res.stopped is None and res.session_timeout_ms == 4000
+    assert res.stopped is None and res.session_timeout_ms == SESSION_MS
     plain, idem = res.runs
     assert not plain.idempotence and idem.idempotence
     for r in res.runs:
@@ -155,10 +166,11 @@ def test_without_broker_controls_a_person_freezes_the_leader_and_the_duplicates_
 @pytest.mark.breaks_brokers  # the launcher takes the lab's cluster lock for eos.idempotent before the refusal
 def test_cli_eos_idempotent_refuses_a_pause_the_cluster_would_fence(cluster: LocalCluster,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    # 3500 ms > broker.session.timeout.ms 4000 - 1000 margin: refused before any broker is touched
-    assert main(["eos", "idempotent", "--pause-ms", "3500", "--state-dir", str(cluster.state_dir)]) == 2
+    # past broker.session.timeout.ms less the margin: refused before any broker is touched
+    too_long = PAUSE_LIMIT_MS + 500
+    assert main(["eos", "idempotent", "--pause-ms", str(too_long), "--state-dir", str(cluster.state_dir)]) == 2
     err = capsys.readouterr().err
-    assert "broker.session.timeout.ms=4000" in err and "Use 1001 to 3000 ms" in err
+    assert f"broker.session.timeout.ms={SESSION_MS}" in err and f"Use 1001 to {PAUSE_LIMIT_MS} ms" in err
     assert main(["eos", "idempotent", "--acks", "1", "--state-dir", str(cluster.state_dir)]) == 2
     assert "needs acks=all" in capsys.readouterr().err
 
