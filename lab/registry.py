@@ -20,6 +20,7 @@ from lab.consumer import text as consumer_text
 from lab.core import catalogue
 from lab.core.catalogue import Experiment
 from lab.eos import duplicates, fencing, pipeline_run, transactions
+from lab.eos import settings as eos_settings
 from lab.eos import text as text_eos
 from lab.lag import rate as lagrate
 from lab.lag import scenario as lagdemo
@@ -68,15 +69,15 @@ _ENTRIES: tuple[Experiment[Any, Any], ...] = (
                segments.StorageResult, segments.storage, _fixed(300.0), text.storage, page="replication",
                cli=(("replication", "storage"),)),
     Experiment("eos.idempotent", "duplicates under a frozen leader, without and with idempotence",
-               duplicates.DuplicateSettings, duplicates.DuplicateResult, duplicates.idempotent, _fixed(240.0),
+               eos_settings.DuplicateSettings, duplicates.DuplicateResult, duplicates.idempotent, _fixed(240.0),
                text_eos.duplicates, changes_brokers=True, page="eos", cli=(("eos", "idempotent"),)),
-    Experiment("eos.transactional", "transactions: commit, abort, HW vs LSO", transactions.TransactionSettings,
+    Experiment("eos.transactional", "transactions: commit, abort, HW vs LSO", eos_settings.TransactionSettings,
                transactions.TransactionResult, transactions.transactional, lambda s: 120.0 + s.hold_open_s,
                text_eos.transactions, page="eos", cli=(("eos", "transactional"),), live_lines=text_eos.step_lines),
-    Experiment("eos.fencing", "fencing a zombie producer", fencing.FencingSettings, fencing.FencingResult,
+    Experiment("eos.fencing", "fencing a zombie producer", eos_settings.FencingSettings, fencing.FencingResult,
                fencing.fencing, _fixed(120.0), text_eos.fencing, page="eos", cli=(("eos", "fencing"),),
                live_lines=text_eos.step_lines),
-    Experiment("eos.pipeline", "exactly-once pipeline through a crash", pipeline_run.PipelineSettings,
+    Experiment("eos.pipeline", "exactly-once pipeline through a crash", eos_settings.PipelineSettings,
                pipeline_run.PipelineResult, pipeline_run.pipeline_scenario, pipeline_run.time_limit_for,
                text_eos.pipeline, changes_brokers=True, page="eos", cli=(("eos", "pipeline"),),
                live_lines=text_eos.step_lines),

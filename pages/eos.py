@@ -13,6 +13,7 @@ from lab import LabError
 from lab import registry as experiments
 from lab.eos import charts as charts_eos
 from lab.eos import duplicates, fencing, pipeline_run, transactions
+from lab.eos import settings as eos_settings
 from lab.eos import text as text_eos
 from pages._charts import show_chart
 from pages._links import PageLink
@@ -49,10 +50,10 @@ def session_timeout_ms() -> int:
 
 
 # --- settings ----------------------------------------------------------------------------------------
-def idempotent_form() -> duplicates.DuplicateSettings:
+def idempotent_form() -> eos_settings.DuplicateSettings:
     session = session_timeout_ms()
-    mode = st.radio("Idempotence", list(duplicates.MODES), index=2, horizontal=True, key="idem_mode", bind=BIND,
-                    help="off: a plain producer; on: enable.idempotence=true; both: off first, then on, "
+    mode = st.radio("Idempotence", list(eos_settings.IDEMPOTENCE_MODES), index=2, horizontal=True, key="idem_mode",
+                    bind=BIND, help="off: a plain producer; on: enable.idempotence=true; both: off first, then on, "
                          "through the same fault.")
     sto = st.slider("socket.timeout.ms", 200, 5000, 1000, 100, key="socket_timeout_ms", bind=BIND,
                     help="librdkafka's client-side timeout for a request in flight. When it passes, the "
@@ -73,12 +74,12 @@ def idempotent_form() -> duplicates.DuplicateSettings:
                     help="Idempotence needs acks=all.")
     st.caption(f"Fault window here: socket.timeout.ms **{sto}** < pause **{pause}** ms < "
                f"broker.session.timeout.ms **{session}** − {duplicates.SESSION_MARGIN_MS} ms.")
-    return duplicates.DuplicateSettings(idempotence=mode, rate_per_s=int(rate), pause_ms=int(pause),
+    return eos_settings.DuplicateSettings(idempotence=mode, rate_per_s=int(rate), pause_ms=int(pause),
                                         socket_timeout_ms=int(sto), retries=int(retries),
                                         max_in_flight=int(inflight), acks=acks)
 
 
-def transactional_form() -> transactions.TransactionSettings:
+def transactional_form() -> eos_settings.TransactionSettings:
     n = st.slider("Transactions", 2, 20, 6, key="txns", bind=BIND, help="Batches, each one transaction.")
     size = st.slider("Records per transaction", 1, 100, 9, key="txn_records", bind=BIND,
                      help="Written round-robin over 3 partitions, so each transaction spans all three.")
@@ -88,18 +89,18 @@ def transactional_form() -> transactions.TransactionSettings:
                      help="Meanwhile HW and LSO are sampled: the HW moves on, the LSO and the "
                           "read_committed consumer wait for the commit.")
     st.caption("Both isolation levels read the topic at the end: read_committed and read_uncommitted side by side.")
-    return transactions.TransactionSettings(transactions=n, records_per_transaction=size, aborted=aborted,
+    return eos_settings.TransactionSettings(transactions=n, records_per_transaction=size, aborted=aborted,
                                             hold_open_s=float(hold))
 
 
-def fencing_form() -> fencing.FencingSettings:
+def fencing_form() -> eos_settings.FencingSettings:
     n = st.slider("Records in each producer's transaction", 1, 100, 5, key="fence_records", bind=BIND,
                   help="The zombie's stay in the log as aborted records; the successor's are committed.")
-    return fencing.FencingSettings(records=n)
+    return eos_settings.FencingSettings(records=n)
 
 
-def pipeline_form() -> pipeline_run.PipelineSettings:
-    mode = st.radio("Mode", list(pipeline_run.MODES), index=0, key="pipe_mode", bind=BIND,
+def pipeline_form() -> eos_settings.PipelineSettings:
+    mode = st.radio("Mode", list(eos_settings.PIPELINE_MODES), index=0, key="pipe_mode", bind=BIND,
                     help="exactly-once: one transaction per round, offsets inside it; at-least-once: "
                          "flush the output, then commit the offsets.")
     records = st.slider("Input records", 500, 10_000, 3000, 500, key="pipe_records", bind=BIND)
@@ -112,7 +113,7 @@ def pipeline_form() -> pipeline_run.PipelineSettings:
                          help=f"SIGKILL the leader of output partition 0, start it again "
                               f"{pipeline_run.BROKER_DOWN_S:g} s later: leadership and possibly the "
                               "transaction coordinator move.")
-    return pipeline_run.PipelineSettings(modes=mode, records=records, rate_per_s=rate,
+    return eos_settings.PipelineSettings(modes=mode, records=records, rate_per_s=rate,
                                          commit_interval_ms=interval, kills=kills, kill_broker=broker)
 
 

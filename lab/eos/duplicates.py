@@ -28,22 +28,18 @@ from confluent_kafka import KafkaError, Message, Producer
 from lab.cluster.base import BrokerAction, Cluster
 from lab.core.errors import Cancelled, LabError, SettingsError
 from lab.core.results import Result
-from lab.core.validate import is_whole, require
 from lab.eos import sequence
 from lab.eos.eosstats import ClientTrace, ProducerIdentity
 from lab.eos.sequence import SequenceCount
+from lab.eos.settings import IDEMPOTENCE_MODES, DuplicateSettings
 from lab.kafka import admin as lab_admin
 from lab.kafka import faults
 from lab.kafka.load import owned_producer
-from lab.kafka.specs import check_topic_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lab.core.context import RunContext
-
-#: Which producer runs a scenario makes: without idempotence, with it, or one after the other.
-MODES = {"off": (False,), "on": (True,), "both": (False, True)}
 #: What ``enable.idempotence=true`` requires of the other settings (librdkafka refuses a producer otherwise).
 IDEMPOTENCE_REQUIRES = {"acks": "all", "max.in.flight": "≤ 5", "retries": "> 0"}
 #: The broker setting the pause must stay under, and the value Kafka uses when the cluster does not say.
@@ -53,100 +49,12 @@ DEFAULT_SESSION_TIMEOUT_MS = 9000
 SESSION_MARGIN_MS = 1000
 #: How long the read-back of one partition may take.
 READ_TIMEOUT_S = 30.0
-#: The lab's brokers (node ids).
-LAB_BROKERS = (1, 2, 3)
 #: How a person freezes a broker on a cluster the lab does not run.
 FREEZE_HINT = "e.g. `docker pause <its container>` and `docker unpause`, or `kill -STOP <pid>` and `kill -CONT <pid>`"
 #: Longest wait for the first acknowledgement of a run before the fault is applied anyway.
 WARM_UP_S = 15.0
 #: Longest wait, before the fault, for the broker to freeze to lead every partition with all replicas in sync.
 LEADER_READY_S = 20.0
-#: Longest phase of producing before or after the fault.
-MAX_PHASE_S = 60.0
-
-
-@dataclass(frozen=True)
-class DuplicateSettings:
-    """One topic (recreated per producer run), its partitions led by ``leader``, frozen for ``pause_ms``.
-
-    Defaults that work on the lab's clusters: ``socket_timeout_ms=1000`` and ``pause_ms=2500`` (past that
-    plus librdkafka's once-a-second timeout scan, and under the lab cluster's 6000 ms session timeout less
-    the margin), 300 records/s so each timed-out request holds a few batches.
-    """
-
-    topic: str = "eos-duplicates"
-    #: "off", "on" or "both" (without, then with ``enable.idempotence``)
-    idempotence: str = "both"
-    leader: int = 2
-    partitions: int = 1
-    rate_per_s: int = 300
-    record_bytes: int = 100
-    pause_ms: int = 2500
-    socket_timeout_ms: int = 1000
-    retries: int = 1_000_000
-    max_in_flight: int = 5
-    acks: str = "all"
-    before_s: float = 1.0
-    after_s: float = 2.0
-    message_timeout_ms: int = 30_000
-
-    def __post_init__(self) -> None:
-        require(isinstance(self.topic, str), f"The topic must be a name, not {self.topic!r}.",
-                "Give a topic name (letters, digits, . _ -).")
-        check_topic_name(self.topic + "-plain")
-        require(isinstance(self.idempotence, str) and self.idempotence in MODES,
-                f"idempotence={self.idempotence!r} is not a mode.",
-                "Use off, on or both.")
-        require(is_whole(self.leader) and self.leader in LAB_BROKERS, f"Leader broker {self.leader!r} is not one "
-                "of the lab's brokers.", "Use 1, 2 or 3.")
-        require(is_whole(self.partitions) and 1 <= self.partitions <= 6, f"partitions={self.partitions!r} is out "
-                "of range.", "Use 1 to 6 (all led by the frozen broker).")
-        require(is_whole(self.rate_per_s) and 10 <= self.rate_per_s <= 5000, f"rate {self.rate_per_s!r}/s is out "
-                "of range.", "Use 10 to 5000 records per second.")
-        require(is_whole(self.record_bytes) and 0 <= self.record_bytes <= 10_000,
-                f"record size {self.record_bytes!r} is out of range.", "Use 0 (just the number) to 10000 bytes.")
-        require(is_whole(self.socket_timeout_ms) and 100 <= self.socket_timeout_ms <= 60_000,
-                f"socket.timeout.ms={self.socket_timeout_ms!r} is out of range.", "Use 100 to 60000 ms.")
-        require(is_whole(self.pause_ms) and self.pause_ms > self.socket_timeout_ms,
-                f"A pause of {self.pause_ms!r} ms does not outlast socket.timeout.ms={self.socket_timeout_ms}.",
-                "Pause longer than socket.timeout.ms, or no request times out and nothing is sent twice.")
-        require(isinstance(self.acks, str) and self.acks in ("1", "all"), f"acks={self.acks!r} is not allowed here.",
-                "Use 1 or all (acks=0 has no acknowledgement to time out).")
-        require(is_whole(self.retries) and 0 <= self.retries <= 2_147_483_647,
-                f"retries={self.retries!r} is out of range.", "Use 0 to 2147483647.")
-        require(is_whole(self.max_in_flight) and 1 <= self.max_in_flight <= 1_000_000,
-                f"max.in.flight={self.max_in_flight!r} is out of range.", "Use 1 to 1000000.")
-        for name in ("before_s", "after_s"):
-            v = getattr(self, name)
-            require(isinstance(v, (int, float)) and 0 <= v <= MAX_PHASE_S, f"{name}={v!r} is out of range.",
-                    f"Use 0 to {MAX_PHASE_S:.0f} seconds.")
-        require(is_whole(self.message_timeout_ms) and self.message_timeout_ms >= self.pause_ms + 5000
-                and self.message_timeout_ms <= 300_000,
-                f"message.timeout.ms={self.message_timeout_ms!r} would give up during the fault.",
-                f"Use {self.pause_ms + 5000} to 300000 ms (the pause plus time to retry).")
-        if True in MODES[self.idempotence]:
-            check_idempotence(self.acks, self.max_in_flight, self.retries)
-
-    def to_config(self, idempotence: bool) -> dict[str, Any]:
-        """The librdkafka properties of one producer run, dotted keys, in one place."""
-        return {"enable.idempotence": idempotence, "acks": self.acks, "retries": self.retries,
-                "max.in.flight.requests.per.connection": self.max_in_flight,
-                "socket.timeout.ms": self.socket_timeout_ms, "message.timeout.ms": self.message_timeout_ms,
-                "linger.ms": 5, "retry.backoff.ms": 100}
-
-    def topic_for(self, idempotence: bool) -> str:
-        return f"{self.topic}-{'idempotent' if idempotence else 'plain'}"
-
-
-def check_idempotence(acks: str, max_in_flight: int, retries: int) -> None:
-    """``SettingsError`` naming the setting that conflicts with ``enable.idempotence=true``."""
-    require(acks == "all", f"enable.idempotence=true needs acks=all, not acks={acks}.",
-            "The PID/sequence check happens on the leader after the ISR has the batch; set acks=all "
-            "or turn idempotence off.")
-    require(max_in_flight <= 5, f"enable.idempotence=true allows at most 5 requests in flight, not {max_in_flight}.",
-            "The broker remembers the last 5 batches per producer and partition; use max.in.flight 1 to 5.")
-    require(retries > 0, "enable.idempotence=true needs retries > 0.",
-            "Idempotence exists to make retries safe; without retries a timed-out batch is simply lost.")
 
 
 @dataclass(frozen=True)
@@ -300,7 +208,7 @@ class _Scenario:
         return DuplicateResult(self.s, self.session_ms, tuple(runs), tuple(secs), stopped=stopped)
 
     def report(self, message: str) -> None:
-        total = len(MODES[self.s.idempotence])
+        total = len(IDEMPOTENCE_MODES[self.s.idempotence])
         self.ctx.report(len(self.runs) / total, message, self.result())
 
     def _phase(self, prod: _Producing, seconds: float, message: str) -> None:
@@ -480,7 +388,7 @@ def idempotent(cluster: Cluster, settings: DuplicateSettings, ctx: RunContext) -
     stopped: str | None = None
     try:
         with faults.restoring(cluster, ctx):
-            for idem in MODES[settings.idempotence]:
+            for idem in IDEMPOTENCE_MODES[settings.idempotence]:
                 sc.one(idem)
                 if ctx.cancelled:
                     raise Cancelled(ctx.stopped_text())

@@ -23,12 +23,11 @@ from lab.cluster.base import Cluster
 from lab.core.context import poll_until
 from lab.core.errors import Cancelled
 from lab.core.results import Result
-from lab.core.validate import is_whole, require
 from lab.eos import logs, sequence
 from lab.eos.eosstats import ClientTrace, ProducerIdentity
+from lab.eos.settings import FencingSettings
 from lab.eos.transactions import TXN_CALL_TIMEOUT_S, transactional_producer, txn_call
 from lab.kafka import admin as lab_admin
-from lab.kafka.specs import check_topic_name
 from lab.kafka.timeline import Step
 
 if TYPE_CHECKING:
@@ -38,18 +37,6 @@ if TYPE_CHECKING:
 IDENTITY_WAIT_S = 5.0
 #: The successor's records are numbered from here, so the read-back tells the two producers apart.
 SUCCESSOR_FIRST_SEQ = 1_000_000
-
-
-@dataclass(frozen=True)
-class FencingSettings:
-    topic: str = "eos-fencing"
-    #: records each producer writes in its transaction
-    records: int = 5
-
-    def __post_init__(self) -> None:
-        check_topic_name(self.topic)
-        require(is_whole(self.records) and 1 <= self.records <= 10_000, f"records={self.records!r} is out of range.",
-                "Use 1 to 10000.")
 
 
 @dataclass(frozen=True)

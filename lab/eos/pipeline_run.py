@@ -35,18 +35,14 @@ from lab.core import subprocs
 from lab.core.context import poll_until
 from lab.core.errors import Cancelled, KafkaOperationError
 from lab.core.results import Result
-from lab.core.validate import is_whole, require
-from lab.eos import logs, pipeline, sequence
+from lab.eos import logs, sequence
+from lab.eos.settings import PIPELINE_MODES, PipelineSettings
 from lab.kafka import admin as lab_admin
 from lab.kafka import faults
-from lab.kafka.specs import check_topic_name
 from lab.kafka.timeline import Step
 
 if TYPE_CHECKING:
     from lab.core.context import RunContext
-
-#: scenario mode -> the pipeline modes it runs, in order
-MODES = {"both": pipeline.MODES, "exactly-once": ("exactly-once",), "at-least-once": ("at-least-once",)}
 #: How often the scenario samples offsets and checks on the process.
 SAMPLE_EVERY_S = 0.5
 #: How long a SIGTERMed pipeline may take to finish its round and exit before it is killed.
@@ -72,48 +68,6 @@ FRESH_ADMIN_AFTER = 4
 MID_ROUND_FRACTION = 5
 #: Lines of a pipeline's output kept for the result (its last JSON lines, or its error).
 LOG_TAIL_LINES = 5
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    topic_prefix: str = "eos-pipeline"
-    #: "both", "exactly-once" or "at-least-once"
-    modes: str = "both"
-    records: int = 3000
-    rate_per_s: int = 300
-    partitions: int = 3
-    commit_interval_ms: int = 1000
-    kills: int = 1
-    restart_after_s: float = 1.0
-    #: the second fault: SIGKILL the leader broker of output partition 0 once the pipeline is past the
-    #: process kills, and start it again ``BROKER_DOWN_S`` later (needs broker controls)
-    kill_broker: bool = True
-
-    def __post_init__(self) -> None:
-        require(isinstance(self.topic_prefix, str), f"The topic prefix must be a name, not {self.topic_prefix!r}.",
-                "Give a topic prefix (letters, digits, . _ -).")
-        check_topic_name(self.topic_prefix + "-eos-out")
-        require(isinstance(self.modes, str) and self.modes in MODES,
-                f"mode {self.modes!r} is not known.", "Use both, exactly-once or at-least-once.")
-        require(is_whole(self.records) and 100 <= self.records <= 100_000, f"records={self.records!r} is out of range.",
-                "Use 100 to 100000.")
-        require(is_whole(self.rate_per_s) and 10 <= self.rate_per_s <= 5000, f"rate {self.rate_per_s!r}/s is out of "
-                "range.", "Use 10 to 5000 records per second.")
-        require(is_whole(self.partitions) and 1 <= self.partitions <= 12, f"partitions={self.partitions!r} is out of "
-                "range.", "Use 1 to 12.")
-        require(is_whole(self.commit_interval_ms) and 100 <= self.commit_interval_ms <= 10_000,
-                f"commit interval {self.commit_interval_ms!r} ms is out of range.", "Use 100 to 10000 ms.")
-        require(is_whole(self.kills) and 0 <= self.kills <= 5, f"kills={self.kills!r} is out of range.", "Use 0 to 5.")
-        require(isinstance(self.restart_after_s, (int, float)) and 0 <= self.restart_after_s <= 30,
-                f"restart_after_s={self.restart_after_s!r} is out of range.", "Use 0 to 30 seconds.")
-
-    def broker_threshold(self) -> int:
-        """Output records at which the output leader is killed: after the process kills."""
-        return int(self.records * 0.8 * (self.kills + 0.5) / (self.kills + 1))
-
-    def kill_thresholds(self) -> list[int]:
-        """Output records (summed over partitions) at which each SIGKILL is sent: spread over the run."""
-        return [int(self.records * 0.8 * (k + 1) / (self.kills + 1)) for k in range(self.kills)]
 
 
 @dataclass(frozen=True)
@@ -296,7 +250,7 @@ class _Scenario:
         return PipelineResult(self.s, tuple(runs), tuple(self.samples), tuple(self.steps), stopped=stopped)
 
     def report(self, message: str) -> None:
-        self.ctx.report(len(self.runs) / len(MODES[self.s.modes]), message, self.result())
+        self.ctx.report(len(self.runs) / len(PIPELINE_MODES[self.s.modes]), message, self.result())
 
     def sample(self, mode: str, run: PipelineModeRun) -> PipelineSample | None:
         """One sample; None when the cluster did not answer this time (a topic created a moment ago may not
@@ -478,7 +432,7 @@ def time_limit_for(s: PipelineSettings) -> float:
     """The scenario's bound: per mode, the input's duration, the drain, the restarts and the read-back."""
     per_mode = (s.records / s.rate_per_s + DRAIN_TIMEOUT_S + STARTUP_TIMEOUT_S * (s.kills + 1) + 60.0
                 + (BROKER_FAULT_BOUND_S if s.kill_broker else 0.0))
-    return per_mode * len(MODES[s.modes])
+    return per_mode * len(PIPELINE_MODES[s.modes])
 
 
 def pipeline_scenario(cluster: Cluster, settings: PipelineSettings, ctx: RunContext) -> PipelineResult:
@@ -487,7 +441,7 @@ def pipeline_scenario(cluster: Cluster, settings: PipelineSettings, ctx: RunCont
     stopped: str | None = None
     try:
         with contextlib.suppress(Cancelled), faults.restoring(cluster, ctx):
-            for mode in MODES[settings.modes]:
+            for mode in PIPELINE_MODES[settings.modes]:
                 sc.one(mode)
                 if ctx.cancelled:
                     break

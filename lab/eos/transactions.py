@@ -26,11 +26,10 @@ from lab.cluster import clients
 from lab.cluster.base import Cluster
 from lab.core.errors import Cancelled, KafkaOperationError
 from lab.core.results import Result
-from lab.core.validate import is_whole, require
 from lab.eos import logs, sequence
 from lab.eos.eosstats import ClientTrace, ProducerIdentity
+from lab.eos.settings import TRANSACTION_TIMEOUT_MS, TransactionSettings
 from lab.kafka import admin as lab_admin
-from lab.kafka.specs import check_topic_name
 from lab.kafka.timeline import Step
 
 if TYPE_CHECKING:
@@ -40,47 +39,6 @@ if TYPE_CHECKING:
 TXN_CALL_TIMEOUT_S = 30.0
 #: How often HW, LSO and the read_committed consumer's position are sampled while a transaction is open.
 SAMPLE_EVERY_S = 0.25
-#: librdkafka's transaction.timeout.ms for the lab: the coordinator aborts a transaction open longer.
-TRANSACTION_TIMEOUT_MS = 60_000
-
-
-@dataclass(frozen=True)
-class TransactionSettings:
-    """``transactions`` batches of ``records_per_transaction``; ``aborted`` of them (spread evenly among all
-    but the last) are aborted; the last is held open ``hold_open_s`` and then committed."""
-
-    topic: str = "eos-transactions"
-    partitions: int = 3
-    transactions: int = 6
-    records_per_transaction: int = 9
-    aborted: int = 2
-    hold_open_s: float = 3.0
-    record_bytes: int = 100
-
-    def __post_init__(self) -> None:
-        check_topic_name(self.topic)
-        require(is_whole(self.partitions) and 1 <= self.partitions <= 12, f"partitions={self.partitions!r} is out "
-                "of range.", "Use 1 to 12.")
-        require(is_whole(self.transactions) and 2 <= self.transactions <= 200,
-                f"transactions={self.transactions!r} is out of range.", "Use 2 to 200.")
-        require(is_whole(self.records_per_transaction) and 1 <= self.records_per_transaction <= 10_000,
-                f"records per transaction {self.records_per_transaction!r} is out of range.", "Use 1 to 10000.")
-        require(is_whole(self.aborted) and 0 <= self.aborted <= self.transactions - 1,
-                f"aborted={self.aborted!r} is out of range.",
-                f"Use 0 to {self.transactions - 1}: the last transaction is the one held open and committed.")
-        require(isinstance(self.hold_open_s, (int, float)) and 0 <= self.hold_open_s <= 50,
-                f"hold_open_s={self.hold_open_s!r} is out of range.",
-                f"Use 0 to 50 s (under transaction.timeout.ms={TRANSACTION_TIMEOUT_MS}).")
-        require(is_whole(self.record_bytes) and 0 <= self.record_bytes <= 10_000,
-                f"record size {self.record_bytes!r} is out of range.", "Use 0 to 10000 bytes.")
-
-    def is_aborted(self, i: int) -> bool:
-        """Whether transaction ``i`` (0-based) is aborted: ``aborted`` of the first ``transactions-1``, evenly."""
-        n = self.transactions - 1
-        return i < n and (i + 1) * self.aborted // n > i * self.aborted // n
-
-    def partition_of(self, seq: int) -> int:
-        return seq % self.partitions
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,8 @@ from lab.consumer.static import CASES, StaticSettings
 from lab.consumer.strategies import StrategiesSettings
 from lab.consumer.sweep import ConsumerSweepSettings
 from lab.core.errors import SettingsError
-from lab.eos import duplicates, pipeline_run
-from lab.eos.fencing import FencingSettings
-from lab.eos.transactions import TransactionSettings
+from lab.eos import settings as eos_settings
+from lab.eos.settings import FencingSettings, TransactionSettings
 from lab.export.params import PageLinks, choice, flag, integer, multi, number, text
 from lab.kafka.load import BackgroundProducerSettings
 from lab.kafka.timeline import POLL_INTERVAL_S
@@ -181,13 +180,13 @@ def _repl_to(s: Any) -> tuple[str, dict[str, Any]]:
 # --- eos ------------------------------------------------------------------------------------------------
 _EOS_MODES = {"idempotent": "eos.idempotent", "transactional": "eos.transactional", "fencing": "eos.fencing",
               "pipeline": "eos.pipeline"}
-_D, _T, _F = duplicates.DuplicateSettings(), TransactionSettings(), FencingSettings()
-_PL = pipeline_run.PipelineSettings()
+_D, _T, _F = eos_settings.DuplicateSettings(), TransactionSettings(), FencingSettings()
+_PL = eos_settings.PipelineSettings()
 _ID, _TX, _PI = ("idempotent",), ("transactional",), ("pipeline",)
 
 EOS_PARAMS = (
     choice("scenario", list(_EOS_MODES), "idempotent"),
-    choice("idem_mode", list(duplicates.MODES), _D.idempotence, modes=_ID),
+    choice("idem_mode", list(eos_settings.IDEMPOTENCE_MODES), _D.idempotence, modes=_ID),
     integer("socket_timeout_ms", _D.socket_timeout_ms, 200, 5000, modes=_ID),
     # its bounds and default follow socket.timeout.ms and the brokers' session timeout
     integer("pause_ms", _D.pause_ms, 300, always=True, modes=_ID,
@@ -201,7 +200,7 @@ EOS_PARAMS = (
     integer("txn_aborted", _T.aborted, 0, 19, always=True, modes=_TX, allowed_text="0 to txns - 1"),
     integer("txn_hold_s", int(_T.hold_open_s), 0, 20, modes=_TX),
     integer("fence_records", _F.records, 1, 100, modes=("fencing",)),
-    choice("pipe_mode", list(pipeline_run.MODES), _PL.modes, modes=_PI),
+    choice("pipe_mode", list(eos_settings.PIPELINE_MODES), _PL.modes, modes=_PI),
     integer("pipe_records", _PL.records, 500, 10_000, modes=_PI),
     integer("pipe_rate", _PL.rate_per_s, 50, 2000, modes=_PI),
     integer("commit_ms", _PL.commit_interval_ms, 200, 5000, modes=_PI),
@@ -212,7 +211,7 @@ EOS_PARAMS = (
 
 def _eos_from(mode: str, v: dict[str, Any]) -> Any:
     if mode == "idempotent":
-        return duplicates.DuplicateSettings(idempotence=v["idem_mode"], rate_per_s=int(v["idem_rate"]),
+        return eos_settings.DuplicateSettings(idempotence=v["idem_mode"], rate_per_s=int(v["idem_rate"]),
                                             pause_ms=int(v["pause_ms"]), socket_timeout_ms=int(v["socket_timeout_ms"]),
                                             retries=int(v["retries"]), max_in_flight=int(v["max_in_flight"]),
                                             acks=v["idem_acks"])
@@ -221,13 +220,13 @@ def _eos_from(mode: str, v: dict[str, Any]) -> Any:
                                    aborted=int(v["txn_aborted"]), hold_open_s=float(v["txn_hold_s"]))
     if mode == "fencing":
         return FencingSettings(records=int(v["fence_records"]))
-    return pipeline_run.PipelineSettings(modes=v["pipe_mode"], records=int(v["pipe_records"]),
+    return eos_settings.PipelineSettings(modes=v["pipe_mode"], records=int(v["pipe_records"]),
                                          rate_per_s=int(v["pipe_rate"]), commit_interval_ms=int(v["commit_ms"]),
                                          kills=int(v["kills"]), kill_broker=bool(v["kill_broker"]))
 
 
 def _eos_to(s: Any) -> tuple[str, dict[str, Any]]:
-    if isinstance(s, duplicates.DuplicateSettings):
+    if isinstance(s, eos_settings.DuplicateSettings):
         return "idempotent", {"idem_mode": s.idempotence, "socket_timeout_ms": s.socket_timeout_ms,
                               "pause_ms": s.pause_ms, "idem_rate": s.rate_per_s, "max_in_flight": s.max_in_flight,
                               "retries": s.retries, "idem_acks": s.acks}

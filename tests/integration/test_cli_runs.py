@@ -12,7 +12,8 @@ import pytest
 
 from lab.cli import main
 from lab.cluster import LocalCluster
-from lab.eos.fencing import FencingResult, FencingSettings
+from lab.eos.fencing import FencingResult
+from lab.eos.settings import FencingSettings
 from lab.export import files as export
 from lab.runs import store as runs
 

@@ -19,6 +19,7 @@ from lab.core import context as experiment
 from lab.core.codec import from_jsonable
 from lab.core.context import poll_until
 from lab.eos import duplicates, fencing, pipeline_run, sequence, transactions
+from lab.eos import settings as eos_settings
 from lab.kafka import admin
 from tests.conftest import TEST_BROKER_OVERRIDES
 from tests.integration.test_replication import assert_whole
@@ -37,7 +38,7 @@ def run(fn, limit: float = 240.0):
 
 def test_a_frozen_leader_duplicates_without_idempotence_and_not_with_it(whole_cluster: LocalCluster,
                                                                          topic_name: str) -> None:
-    s = duplicates.DuplicateSettings(topic=topic_name, idempotence="both")
+    s = eos_settings.DuplicateSettings(topic=topic_name, idempotence="both")
     # the window, checked before the fault: outlast the client's request timeout plus librdkafka's once-a-second
     # timeout scan, stay under the broker session (less the lab's margin)
     assert s.socket_timeout_ms + TIMEOUT_SCAN_MS <= s.pause_ms <= PAUSE_LIMIT_MS, (s, SESSION_MS)
@@ -68,7 +69,7 @@ def test_a_frozen_leader_duplicates_without_idempotence_and_not_with_it(whole_cl
 
 def test_transactions_aborted_records_counted_by_read_uncommitted_only_and_markers_take_offsets(
         cluster: LocalCluster, topic_name: str) -> None:
-    s = transactions.TransactionSettings(topic=topic_name, partitions=3, transactions=5, records_per_transaction=6,
+    s = eos_settings.TransactionSettings(topic=topic_name, partitions=3, transactions=5, records_per_transaction=6,
                                          aborted=2, hold_open_s=2.0)
     res = run(lambda ctx: transactions.transactional(cluster, s, ctx))
     assert res.stopped is None
@@ -93,7 +94,7 @@ def test_transactions_aborted_records_counted_by_read_uncommitted_only_and_marke
 
 def test_fencing_the_older_producer_gets_fenced_and_its_transaction_is_aborted(cluster: LocalCluster,
                                                                                topic_name: str) -> None:
-    res = run(lambda ctx: fencing.fencing(cluster, fencing.FencingSettings(topic=topic_name, records=4), ctx))
+    res = run(lambda ctx: fencing.fencing(cluster, eos_settings.FencingSettings(topic=topic_name, records=4), ctx))
     assert res.stopped is None
     assert res.fenced_error == "_FENCED" and res.fenced_fatal
     assert res.zombie is not None and res.successor is not None
@@ -106,7 +107,7 @@ def test_fencing_the_older_producer_gets_fenced_and_its_transaction_is_aborted(c
 def test_pipeline_sigkilled_and_restarted_is_exactly_once_and_at_least_once_duplicates(
         whole_cluster: LocalCluster, topic_name: str) -> None:
     cluster = whole_cluster
-    s = pipeline_run.PipelineSettings(topic_prefix=topic_name[:150], modes="both", records=1500, rate_per_s=300,
+    s = eos_settings.PipelineSettings(topic_prefix=topic_name[:150], modes="both", records=1500, rate_per_s=300,
                                       commit_interval_ms=1000, kills=1)
     res = run(lambda ctx: pipeline_run.pipeline_scenario(cluster, s, ctx), limit=300)
     assert res.stopped is None, (res.stopped, [r.log_tail for r in res.runs], res.steps, res.samples[-8:])
@@ -142,7 +143,7 @@ def test_without_broker_controls_a_person_freezes_the_leader_and_the_duplicates_
     # the same brokers reached as an external cluster: the lab asks for the fault instead of causing it
     ext = ExternalCluster(whole_cluster.bootstrap_servers(), security={})
     assert not ext.controls_enabled
-    s = duplicates.DuplicateSettings(topic=topic_name, idempotence="off")
+    s = eos_settings.DuplicateSettings(topic=topic_name, idempotence="off")
     run_ = experiment.start(lambda ctx: duplicates.idempotent(ext, s, ctx), time_limit_s=300)
     try:
         asked = poll_until(lambda: "please freeze broker" in run_.progress().message, 60, every_s=0.1)
@@ -177,7 +178,7 @@ def test_cli_eos_idempotent_refuses_a_pause_the_cluster_would_fence(cluster: Loc
 
 def test_a_cancel_while_the_leader_is_frozen_returns_what_was_measured_and_heals(whole_cluster: LocalCluster,
                                                                                 topic_name: str) -> None:
-    s = duplicates.DuplicateSettings(topic=topic_name, idempotence="both")
+    s = eos_settings.DuplicateSettings(topic=topic_name, idempotence="both")
     run_ = experiment.start(lambda ctx: duplicates.idempotent(whole_cluster, s, ctx), time_limit_s=240)
     try:
         frozen = poll_until(lambda: "(SIGSTOP)" in run_.progress().message, 60, every_s=0.05)

@@ -7,10 +7,11 @@ import json
 from lab.eos import charts as charts_eos
 from lab.eos import sequence
 from lab.eos import text as text_eos
-from lab.eos.duplicates import DuplicateResult, DuplicateSettings, FaultRun, Second
+from lab.eos.duplicates import DuplicateResult, FaultRun, Second
 from lab.eos.eosstats import ProducerIdentity
-from lab.eos.pipeline_run import PipelineModeRun, PipelineResult, PipelineSample, PipelineSettings
-from lab.eos.transactions import OffsetSample, TransactionResult, TransactionSettings, TxnOutcome
+from lab.eos.pipeline_run import PipelineModeRun, PipelineResult, PipelineSample
+from lab.eos.settings import DuplicateSettings, PipelineSettings, TransactionSettings
+from lab.eos.transactions import OffsetSample, TransactionResult, TxnOutcome
 
 
 def dup_result() -> DuplicateResult:

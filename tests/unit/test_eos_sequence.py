@@ -8,7 +8,8 @@ import pytest
 
 from lab.core.errors import SettingsError
 from lab.eos import eosstats, sequence
-from lab.eos.duplicates import DuplicateSettings, check_idempotence, check_window
+from lab.eos.duplicates import check_window
+from lab.eos.settings import DuplicateSettings, check_idempotence
 
 
 def test_a_clean_sequence_has_nothing_to_report() -> None:
