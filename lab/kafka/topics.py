@@ -190,25 +190,30 @@ def topic_message_count(cluster: Cluster, topic: str, partitions: int, *, expect
 
     The high watermark moves once the followers have the records, a moment after an acks=0/1 ack, so
     with ``expect`` the count is read again (for up to ``settle_s`` s) until it reaches ``expect``; then
-    the last count read is returned even if it is short. Takes no run context: a stopped run counts too.
+    the last count read is returned even if it is short. A partition whose leader is gone (a broker was
+    just killed) cannot answer until the controller has elected another, so a read that fails is tried
+    again within the same bound; None only when no read of every partition succeeded. Takes no run
+    context: a stopped run counts too.
     """
     consumer = clients.consumer(cluster, {"group.id": f"lab-watermarks-{uuid.uuid4().hex[:8]}",
                                           "enable.auto.commit": False})
-    total = 0
+    total: int | None = None
 
     def settled() -> bool:
         nonlocal total
-        total = 0
-        for p in range(partitions):
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
-            total += high - low
-        return expect is None or total >= expect
+        try:
+            count = 0
+            for p in range(partitions):
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
+                count += high - low
+        except KafkaException:
+            return False  # e.g. a partition without a leader yet: ask again
+        total = count
+        return expect is None or count >= expect
 
     try:
         poll_until(settled, settle_s, every_s=WATERMARK_POLL_S)
         return total
-    except KafkaException:
-        return None
     finally:
         consumer.close()
 
