@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from lab.cli import cluster, consumer, eos, lag, producer, replication, runs
@@ -55,7 +57,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[tuple[str, ...], Handl
     return p, handlers
 
 
+def interruptible() -> None:
+    """Make SIGINT stop a run again when it arrived ignored: a shell starts asynchronous commands without
+    job control (``cmd &`` in a script, CI) with SIGINT ignored, and Python then never raises
+    KeyboardInterrupt, so ``kill -INT`` would neither stop the run nor print what it measured."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    interruptible()
     parser, handlers = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:  # argparse would say "arguments are required: group"; the help says more

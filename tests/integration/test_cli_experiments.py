@@ -92,6 +92,7 @@ def test_ctrl_c_prints_what_was_measured(cluster: LocalCluster, tmp_path: Path) 
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     data = json.loads(out_path.read_text())
     assert data["stopped"] == "stopped early: interrupted (Ctrl-C)"

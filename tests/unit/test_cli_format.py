@@ -39,3 +39,18 @@ def test_old_command_names_say_their_new_name_and_run_it() -> None:
     assert canonical(["lag"]) == (["lag", "watch"], None)
     assert canonical(["lag", "--help"]) == (["lag", "--help"], None)
     assert canonical(["producer", "run"]) == (["producer", "run"], None)
+
+
+def test_a_cli_started_with_sigint_ignored_can_still_be_interrupted() -> None:
+    """Shells start `cmd &` without job control with SIGINT ignored; the CLI takes it back (kill -INT)."""
+    import signal
+    import subprocess
+    import sys
+
+    code = ("import signal, sys\nfrom lab.cli.app import interruptible\n"
+            "assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN\ninterruptible()\n"
+            "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
