@@ -51,7 +51,17 @@ def flocked(path: Path, mode: int = fcntl.LOCK_EX) -> Iterator[int]:
 
 
 def _start_time(pid: int) -> float | None:
+    """The process's start as the kernel counts it (clock ticks since boot, /proc/PID/stat field 22): it
+    never changes for a process. psutil's ``create_time()`` adds the boot time, which /proc derives from the
+    wall clock: a clock step moved it between two workers' reads, a live worker looked dead, and the other
+    worker stopped the cluster under its tests. None for a dead process or a zombie."""
     try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        fields = []
+    if fields:  # after "pid (comm)": state is field 3, starttime field 22
+        return None if fields[0] == "Z" else float(fields[19])
+    try:  # no /proc (not Linux): psutil's figure
         p = psutil.Process(pid)
         return None if p.status() == psutil.STATUS_ZOMBIE else p.create_time()
     except psutil.Error:

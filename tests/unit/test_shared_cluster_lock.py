@@ -11,10 +11,9 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
-from tests.shared_cluster import ClusterAccess
+from tests.shared_cluster import ClusterAccess, _start_time
 
 
 def test_shared_turns_overlap_and_an_exclusive_one_waits_for_them(tmp_path: Path) -> None:
@@ -99,7 +98,7 @@ def test_first_user_starts_last_user_stops_and_dead_users_do_not_count(tmp_path:
     # another live process uses it too (stands in for the other worker)
     other = os.getppid()
     users = json.loads(a.users_file.read_text())
-    users[str(other)] = psutil.Process(other).create_time()
+    users[str(other)] = _start_time(other)
     a.users_file.write_text(json.dumps(users))
     assert a.leave(lambda: calls.append("stop")) is False
     assert a.join(lambda: calls.append("start")) is False
