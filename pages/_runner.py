@@ -121,13 +121,15 @@ class PageRunner:
         return r.owner is None or r.owner == session_id()
 
     def _adopt(self, r: LabRun[Any]) -> None:
+        st.session_state.pop(self._busy_key, None)
         st.session_state[self._key] = r.run_id
         st.query_params[RUN_PARAM] = r.run_id
 
     # --- controls -----------------------------------------------------------------------------------
     def controls(self, make: Make | None, where: Any = None, *, invalid: LabError | None = None) -> None:
         """Run and Cancel buttons; ``make`` builds (experiment, settings) when Run is pressed. With
-        ``invalid`` (the settings did not validate) Run is off and the reason is shown."""
+        ``invalid`` (the settings did not validate) Run is off and the reason is shown. While this page's
+        run goes on, Run reads "Running…" and is off."""
         box = where if where is not None else st.container()
         if invalid is not None:
             with box:
@@ -135,32 +137,59 @@ class PageRunner:
         cols = box.columns(2)
         r = self.current()
         running = r is not None and not r.done
-        if cols[0].button("Run", type="primary", key=f"{self.key}_run_btn",
-                          disabled=running or make is None or invalid is not None):
-            self._start(make, box)  # type: ignore[arg-type]
-            r = self.current()
-            running = r is not None and not r.done
+        pressed = cols[0].button("Running…" if running else "Run", type="primary", key=f"{self.key}_run_btn",
+                                 disabled=running or make is None or invalid is not None)
+        if pressed and self._start(make, box):  # type: ignore[arg-type]
+            st.rerun()  # draw the page again at once: Run turns into "Running…", the live view starts
         can_cancel = running and r is not None and self._owned(r)
         if cols[1].button("Cancel", key=f"{self.key}_cancel_btn", disabled=not can_cancel) and r is not None:
             r.cancel()
+        self._refusal(box)
 
-    def _start(self, make: Make, box: Any) -> None:
+    def _start(self, make: Make, box: Any) -> bool:
+        """Launch the run; False (and the reason on the page) when it was refused."""
+        st.session_state.pop(self._busy_key, None)
         try:
             exp, settings = make()
             r = launcher.launch(exp, self.cluster, settings, face="app", owner=session_id())
         except ClusterBusy as exc:
-            with box:
-                show_error(exc)
             holder = getattr(exc, "holder", None)
-            other = launcher.get(holder.run_id) if holder is not None and holder.run_id else None
-            if other is not None and other.experiment.page == self.page:
-                box.button("Watch it", key=f"{self.key}_watch_btn", on_click=self._adopt, args=(other,))
-            return
+            st.session_state[self._busy_key] = (exc, getattr(holder, "run_id", None))
+            return False
         except LabError as exc:
             with box:
                 show_error(exc)
-            return
+            return False
         self._adopt(r)
+        return True
+
+    @property
+    def _busy_key(self) -> str:
+        return f"{self.key}_busy_refusal"
+
+    def _refusal(self, box: Any) -> None:
+        """The "cluster is busy" refusal of the last Run, shown while the other run holds the cluster and
+        gone by itself (with Run ready again) once it has let go."""
+        if self._busy_key not in st.session_state:
+            return
+
+        @st.fragment(run_every=LIVE_REFRESH_S)
+        def refusal() -> None:
+            found = st.session_state.get(self._busy_key)
+            if found is None:
+                return
+            exc, holder_run = found
+            if self.cluster.lock_holder() is None:
+                st.session_state.pop(self._busy_key, None)
+                st.rerun(scope="app")
+            show_error(exc)
+            other = launcher.get(holder_run) if holder_run else None
+            if other is not None and not other.done and other.experiment.page == self.page:
+                st.button("Watch it", key=f"{self.key}_watch_btn", on_click=self._adopt, args=(other,))
+            st.caption("This message goes away by itself when the cluster is free again.")
+
+        with box:
+            refusal()
 
     # --- results ------------------------------------------------------------------------------------
     def show(self, draw_result: Callable[[Any], None], draw_partial: Callable[[Any], None],

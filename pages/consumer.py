@@ -26,6 +26,7 @@ from lab.core.errors import SettingsError
 from lab.export.pages import MIN_BYTES, PARTITION_BYTES
 from lab.registry import Experiment
 from pages._charts import show_chart
+from pages._fields import Fields
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import require_reachable, show_error
@@ -53,6 +54,7 @@ st.caption(
 )
 cluster = require_reachable()
 link = PageLink("consumer")
+fields = Fields("consumer")
 
 sb = st.sidebar
 sb.header("Consumer")
@@ -62,16 +64,15 @@ sb.subheader("Fetch parameters")
 min_bytes = sb.select_slider("fetch.min.bytes", MIN_BYTES, 1, key="fetch_min_bytes", bind=BIND)
 sb.caption("The broker answers a fetch only once this many bytes are ready (or the wait below ran out). "
            "Bigger: fewer, fuller fetches, but a message may wait for company.")
-wait_ms = sb.number_input("fetch.wait.max.ms", 0, 10_000, 500, step=50, key="fetch_wait_ms", bind=BIND)
+wait_ms = fields.number(sb, "fetch.wait.max.ms", key="fetch_wait_ms")
 sb.caption("How long the broker may hold a fetch to collect fetch.min.bytes (Java calls it fetch.max.wait.ms). "
            "The upper bound of that wait is added to latency on a quiet topic.")
 part_bytes = sb.select_slider("max.partition.fetch.bytes", PARTITION_BYTES, 1_048_576, key="partition_bytes", bind=BIND)
 sb.caption("Most bytes one fetch brings per partition: the size of each bite of a backlog.")
-live_rate = sb.number_input("Live producer (msg/s, 0 = read the seeded backlog)", 0, 5_000, 0, step=100,
-                            key="rate", bind=BIND)
+live_rate = fields.number(sb, "Live producer (msg/s, 0 = read the seeded backlog)", key="rate")
 sb.caption("With a rate, a producer writes to a fresh topic while the consumer tails it, and end-to-end latency "
            "(record timestamp to consumed) is measured.")
-duration = sb.number_input("Seconds per run (live)", 1.0, 120.0, 4.0, key="duration_s", bind=BIND)
+duration = fields.number(sb, "Seconds per run (live)", key="duration_s")
 
 sb.subheader("Group")
 strategy_pick = sb.multiselect("partition.assignment.strategy", list(STRATEGIES), list(STRATEGIES),
@@ -80,7 +81,7 @@ sb.caption("range: contiguous ranges per topic (uneven across topics); roundrobi
            "cooperative-sticky: keeps what it can and revokes only what moves.")
 members = sb.slider("Group size (members at the start)", 1, 8, 2, key="members", bind=BIND)
 sb.caption("One more member joins, later one leaves: each is a rebalance.")
-delay = sb.number_input("Processing delay per message (ms)", 0.0, 1_000.0, 0.0, step=1.0, key="delay_ms", bind=BIND)
+delay = fields.number(sb, "Processing delay per message (ms)", key="delay_ms")
 sb.caption("Simulated work per record: a slow consumer fetches less often and lags.")
 protocol = sb.radio("group.protocol", ["classic", "consumer"], horizontal=True, key="protocol", bind=BIND)
 sb.caption("classic: the members assign partitions among themselves; consumer (KIP-848): the broker assigns "
@@ -166,7 +167,7 @@ def make() -> tuple[Experiment[Any, Any], Any]:
 
 
 runner = PageRunner("consumer", target41 or cluster)
-runner.controls(make, sb, invalid=protocol_problem())
+runner.controls(make, sb, invalid=fields.invalid() or protocol_problem())
 link.finish(sb)
 
 

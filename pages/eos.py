@@ -16,6 +16,7 @@ from lab.eos import duplicates, fencing, pipeline_run, transactions
 from lab.eos import settings as eos_settings
 from lab.eos import text as text_eos
 from pages._charts import show_chart
+from pages._fields import Fields
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import require_reachable
@@ -39,6 +40,7 @@ st.caption(
 
 cluster = require_reachable()
 link = PageLink("eos")
+fields = Fields("eos")
 
 
 def session_timeout_ms() -> int:
@@ -68,7 +70,7 @@ def idempotent_form() -> eos_settings.DuplicateSettings:
                      help="More records per second put more batches into each timed-out request.")
     inflight = st.slider("max.in.flight", 1, 10, 5, key="max_in_flight", bind=BIND,
                          help="Requests sent before the first is answered; idempotence allows at most 5.")
-    retries = st.number_input("retries", 0, 2_147_483_647, 1_000_000, key="retries", bind=BIND,
+    retries = fields.number(st, "retries", key="retries",
                               help="0: a timed-out batch is not retried (lost instead of duplicated).")
     acks = st.radio("acks", ["all", "1"], horizontal=True, key="idem_acks", bind=BIND,
                     help="Idempotence needs acks=all.")
@@ -230,7 +232,8 @@ with st.sidebar:
     except LabError as exc:
         settings, bad = None, exc
     runner = PageRunner("eos", cluster, SCENARIOS, key="eos")
-    runner.controls((lambda: (experiments.get(kind), settings)) if settings is not None else None, invalid=bad)
+    runner.controls((lambda: (experiments.get(kind), settings)) if settings is not None else None,
+                    invalid=fields.invalid() or bad)
     link.finish()
 
 runner.show(lambda r: draw(r, True), lambda p: draw(p, False),

@@ -18,6 +18,7 @@ from lab.lag.settings import PHASES, LagDemoSettings, LagWatchSettings, Sustaina
 from lab.lag.status import GroupStatus, PartitionStatus
 from lab.lag.watch import LagWatchResult
 from pages._charts import show_chart
+from pages._fields import Fields
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import require_reachable, show_error
@@ -38,6 +39,7 @@ st.caption(
 )
 cluster = require_reachable()
 link = PageLink("lag")
+fields = Fields("lag")
 
 # --- sidebar: the group and how to judge it --------------------------------------------------------------
 sb = st.sidebar
@@ -66,27 +68,27 @@ def watch_form() -> Any:
     else:
         group = sb.text_input("Consumer group", key="group", bind=BIND,
                               help="No group on the cluster yet: start a consumer (e.g. the consumer lab) or type one.")
-    duration = sb.number_input("Watch for (s)", 5, 3600, 60, step=5, key="watch_s", bind=BIND)
+    duration = fields.number(sb, "Watch for (s)", key="watch_s")
     isolation = sb.radio("Isolation level of the group", lag.ISOLATION_LEVELS, horizontal=True, key="isolation",
                          bind=BIND)
     sb.caption("A read_committed group can only read up to the last stable offset (the first offset of a still-open "
                "transaction), so its lag is measured from there; a read_uncommitted one from the high watermark.")
     window = sb.slider("Samples in the status window", 2, 60, 10, key="window", bind=BIND)
-    min_distance = sb.number_input("Merge samples closer than (s)", 0.0, 600.0, 0.0, step=1.0, key="merge_s", bind=BIND)
+    min_distance = fields.number(sb, "Merge samples closer than (s)", key="merge_s")
     sb.caption("Set it to the group's auto.commit.interval.ms (5 s by default): otherwise a window of 1 s samples "
                "sees the same committed offset several times and calls a healthy group stalled.")
-    allowed = sb.number_input("Allowed lag (records)", 0, 10_000_000, 0, step=100, key="allowed_lag", bind=BIND)
+    allowed = fields.number(sb, "Allowed lag (records)", key="allowed_lag")
     return LagWatchSettings(str(group or ""), float(duration), 1.0, str(isolation), int(window), float(min_distance),
                             int(allowed))
 
 
 def scenario_form() -> Any:
     partitions = sb.slider("Partitions (and members after scale-out)", 1, 12, 4, key="partitions", bind=BIND)
-    rate = sb.number_input("Producer rate (records/s)", 1, 5000, 200, step=50, key="rate", bind=BIND)
-    delay = sb.number_input("Processing time per record (ms)", 0.1, 1000.0, 10.0, step=1.0, key="delay_ms", bind=BIND)
+    rate = fields.number(sb, "Producer rate (records/s)", key="rate")
+    delay = fields.number(sb, "Processing time per record (ms)", key="delay_ms")
     sb.caption(f"One member then handles {1000.0 / max(delay, 0.1):,.0f} records/s: below the producer's rate the "
                "group falls behind; with one member per partition it can catch up.")
-    phase = sb.number_input("Seconds per phase", 6, 600, 12, key="phase_s", bind=BIND)
+    phase = fields.number(sb, "Seconds per phase", key="phase_s")
     phases = sb.multiselect("Phases, in order", list(PHASES), list(PHASES), key="phases", bind=BIND,
                             help="slow: one member · scale-out: one member per partition · stall: members that "
                                  "consume but never commit · stop: no member at all")
@@ -95,14 +97,14 @@ def scenario_form() -> Any:
 
 def rate_form() -> Any:
     partitions = sb.slider("Partitions", 1, 12, 4, key="partitions", bind=BIND)
-    members = sb.number_input("Members of the group", 1, 12, 2, key="members", bind=BIND)
-    delay = sb.number_input("Processing time per record (ms)", 0.1, 1000.0, 10.0, step=1.0, key="delay_ms", bind=BIND)
+    members = fields.number(sb, "Members of the group", key="members")
+    delay = fields.number(sb, "Processing time per record (ms)", key="delay_ms")
     sb.caption(f"By arithmetic the group handles about {members * 1000.0 / max(delay, 0.1):,.0f} records/s; the "
                "search measures what it really keeps up with.")
-    start = sb.number_input("First rate (records/s)", 1, 5000, 50, step=50, key="start_rate", bind=BIND)
-    step = sb.number_input("Added at each step (records/s)", 1, 5000, 50, step=10, key="rate_step", bind=BIND)
-    top = sb.number_input("Highest rate tried (records/s)", 1, 5000, 500, step=50, key="max_rate", bind=BIND)
-    step_s = sb.number_input("Seconds per step", 8, 300, 15, key="step_s", bind=BIND)
+    start = fields.number(sb, "First rate (records/s)", key="start_rate")
+    step = fields.number(sb, "Added at each step (records/s)", key="rate_step")
+    top = fields.number(sb, "Highest rate tried (records/s)", key="max_rate")
+    step_s = fields.number(sb, "Seconds per step", key="step_s")
     sb.caption("Each step counts as kept up unless the group's lag grows through it (faster than a tenth of the "
                "rate, and by more than two seconds of records); the search stops at the first step that falls behind.")
     return SustainableRateSettings(int(partitions), int(members), float(delay), int(start), int(step), int(top),
@@ -119,7 +121,7 @@ except LabError as exc:
 runner = PageRunner("lag", cluster, {"lag.watch": "Lag watch", "lag.scenario": "Lag scenario",
                                      "lag.sustainable-rate": "Sustainable-rate search"})
 runner.controls((lambda: (experiments.get(NAMES[mode]), settings)) if settings is not None else None, sb,
-                invalid=invalid)
+                invalid=fields.invalid() or invalid)
 link.finish(sb)
 
 

@@ -10,13 +10,12 @@ import streamlit as st
 from lab import registry as experiments
 from lab.core.verdict import Doubt
 from lab.export.pages import BATCH_CHOICES, NO_PRESET
+from lab.export.params import format_number
 from lab.producer import charts
 from lab.producer.run import ProduceProgress, ProduceResult
 from lab.producer.settings import (
     ACKS,
     CODECS,
-    FIRST_RUN_DURATION_S,
-    FIRST_RUN_RATE,
     PAYLOADS,
     PRESETS,
     ProducerSettings,
@@ -24,6 +23,7 @@ from lab.producer.settings import (
 from lab.producer.sweep import SweepProgress, SweepResult, SweepSettings
 from lab.registry import Experiment
 from pages._charts import show_chart
+from pages._fields import Fields
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import require_reachable
@@ -48,6 +48,7 @@ st.caption(
 )
 cluster = require_reachable()
 link = PageLink("producer")
+fields = Fields("producer")
 
 # --- sidebar: the knobs -------------------------------------------------------------------------
 sb = st.sidebar
@@ -68,7 +69,7 @@ def nearest_batch(size: int) -> int:
 def apply_preset(p: ProducerSettings) -> None:
     """Put a preset's knobs into the widgets (their state lives in st.session_state under their keys)."""
     st.session_state.update({
-        "acks": p.acks, "codec": p.compression, "linger_ms": float(p.linger_ms),
+        "acks": p.acks, "codec": p.compression, "linger_ms": format_number(p.linger_ms),
         "batch_size": nearest_batch(p.batch_size), "idempotence": p.enable_idempotence,
     })
 
@@ -88,14 +89,14 @@ sb.caption("How many replicas must have a message before it counts as sent: 0 = 
 codec = sb.selectbox("compression.type", CODECS, CODECS.index(DEFAULTS.compression), key="codec", bind=BIND)
 sb.caption("Compresses whole batches: gzip and zstd shrink most but cost CPU, lz4 and snappy are quick. "
            "Bigger batches compress better.")
-linger = sb.number_input("linger.ms", 0.0, None, float(DEFAULTS.linger_ms), step=1.0, key="linger_ms", bind=BIND)
+linger = fields.number(sb, "linger.ms", key="linger_ms")
 sb.caption("How long a batch may wait for more messages. 0 sends at once (low latency, tiny batches); "
            "5-50 ms fills batches and raises throughput at the cost of that wait.")
 batch = sb.select_slider("batch.size (bytes)", BATCH_CHOICES, DEFAULTS.batch_size, key="batch_size", bind=BIND)
 sb.caption("Upper bound of one partition's batch. A full batch is sent without waiting for linger.ms.")
 idempotent = sb.checkbox("enable.idempotence", DEFAULTS.enable_idempotence, key="idempotence", bind=BIND,
                          help="No duplicates on retry; needs acks=all.")
-size = sb.number_input("Message size (bytes)", 1, None, DEFAULTS.message_size, key="msg_size", bind=BIND)
+size = fields.number(sb, "Message size (bytes)", key="msg_size")
 sb.caption("Value bytes per message. Small messages are bound by per-message cost, large ones by bandwidth.")
 payload = sb.selectbox("Payload", PAYLOADS, PAYLOADS.index(DEFAULTS.payload), key="payload", bind=BIND,
                        help="text and JSON compress well; random bytes do not compress at all.")
@@ -103,24 +104,21 @@ by = sb.radio("Run for", ["count", "duration"], index=1, horizontal=True, key="r
               help="A duration gives every setting the same time to settle; the first second is warm-up and is "
                    "left out of the summary.")
 if by == "count":
-    count: int | None = int(sb.number_input("Messages", 1, None, 20_000, step=1_000, key="count", bind=BIND))
+    count: int | None = int(fields.number(sb, "Messages", key="count"))
     duration: float | None = None
 else:
-    count, duration = None, float(sb.number_input("Seconds", 0.1, None, FIRST_RUN_DURATION_S, key="duration_s",
-                                                       bind=BIND))
-rate = sb.number_input("Target rate (msg/s, 0 = as fast as possible)", 0, None, int(FIRST_RUN_RATE), step=100,
-                       key="rate", bind=BIND)
+    count, duration = None, float(fields.number(sb, "Seconds", key="duration_s"))
+rate = fields.number(sb, "Target rate (msg/s, 0 = as fast as possible)", key="rate")
 sb.caption("With a rate, messages are sent on a schedule and latency is also measured from when each one "
            "*should* have been sent, so a stalled producer cannot hide its delay.")
 e2e = sb.checkbox("End-to-end latency", False, key="e2e", bind=BIND,
                   help="Also consume the topic and time send -> consume on the same clock.")
-fixed_rate = 0 if mode == "single" else sb.number_input(
-    "Fixed rate for the latency figures (msg/s, 0 = half the slowest cell's maximum)", 0, None, 0, step=500,
-    key="fixed_rate", bind=BIND,
+fixed_rate = 0 if mode == "single" else fields.number(
+    sb, "Fixed rate for the latency figures (msg/s, 0 = half the slowest cell's maximum)", key="fixed_rate",
     help="After each cell's maximum-throughput run, every cell runs again at this common rate: the latency "
          "that linger.ms, batching, codecs and acks cost below saturation.")
-repeats = 1 if mode == "single" else sb.number_input(
-    "Repeat each run (x N)", 1, None, 1, key="repeats", bind=BIND,
+repeats = 1 if mode == "single" else fields.number(
+    sb, "Repeat each run (x N)", key="repeats",
     help="Each cell runs N times, the order reversed every other round; the figures are the medians and the "
          "charts draw the repeats' min..max as whiskers. The verdict flags cells whose repeats disagree.")
 full_grid = mode == "batch" and sb.checkbox(
@@ -150,7 +148,7 @@ def make() -> tuple[Experiment[Any, Any], Any]:
 
 
 runner = PageRunner("producer", cluster)
-runner.controls(make, sb)
+runner.controls(make, sb, invalid=fields.invalid())
 link.finish(sb)
 
 

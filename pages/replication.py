@@ -19,6 +19,7 @@ from lab.replication import segments
 from lab.replication import settings as replication_settings
 from pages import _brokers
 from pages._charts import show_chart
+from pages._fields import Fields
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import require_reachable
@@ -47,6 +48,7 @@ st.caption(
 
 cluster = require_reachable()
 link = PageLink("replication")
+fields = Fields("replication")
 
 
 @st.fragment(run_every=2.0)
@@ -80,7 +82,7 @@ def settings_form(kind: str) -> Any:
         c = st.columns(3)
         topic = c[0].text_input("Topic (RF 3, created if missing)", "min-isr-demo", key="mi_topic", bind=BIND)
         mi = c[1].selectbox("min.insync.replicas", [1, 2, 3], index=1, key="min_isr", bind=BIND)
-        n = c[2].number_input("Probe writes per phase", 1, 1000, 20, key="mi_writes", bind=BIND)
+        n = fields.number(c[2], "Probe writes per phase", key="mi_writes")
         return replication_settings.MinIsrSettings(topic, int(mi), int(n))
     if kind == "replication.hw-leo":
         c = st.columns(3)
@@ -93,14 +95,14 @@ def settings_form(kind: str) -> Any:
         prefix = c[0].text_input("Topic prefix", "unclean-demo", key="un_prefix", bind=BIND)
         in_sync = c[1].selectbox("In-sync leader (crashes)", [1, 2, 3], index=0, key="un_leader", bind=BIND)
         lagging = c[2].selectbox("Lagging replica", [1, 2, 3], index=1, key="un_lagging", bind=BIND)
-        lag_n = c[3].number_input("Writes it misses", 1, 10_000, 100, key="un_missed", bind=BIND)
-        after = c[4].number_input("Writes after the crash", 1, 10_000, 50, key="un_after", bind=BIND)
+        lag_n = fields.number(c[3], "Writes it misses", key="un_missed")
+        after = fields.number(c[4], "Writes after the crash", key="un_after")
         return replication.UncleanSettings(prefix, int(in_sync), int(lagging), 50, int(lag_n), int(after))
     c = st.columns(4)
     seg = c[0].select_slider("segment.bytes", SEGMENT_CHOICES, 16384, key="segment_bytes", bind=BIND)
-    msgs = c[1].number_input("Messages (100 B)", 100, 100_000, 2000, key="st_msgs", bind=BIND)
-    keys = c[2].number_input("Compaction: keys", 1, 1000, 20, key="st_keys", bind=BIND)
-    upd = c[3].number_input("Updates per key", 1, 1000, 50, key="st_updates", bind=BIND)
+    msgs = fields.number(c[1], "Messages (100 B)", key="st_msgs")
+    keys = fields.number(c[2], "Compaction: keys", key="st_keys")
+    upd = fields.number(c[3], "Updates per key", key="st_updates")
     return replication_settings.StorageSettings(segment_bytes=int(seg), messages=int(msgs), keys=int(keys),
                                    updates_per_key=int(upd))
 
@@ -259,7 +261,7 @@ except LabError as exc:
     settings, bad = None, exc
 runner = PageRunner("replication", cluster, SCENARIOS, key="repl")
 runner.controls((lambda: (experiments.get(kind), settings)) if settings is not None else None,
-                st.container(width=320), invalid=bad)
+                st.container(width=320), invalid=fields.invalid() or bad)
 with st.sidebar:
     link.finish()
 runner.show(draw_result, draw_partial, idle="Choose a scenario and press **Run**.")

@@ -19,6 +19,7 @@ from lab.runs import store as runs
 from lab.runs.charts import charts_for
 from lab.runs.store import RunRecord, RunSummary
 from pages._charts import run_downloads, show_chart
+from pages._fields import Fields
 from pages._runner import PageRunner
 from pages._shared import _leave_pages_directory_mode, get_cluster, show_error
 
@@ -62,7 +63,8 @@ experiment = sb.selectbox("Experiment", ["", *stored], format_func=lambda n: tit
 search = sb.text_input("Search the settings", key="runs_search",
                        help="Text to find in a run's settings, e.g. lz4 or linger_ms\": 10.")
 status = sb.selectbox("How it ended", ["", *runs.STATUSES], format_func=lambda s: s or "any", key="runs_status")
-page_no = int(sb.number_input("Page", 1, None, 1, key="runs_page"))
+fields = Fields(None)
+page_no = int(fields.number(sb, "Page", key="runs_page", default=1, lo=1, bind=None))
 filters: dict[str, Any] = {"experiment": experiment or None, "search": search or None, "status": status or None}
 total = store.count(**filters)
 listed = store.list(**filters, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)

@@ -60,12 +60,22 @@ class Param:
         if self.kind == "multi":
             return [str(v) for v in value]
         if self.kind in ("int", "float"):
+            if isinstance(value, str):  # a number field's text: as typed, when it is not a value
+                try:
+                    value = self.parse(value)
+                except ValueError:
+                    return value
             return format_number(float(value) if self.kind == "float" else int(value))
         return str(value)
 
     def is_default(self, value: Any) -> bool:
         if self.kind == "multi":
             return tuple(value) == tuple(self.default)
+        if self.kind in ("int", "float") and isinstance(value, str):  # a number field's text
+            try:
+                value = self.parse(value)
+            except ValueError:
+                return False
         return bool(value == self.default)
 
     # --- reading -------------------------------------------------------------------------------------

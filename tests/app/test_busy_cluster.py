@@ -51,3 +51,5 @@ def test_a_second_scenario_is_refused_while_one_breaks_brokers(app_env: LocalClu
             time.monotonic() < deadline:
         at.run()
     assert not any(b.disabled for b in at.button if b.key and b.key.startswith("repl_stop_"))
+    assert not [e.value for e in at.error if "The cluster is busy" in e.value], "the refusal went by itself"
+    assert not at.button(key="repl_run_btn").disabled

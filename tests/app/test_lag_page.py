@@ -26,7 +26,7 @@ def test_watch_a_group_and_read_its_lag(app_env: LocalCluster, lagging_group) ->
     assert at.title[0].value == "Consumer lag"
     assert group in at.sidebar.selectbox(key="group").options
     at.sidebar.selectbox(key="group").set_value(group)
-    at.sidebar.number_input(key="watch_s").set_value(5).run()
+    at.sidebar.text_input(key="watch_s").input("5").run()
     at.sidebar.button(key="lag_run_btn").click().run()
     assert not at.exception, at.exception
     run = launcher.get(at.session_state["lag_run_id"])

@@ -57,9 +57,9 @@ def test_producer_link_restores_the_widgets_and_runs_nothing(app_env: LocalClust
     assert at.session_state["producer_mode"] == "codec"
     assert at.sidebar.radio(key="acks").value == "1"
     assert at.sidebar.selectbox(key="codec").value == "lz4"
-    assert at.sidebar.number_input(key="linger_ms").value == 20.0
+    assert at.sidebar.text_input(key="linger_ms").value == "20"
     assert at.sidebar.radio(key="run_for").value == "count"
-    assert at.sidebar.number_input(key="count").value == 500
+    assert at.sidebar.text_input(key="count").value == "500"
     assert at.sidebar.select_slider(key="batch_size").value == 65_536
     assert notes(at) == []
     assert "producer_run_id" not in at.session_state and "run" not in at.query_params
@@ -70,23 +70,25 @@ def test_producer_link_restores_the_widgets_and_runs_nothing(app_env: LocalClust
     assert all(not SECRET.search(k) for k in re.findall(r"[?&]([^=&]+)=", link))
 
 
-def test_a_tampered_parameter_falls_back_with_a_note(app_env: LocalCluster) -> None:
+def test_a_tampered_parameter_is_refused_or_noted_never_used_silently(app_env: LocalCluster) -> None:
     at = open_page("producer", {"linger_ms": "abc", "acks": "2", "codec": "lz4", "mode": "nope", "run": "zzz"})
-    assert at.sidebar.number_input(key="linger_ms").value == 5.0
+    assert at.sidebar.text_input(key="linger_ms").value == "abc", "the typed text stays as typed"
+    assert any("linger.ms" in e.value and "not a number" in e.value for e in at.sidebar.error), at.sidebar.error
+    assert at.sidebar.button(key="producer_run_btn").disabled, "refused until fixed"
     assert at.sidebar.radio(key="acks").value == "all"
     assert at.sidebar.selectbox(key="codec").value == "lz4"
     assert at.session_state["producer_mode"] == "single"
     found = notes(at)
-    assert len(found) == 3, found
-    assert any("`linger_ms=abc`" in n and "default 5 is used" in n for n in found)
+    assert len(found) == 2, found
     assert any("`acks=2`" in n and "allowed: 0, 1, all" in n for n in found)
     assert any("`mode=nope`" in n for n in found)
     assert "producer_run_id" not in at.session_state
     at.sidebar.selectbox(key="codec").set_value("gzip").run()  # the page goes on as usual
     assert not at.exception and "codec=gzip" in at.sidebar.code[-1].value
-    assert len(notes(at)) == 3  # still true: those knobs are at their defaults because of the link
-    at.sidebar.number_input(key="linger_ms").set_value(7.0).run()
-    assert [n for n in notes(at) if "linger_ms" in n] == [] and len(notes(at)) == 2
+    assert len(notes(at)) == 2  # still true: those knobs are at their defaults because of the link
+    at.sidebar.text_input(key="linger_ms").input("7").run()
+    assert not at.sidebar.error and not at.sidebar.button(key="producer_run_btn").disabled
+    assert "linger_ms=7" in at.sidebar.code[-1].value
 
 
 def variant(p: Param) -> Any:

@@ -53,9 +53,9 @@ def test_single_run_draws_metrics_and_charts(app_env: LocalCluster) -> None:
     assert len(at.sidebar.caption) >= 5, "each knob is explained"
     at.sidebar.radio(key="acks").set_value("1")
     at.sidebar.selectbox(key="codec").set_value("gzip")
-    at.sidebar.number_input(key="linger_ms").set_value(10.0)
+    at.sidebar.text_input(key="linger_ms").input("10")
     at.sidebar.radio(key="run_for").set_value("count").run()
-    at.sidebar.number_input(key="count").set_value(2000)
+    at.sidebar.text_input(key="count").input("2000")
     at.sidebar.button(key="producer_run_btn").click().run()
     assert not at.exception, at.exception
     finish(at)
@@ -88,12 +88,12 @@ def test_the_default_run_measures_long_enough_to_trust(app_env: LocalCluster) ->
 
 def test_a_value_out_of_range_is_refused_not_replaced(app_env: LocalCluster) -> None:
     at = open_page()
-    at.sidebar.number_input(key="msg_size").set_value(2_000_000)
+    at.sidebar.text_input(key="msg_size").input("2000000")
     at.sidebar.button(key="producer_run_btn").click().run()
     assert not at.exception, at.exception
     assert any("larger than the topic allows" in e.value and "1048460" in e.value for e in at.error)
-    at.sidebar.number_input(key="linger_ms").set_value(60_000.0)
-    at.sidebar.number_input(key="msg_size").set_value(100)
+    at.sidebar.text_input(key="linger_ms").input("60000")
+    at.sidebar.text_input(key="msg_size").input("100")
     at.sidebar.button(key="producer_run_btn").click().run()
     assert any("delivery timeout" in e.value for e in at.error), [e.value for e in at.error]
 
@@ -143,8 +143,8 @@ def test_bad_settings_explain_instead_of_raising(app_env: LocalCluster) -> None:
 def test_live_progress_and_cancel_show_a_partial_result(app_env: LocalCluster) -> None:
     at = open_page()
     at.sidebar.radio(key="run_for").set_value("duration").run()
-    at.sidebar.number_input(key="duration_s").set_value(30.0)
-    at.sidebar.number_input(key="rate").set_value(1000)
+    at.sidebar.text_input(key="duration_s").input("30")
+    at.sidebar.text_input(key="rate").input("1000")
     at.sidebar.button(key="producer_run_btn").click().run()
     run = launcher.get(at.session_state["producer_run_id"])
     deadline = time.monotonic() + 30
@@ -167,7 +167,7 @@ def test_choosing_a_preset_sets_the_knobs(app_env: LocalCluster) -> None:
     assert not at.exception, at.exception
     assert at.sidebar.radio(key="acks").value == "1"
     assert at.sidebar.selectbox(key="codec").value == "lz4"
-    assert at.sidebar.number_input(key="linger_ms").value == 10.0
+    assert at.sidebar.text_input(key="linger_ms").value == "10"
     assert at.sidebar.select_slider(key="batch_size").value == 65_536
 
 

@@ -31,7 +31,7 @@ def test_a_link_restores_the_producer_page_and_the_address_bar_follows(  # type:
         page.wait_for_function("() => document.querySelectorAll(\"[class*='st-key-acks'] input\").length === 3")
         assert [acks.nth(i).is_checked() for i in range(3)] == [False, True, False]  # 0, 1, all
         assert "lz4" in shows(page, "codec")
-        assert page.locator("[class*='st-key-linger_ms'] input").first.input_value() == "20.00"
+        assert page.locator("[class*='st-key-linger_ms'] input").first.input_value() == "20"
         assert "Codec comparison" in shows(page, "producer_mode")
         # offered, not started: Run is on, Cancel off, no run in the address bar, no progress
         assert page.locator("[class*='st-key-producer_run_btn'] button").first.is_enabled()
@@ -65,11 +65,15 @@ def test_a_link_restores_the_producer_page_and_the_address_bar_follows(  # type:
         raise
 
 
-def test_a_tampered_link_shows_a_note(page, app_url: str, cluster: LocalCluster) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{app_url}/producer?linger_ms=abc&codec=lz4")
+def test_a_tampered_link_is_refused_not_replaced(page, app_url: str, cluster: LocalCluster) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{app_url}/producer?linger_ms=abc&acks=2&codec=lz4")
     page.get_by_text("Link parameter", exact=False).first.wait_for()
+    page.get_by_text("is not a number", exact=False).first.wait_for()
+    wait_idle(page)
     body = page.inner_text("body")
-    assert "linger_ms=abc" in body and "default 5 is used" in body
-    assert page.locator("[class*='st-key-linger_ms'] input").first.input_value() == "5.00"
-    page.wait_for_function("() => !new URLSearchParams(location.search).has('linger_ms')")
-    assert query(page.url)["codec"] == ["lz4"]
+    assert "acks=2" in body and "allowed: 0, 1, all" in body, "a choice the widget cannot hold: a note"
+    assert "linger.ms" in body and "not a number" in body, "a typed number it cannot use: refused"
+    page.wait_for_function(  # kept as typed (the field is drawn after the messages)
+        "() => document.querySelector(\"[class*='st-key-linger_ms'] input\")?.value === 'abc'")
+    assert page.locator("[class*='st-key-producer_run_btn'] button").first.is_disabled()
+    assert query(page.url)["codec"] == ["lz4"] and query(page.url)["linger_ms"] == ["abc"]
