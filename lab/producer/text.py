@@ -17,7 +17,9 @@ def produce(r: Any) -> str:
         f"{s.message_size} B {s.payload} payload, keys={s.key_spread or 'none'}, partitions={s.partitions})",
         f"topic:      {r.topic} on {r.backend} ({r.bootstrap_servers})",
         f"messages:   {r.sent:,} sent, {r.delivered:,} acknowledged, {r.failed:,} failed, "
-        f"{r.unacknowledged:,} unacknowledged; topic holds {r.topic_messages if r.topic_messages is not None else '?'}",
+        + (f"{r.not_sent:,} not sent (taken back by the stop), " if getattr(r, "not_sent", 0) else "")
+        + f"{r.unacknowledged:,} unacknowledged; topic holds "
+        f"{r.topic_messages if r.topic_messages is not None else '?'}",
         f"throughput: {fmt(r.msgs_per_s, 0)} msg/s, {fmt(r.mb_per_s, 2)} MB/s over {r.elapsed_s:.2f} s "
         f"({r.cpu_s:.2f} s CPU of this process, {r.cpu_s / max(1, r.sent) * 1e6:.2f} us per message)",
     ]
