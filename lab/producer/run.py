@@ -38,6 +38,7 @@ from lab.kafka import topics
 from lab.kafka.e2e import E2EConsumer
 from lab.kafka.payloads import make_payloads
 from lab.kafka.rdkstats import STATS_INTERVAL_MS, ClientStats, StatsAccumulator
+from lab.kafka.specs import ClusterLimits
 from lab.producer.sending import send_flat_out, send_paced
 from lab.producer.settings import ProducerSettings, check_limits
 from lab.producer.stopping import PURGED, drain
@@ -146,6 +147,9 @@ class ProduceResult(Result):
     #: acknowledgement was no longer waited for): neither delivered nor failed.
     #: sent == delivered + failed + not_sent + unacknowledged
     not_sent: int = 0
+    #: what the brokers allow (read before the run); the topic's own max.message.bytes is
+    #: ``settings.topic_limit_bytes``. None: a run stored before the lab read them
+    broker_limits: ClusterLimits | None = None
 
     @property
     def complete(self) -> bool:
@@ -326,7 +330,8 @@ def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_t
     set (a partial result, not an exception); unless ``keep_topic``
     the topic is deleted once counted. ``topic``: one made for it by ``topics.fresh_topics`` (as sweeps do)."""
     ctx.check()
-    check_limits(settings, topics.cluster_limits(cluster))  # refuse before any topic is made
+    limits = topics.cluster_limits(cluster)
+    check_limits(settings, limits)  # refuse before any topic is made
     before = others_running(ctx, cluster.lock_holder())
     if topic is None:
         ctx.report(0.0, "creating a fresh topic")
@@ -335,7 +340,7 @@ def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_t
     try:
         result = _produce(cluster, settings, ctx, topic)
         others = merge(before, others_running(ctx, cluster.lock_holder()))
-        return replace(result, verdict=produce_verdict(result, others))
+        return replace(result, verdict=produce_verdict(result, others), broker_limits=limits)
     finally:
         if not keep_topic:
             topics.delete_topic(cluster, topic)
