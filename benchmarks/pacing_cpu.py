@@ -8,16 +8,24 @@ its result carries the CPU time of this process over the run (all threads, librd
 figure is CPU seconds per wall second (1.0 = one core) and microseconds of CPU per message sent, next to a
 full-speed run of the same messages for scale. Goal: at 5,000 msg/s, under 0.15 of one core. Rates take
 turns in rotating order over ``--rounds`` rounds; figures are medians.
+
+Then the other paced loop most experiments lean on, ``lab.kafka.load.BackgroundProducer`` (the lag, consumer
+and replication labs' steady load), at each rate it allows (up to ``MAX_BACKGROUND_RATE``): CPU of this
+process over ``--seconds`` of it producing to a fresh topic, measured the same way.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import time
 from dataclasses import replace
 
 from lab.cluster import from_env
+from lab.cluster.base import Cluster
 from lab.core import context as experiment
+from lab.kafka import topics
+from lab.kafka.load import MAX_BACKGROUND_RATE, BackgroundProducer, BackgroundProducerSettings
 from lab.producer import run as produce
 from lab.producer.settings import ProducerSettings
 
@@ -28,6 +36,16 @@ def one(cluster: object, settings: ProducerSettings) -> tuple[float, float, int]
     """(CPU s per wall s, wall s, messages sent) of one run."""
     r = experiment.run_sync(lambda ctx: produce.run(cluster, settings, ctx), time_limit_s=settings.duration_s + 60)
     return r.cpu_s / r.elapsed_s, r.elapsed_s, r.sent
+
+
+def background(cluster: Cluster, topic: str, rate: int, seconds: float) -> tuple[float, float, int]:
+    """(CPU s per wall s, wall s, messages sent) of a background producer at ``rate`` for ``seconds``."""
+    cpu0, t0 = time.process_time(), time.monotonic()
+    with BackgroundProducer(cluster, topic, BackgroundProducerSettings(rate, acks="1", message_bytes=100)) as bg:
+        experiment.RunContext(seconds).wait(seconds)  # the producer's thread works; this one only waits
+        sent = bg.sent
+    wall = time.monotonic() - t0
+    return (time.process_time() - cpu0) / wall, wall, sent
 
 
 def main() -> None:
@@ -59,6 +77,24 @@ def main() -> None:
     if at5000 is not None:
         print(f"at 5,000 msg/s: {at5000:.3f} of one core (goal < {GOAL_AT_5000}): "
               f"{'met' if at5000 < GOAL_AT_5000 else 'NOT met'}")
+    bg_rates = [int(r) for r in rates if r <= MAX_BACKGROUND_RATE]
+    if not bg_rates:
+        return
+    topic = topics.fresh_topic(cluster, 3, 3, purpose="the pacing benchmark's background producer")
+    try:
+        bg: dict[int, list[tuple[float, float, int]]] = {r: [] for r in bg_rates}
+        for rnd in range(args.rounds):
+            for rate in bg_rates[rnd % len(bg_rates):] + bg_rates[:rnd % len(bg_rates)]:
+                bg[rate].append(background(cluster, topic, rate, args.seconds))
+    finally:
+        topics.delete_topic(cluster, topic)
+    print(f"\nBackgroundProducer (lab.kafka.load; at most {MAX_BACKGROUND_RATE:,} msg/s)")
+    print(f"{'rate msg/s':>12} {'cores used':>11} {'us CPU/msg':>11} {'sent/s':>10}")
+    for rate in bg_rates:
+        runs = bg[rate]
+        print(f"{rate:>12,} {statistics.median(c for c, _, _ in runs):>11.3f} "
+              f"{statistics.median(c * w / n * 1e6 for c, w, n in runs if n):>11.1f} "
+              f"{statistics.median(n / w for _, w, n in runs):>10,.0f}")
 
 
 if __name__ == "__main__":

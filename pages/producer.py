@@ -172,10 +172,19 @@ def draw_single(r: ProduceResult) -> None:
     c[4].metric("compression ratio", f"{r.stats.compression_ratio:.2f}x",
                 help="Key+value bytes handed to the producer / record-batch bytes on the wire. Without a codec it "
                      "is a little below 1: record and batch framing add bytes.")
-    st.caption(f"{r.delivered:,} of {r.sent:,} acknowledged ({r.failed:,} failed) in {r.elapsed_s:.2f} s on topic "
-               f"`{r.topic}`; {r.stats.avg_msgs_per_batch:,.1f} messages and {r.stats.avg_batch_bytes:,.0f} bytes "
-               f"per batch, {r.stats.requests_per_s:,.0f} requests/s, broker round trip "
+    not_sent = f", {r.not_sent:,} not sent: taken back by the stop" if r.not_sent else ""
+    st.caption(f"{r.delivered:,} of {r.sent:,} acknowledged ({r.failed:,} failed{not_sent}) in {r.elapsed_s:.2f} s "
+               f"on topic `{r.topic}`; {r.stats.avg_msgs_per_batch:,.1f} messages and "
+               f"{r.stats.avg_batch_bytes:,.0f} bytes per batch, {r.stats.requests_per_s:,.0f} requests/s, "
+               "broker round trip "
                f"{r.stats.broker_rtt_avg_ms:,.2f} ms.")
+    if r.broker_limits is not None:
+        lim = r.broker_limits
+        st.caption(f"Size limits: the run's topic takes batches up to {r.settings.topic_limit_bytes:,} bytes "
+                   f"(max.message.bytes, sized by the lab from the message); the brokers' message.max.bytes="
+                   f"{lim.message_max_bytes:,} (for topics without their own), replica.fetch.max.bytes="
+                   f"{lim.replica_fetch_max_bytes:,} (not a hard limit), socket.request.max.bytes="
+                   f"{lim.socket_request_max_bytes:,} (the ceiling).")
     if r.warmup is not None:
         w = r.warmup
         st.caption(f"Figures above leave out the first {w.duration_s:.1f} s (warm-up: connections, metadata, first "

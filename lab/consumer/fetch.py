@@ -35,7 +35,7 @@ from lab.core.stats import LatencySummary, mb, rate
 from lab.core.validate import is_whole, require
 from lab.kafka import admin, topics
 from lab.kafka.load import MAX_BACKGROUND_RATE as MAX_LIVE_RATE
-from lab.kafka.load import BackgroundProducer, BackgroundProducerSettings
+from lab.kafka.load import PURGE_ERRORS, BackgroundProducer, BackgroundProducerSettings
 from lab.kafka.specs import TopicSpec
 
 #: Messages handed over per ``consume()`` call: large enough that the harness costs little per message.
@@ -55,6 +55,11 @@ DEFAULT_LIVE_S = 10.0
 SEED_TOPIC = "consumer-tuning"
 SEED_PARTITIONS = 6
 MAX_SEED = 10_000_000
+#: Seeding reports progress and looks at cancel once per this many messages, or per this many bytes if fewer.
+SEED_CHECK_EVERY = 5_000
+SEED_CHECK_BYTES = 4 * 1024 * 1024
+#: How long seeding waits for its last acknowledgements.
+SEED_FLUSH_S = 60.0
 MAX_MESSAGE_BYTES = 100_000
 #: Fresh live-mode topics; ``kafka-lab producer cleanup --prefix lab-consume-`` removes leftovers.
 LIVE_TOPIC_PREFIX = "lab-consume-"
@@ -103,26 +108,33 @@ def seed(cluster: Cluster, settings: SeedSettings, ctx: RunContext) -> SeedResul
     def on_delivery(err: KafkaError | None, _msg: Message) -> None:
         if err is None:
             acked[0] += 1
-        else:
+        elif err.name() not in PURGE_ERRORS:  # taken back by a cancel: not written, not failed
             failed[0] += 1
 
+    check_every = max(1, min(SEED_CHECK_EVERY, SEED_CHECK_BYTES // settings.message_bytes))
     t0 = time.perf_counter()
     try:
         for i in range(settings.messages):
             value = str(i).encode().ljust(settings.message_bytes)
+            full = False
             while True:
                 try:
                     prod.produce(settings.topic, value, on_delivery=on_delivery)
                     break
-                except BufferError:
+                except BufferError:  # the queue is full (slow or missing brokers): stay cancellable
                     prod.poll(0.05)
-            if i % 5_000 == 0:
+                    full = True
+                    if ctx.cancelled:
+                        break
+            if full or i % check_every == 0:
                 prod.poll(0)
                 ctx.report(i / settings.messages, f"{i:,} of {settings.messages:,} written")
                 if ctx.cancelled:
                     break
-        if not ctx.cancelled:  # a cancel drops what is still queued (purged below) instead of waiting for it
-            poll_until(lambda: prod.flush(0.1) == 0, 60.0, every_s=0.0)
+        # the last acknowledgements; a cancel drops what is still queued (purged below) instead of waiting for it
+        end = time.monotonic() + SEED_FLUSH_S
+        while not ctx.cancelled and prod.flush(0.1) > 0 and time.monotonic() < end:
+            pass
     finally:
         prod.purge(in_queue=True, in_flight=True, blocking=False)
         prod.flush(0)
@@ -405,7 +417,7 @@ def _bench_on(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic:
             run_s = s.duration_s or (None if s.count else DEFAULT_LIVE_S)
             early += wait_for_primers(consumer, settings.partitions, ctx)
             producer = BackgroundProducer(cluster, topic, BackgroundProducerSettings(
-                settings.produce_rate, message_bytes=settings.message_bytes), t0=t0).__enter__()
+                settings.produce_rate, message_bytes=settings.message_bytes), t0=t0, ctx=ctx).__enter__()
             _consume(consumer, s, ctx, tally, target, time.monotonic() + run_s if run_s else None, True, s.name,
                      early)
             producer.stop()

@@ -124,7 +124,8 @@ def run_case(cluster: Cluster, s: StaticSettings, case: str, ctx: RunContext,
     producer = None
     try:
         if s.produce_rate:
-            producer = BackgroundProducer(cluster, topic, BackgroundProducerSettings(s.produce_rate), t0=group.t0)
+            producer = BackgroundProducer(cluster, topic, BackgroundProducerSettings(s.produce_rate), t0=group.t0,
+                                          ctx=ctx)
             producer.__enter__()
         names = [f"m{i}" for i in range(s.members)]
         for n in names:

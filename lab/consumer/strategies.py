@@ -165,7 +165,8 @@ def run_strategy(cluster: Cluster, s: StrategiesSettings, strategy: str, ctx: Ru
         group = GroupRunner(cluster, group_id, names, cs, ctx)
         if s.produce_rate:
             per_topic = max(1, s.produce_rate // 2)
-            producers = [BackgroundProducer(cluster, t, BackgroundProducerSettings(per_topic), t0=group.t0).__enter__()
+            producers = [BackgroundProducer(cluster, t, BackgroundProducerSettings(per_topic), t0=group.t0,
+                                           ctx=ctx).__enter__()
                          for t in names]
         for i in range(s.members):
             group.add(f"m{i}")

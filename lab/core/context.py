@@ -58,6 +58,7 @@ class RunContext:
         self.time_limit_s = time_limit_s
         self._cancel = threading.Event()
         self._reason = ""
+        self._cancelled_at: float | None = None
         self._timed_out = False
         self._progress = Progress()
         self._lock = threading.Lock()
@@ -79,8 +80,15 @@ class RunContext:
         if not self._cancel.is_set() and time.monotonic() >= self.deadline:
             self._reason = f"the time limit of {self.time_limit_s:.0f} s was reached"
             self._timed_out = True
+            self._cancelled_at = self.deadline
             self._cancel.set()
         return self._cancel.is_set()
+
+    @property
+    def cancelled_at(self) -> float | None:
+        """``time.monotonic()`` when the cancel was asked for (or the time bound passed), None while the run
+        may go on: a stop bounds its clean-up from the press, not from when its loop noticed."""
+        return self._cancelled_at if self.cancelled else None
 
     @property
     def timed_out(self) -> bool:
@@ -117,6 +125,8 @@ class RunContext:
     # --- for the owner ---------------------------------------------------------------------------
     def cancel(self, reason: str = "cancelled by the user") -> None:
         self._reason = reason
+        if self._cancelled_at is None:
+            self._cancelled_at = time.monotonic()
         self._cancel.set()
 
     def progress(self) -> Progress:
@@ -143,6 +153,10 @@ class ChildContext(RunContext):
             self._reason = self.parent._reason
             return True
         return False
+
+    @property
+    def cancelled_at(self) -> float | None:
+        return self.parent.cancelled_at
 
     def remaining_s(self) -> float:
         return self.parent.remaining_s()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -282,14 +283,18 @@ def set_topic_configs(cluster: Cluster, name: str, configs: dict[str, str]) -> N
 
 def broker_config(cluster: Cluster, node: int, key: str) -> str | None:
     """One broker config value as the broker reports it (None when it cannot be read)."""
+    return broker_configs(cluster, node, (key,)).get(key)
+
+
+def broker_configs(cluster: Cluster, node: int, keys: Sequence[str]) -> dict[str, str]:
+    """Broker config values as the broker reports them, in one request; a key that cannot be read is left out."""
     adm = clients.admin(cluster)
     res = ConfigResource(ConfigResource.Type.BROKER, str(node))
-    with contextlib.suppress(Exception):  # best effort: the value is shown next to a measurement
+    with contextlib.suppress(Exception):  # best effort: the values are shown next to a measurement
         entries = adm.describe_configs([res], request_timeout=BROKER_CONFIG_TIMEOUT_S)[res].result(
             timeout=BROKER_CONFIG_TIMEOUT_S + 5)
-        if key in entries and entries[key].value is not None:
-            return str(entries[key].value)
-    return None
+        return {k: str(entries[k].value) for k in keys if k in entries and entries[k].value is not None}
+    return {}
 
 def _wait_for_leaders(cluster: Cluster, names: list[str]) -> None:
     """New topics reach each broker's metadata a moment after creation, one broker after another; wait

@@ -25,6 +25,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from lab.cluster import clients
 from lab.cluster.base import Cluster
+from lab.core.context import RunContext
 from lab.core.validate import is_whole, require
 from lab.kafka import admin as lab_admin
 
@@ -35,6 +36,10 @@ PROBE_MESSAGE_TIMEOUT_MS = 6000
 PROBE_FLUSH_MARGIN_S = 5.0
 #: How long stopping a background producer waits for its last deliveries (a cancel must not hang on them).
 FLUSH_ON_STOP_S = 10.0
+#: ... and after a cancel of its run: this long after the press at most (the partial result is due at once).
+FLUSH_ON_CANCEL_S = 0.5
+#: One flush slice while stopping (the run's cancel is looked at between).
+STOP_FLUSH_SLICE_S = 0.05
 #: How long stopping waits for the producing thread to leave its loop.
 THREAD_JOIN_S = 5.0
 #: A little batching keeps a steady stream cheap for the small machine the brokers share.
@@ -140,14 +145,16 @@ class BackgroundProducer:
 
     Owned with ``with``: leaving the block stops the thread, waits (bounded) for outstanding deliveries,
     drops what is still pending and closes the producer. ``t0`` is the ``time.monotonic()`` the samples'
-    ``t`` counts from (default: now); ``partition`` pins every message to one partition.
+    ``t`` counts from (default: now); ``partition`` pins every message to one partition; ``ctx``: the run
+    it serves, whose cancel cuts the wait for the last deliveries short (``FLUSH_ON_CANCEL_S``).
     """
 
     def __init__(self, cluster: Cluster, topic: str, settings: BackgroundProducerSettings,
-                 t0: float | None = None, partition: int | None = None) -> None:
+                 t0: float | None = None, partition: int | None = None, ctx: RunContext | None = None) -> None:
         self.topic = topic
         self.settings = settings
         self.partition = partition
+        self.ctx = ctx
         self._t0 = time.monotonic() if t0 is None else t0
         self._producer: Producer = clients.producer(cluster, settings.to_config())
         self._lock = threading.Lock()
@@ -178,7 +185,11 @@ class BackgroundProducer:
         if self._closed:
             return
         self._closed = True
-        self._producer.flush(min(self.settings.message_timeout_ms / 1000 + 2, FLUSH_ON_STOP_S))
+        end = time.monotonic() + min(self.settings.message_timeout_ms / 1000 + 2, FLUSH_ON_STOP_S)
+        while self._producer.flush(STOP_FLUSH_SLICE_S) > 0 and time.monotonic() < end:
+            pressed = self.ctx.cancelled_at if self.ctx is not None else None
+            if pressed is not None:  # a cancelled run's result is due now: what is still unanswered is dropped
+                end = min(end, pressed + FLUSH_ON_CANCEL_S)
         # close() would wait for every message's own timeout: purge instead, so a stop is bounded
         self._producer.purge(in_queue=True, in_flight=True, blocking=False)
         self._producer.flush(0)  # hands out the purge reports (not counted as the brokers' refusals)

@@ -30,6 +30,8 @@ MIN_SEGMENT_BYTES = 1024
 
 #: The broker's default max.message.bytes for a topic (1 MiB + 12 bytes of batch overhead).
 DEFAULT_TOPIC_MAX_MESSAGE_BYTES = 1_048_588
+#: The broker's default replica.fetch.max.bytes.
+DEFAULT_REPLICA_FETCH_MAX_BYTES = 1_048_576
 
 
 def check_topic_name(name: str) -> None:
@@ -105,10 +107,15 @@ class ClusterLimits:
 
     A topic's ``max.message.bytes`` overrides the broker's ``message.max.bytes`` (the lab sets it on every
     run's topic), but no request may exceed ``socket.request.max.bytes``: a record above that can never be
-    sent, whatever the topic allows.
+    sent, whatever the topic allows. ``replica.fetch.max.bytes`` is no hard limit either (since Kafka 0.10.1
+    a follower fetches a larger batch alone), but it is what a large-message lesson looks at next.
     """
 
     #: the broker default for topics that set no max.message.bytes of their own
     message_max_bytes: int = DEFAULT_TOPIC_MAX_MESSAGE_BYTES
     #: the largest request a broker reads (Kafka's default 100 MiB)
     socket_request_max_bytes: int = 104_857_600
+    #: bytes a follower asks for per partition in one fetch (Kafka's default 1 MiB)
+    replica_fetch_max_bytes: int = DEFAULT_REPLICA_FETCH_MAX_BYTES
+    #: False: the brokers could not be asked, these are Kafka's defaults
+    read_from_brokers: bool = False

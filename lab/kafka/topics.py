@@ -17,7 +17,7 @@ from lab.cluster import clients
 from lab.cluster.base import Cluster
 from lab.core.context import RunContext, poll_until
 from lab.core.errors import Cancelled, KafkaOperationError, LabError
-from lab.kafka.admin import ADMIN_TIMEOUT_S, broker_config, create_topics, is_unknown_topic
+from lab.kafka.admin import ADMIN_TIMEOUT_S, broker_configs, create_topics, is_unknown_topic
 from lab.kafka.specs import ClusterLimits, TopicSpec
 
 LOG = logging.getLogger(__name__)
@@ -96,8 +96,9 @@ def fresh_topics(cluster: Cluster, shapes: Sequence[tuple[int, int, dict[str, st
 
 
 def cluster_limits(cluster: Cluster) -> ClusterLimits:
-    """The brokers' message.max.bytes and socket.request.max.bytes as one broker reports them; Kafka's
-    defaults for what cannot be read (a limit is a guard, never a reason to fail a run by itself)."""
+    """The brokers' message.max.bytes, socket.request.max.bytes and replica.fetch.max.bytes as one broker
+    reports them (Admin API, describe_configs); Kafka's defaults for what cannot be read (a limit is a guard,
+    never a reason to fail a run by itself)."""
     default = ClusterLimits()
     try:
         brokers = sorted(cluster.admin().list_topics(timeout=ADMIN_TIMEOUT_S).brokers)
@@ -105,13 +106,16 @@ def cluster_limits(cluster: Cluster) -> ClusterLimits:
         return default
     if not brokers:
         return default
+    got = broker_configs(cluster, brokers[0], ("message.max.bytes", "socket.request.max.bytes",
+                                               "replica.fetch.max.bytes"))
 
     def read(key: str, fallback: int) -> int:
-        value = broker_config(cluster, brokers[0], key)
+        value = got.get(key)
         return int(value) if value is not None and value.isdigit() else fallback
 
     return ClusterLimits(read("message.max.bytes", default.message_max_bytes),
-                         read("socket.request.max.bytes", default.socket_request_max_bytes))
+                         read("socket.request.max.bytes", default.socket_request_max_bytes),
+                         read("replica.fetch.max.bytes", default.replica_fetch_max_bytes), read_from_brokers=bool(got))
 
 
 def delete_topic(cluster: Cluster, topic: str) -> None:

@@ -180,7 +180,7 @@ class _Search:
 
     def _producing(self, rate: int) -> BackgroundProducer:
         return BackgroundProducer(self.cluster, self.topic, BackgroundProducerSettings(rate, acks="1", keys=KEYS),
-                                  self.t0)
+                                  self.t0, ctx=self.ctx)
 
     def _sample(self, message: str) -> lag.LagSample | None:
         try:

@@ -110,7 +110,7 @@ class _Demo:
         prod = BackgroundProducerSettings(self.settings.rate_per_s, acks="1", keys=KEYS)
         committing = GroupRunner(self.cluster, self.group, [self.topic], self.consumer(True), self.ctx, self.t0)
         silent = GroupRunner(self.cluster, self.group, [self.topic], self.consumer(False), self.ctx, self.t0)
-        with BackgroundProducer(self.cluster, self.topic, prod, self.t0), committing, silent:
+        with BackgroundProducer(self.cluster, self.topic, prod, self.t0, ctx=self.ctx), committing, silent:
             for name in self.settings.phases:
                 if self.ctx.cancelled:
                     return

@@ -18,7 +18,6 @@ Sweeps of several runs are ``lab.producer.sweep``; the cross-check with Kafka's 
 
 from __future__ import annotations
 
-import struct
 import time
 from array import array
 from collections import Counter
@@ -27,7 +26,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message
 
 from lab.cluster import clients
 from lab.cluster.base import Cluster
@@ -36,10 +35,13 @@ from lab.core.results import Result
 from lab.core.stats import LatencySummary, mb, percentiles, rate
 from lab.core.verdict import Doubt, merge, others_running
 from lab.kafka import topics
-from lab.kafka.e2e import E2E_HEADER, E2EConsumer
+from lab.kafka.e2e import E2EConsumer
 from lab.kafka.payloads import make_payloads
 from lab.kafka.rdkstats import STATS_INTERVAL_MS, ClientStats, StatsAccumulator
+from lab.kafka.specs import ClusterLimits
+from lab.producer.sending import send_flat_out, send_paced
 from lab.producer.settings import ProducerSettings, check_limits
+from lab.producer.stopping import PURGED, drain
 from lab.producer.verdict import produce_verdict
 
 #: The first second of a run (connection set-up, metadata, the first batches) is its warm-up: excluded from
@@ -50,22 +52,10 @@ SAMPLE_INTERVAL_S = 0.5
 #: ... but finer during a run's first seconds, so a run that is over in a second still draws a curve.
 FINE_SAMPLE_INTERVAL_S = 0.1
 FINE_SAMPLING_S = 2.0
-#: In the unthrottled loop, look at the clock (samples, cancel, duration) once per this many sends.
-CHECK_EVERY = 256
-#: After a cancel or the time limit, the in-flight messages get this long to be acknowledged.
-FLUSH_GRACE_S = 5.0
 #: How long to wait for the last statistics window after the final ack.
 STATS_WAIT_S = 4 * STATS_INTERVAL_MS / 1000
 #: End-to-end mode: how long the consumer may trail the last ack before the run stops waiting.
 E2E_DRAIN_S = 10.0
-#: How long produce() waits for room when the local queue is full (serving delivery reports meanwhile).
-QUEUE_FULL_POLL_S = 0.005
-#: Longest wait for a paced message's send slot in one poll (delivery reports are served meanwhile).
-PACE_POLL_S = 0.05
-#: The shortest wait ``Producer.poll`` can do (it takes whole milliseconds); a shorter one is a real sleep.
-MIN_POLL_S = 0.001
-#: One flush slice while waiting for the last acknowledgements (samples and cancel are looked at between).
-DRAIN_FLUSH_S = 0.05
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -118,6 +108,7 @@ class ProduceResult(Result):
     bootstrap_servers: str
     sent: int
     delivered: int
+    #: delivery failures (the brokers or the client's timeout refused them) and produce() refusals
     failed: int
     #: still unacknowledged when the run ended (only after a cancel, time limit or a dead cluster)
     unacknowledged: int
@@ -152,10 +143,17 @@ class ProduceResult(Result):
     measured_s: float = 0.0
     #: reasons to doubt these figures (``lab.verdict``); empty = no rule found one
     verdict: tuple[Doubt, ...] = ()
+    #: messages a cancel took back (``_PURGE_QUEUE``: never sent; ``_PURGE_INFLIGHT``: sent, but their
+    #: acknowledgement was no longer waited for): neither delivered nor failed.
+    #: sent == delivered + failed + not_sent + unacknowledged
+    not_sent: int = 0
+    #: what the brokers allow (read before the run); the topic's own max.message.bytes is
+    #: ``settings.topic_limit_bytes``. None: a run stored before the lab read them
+    broker_limits: ClusterLimits | None = None
 
     @property
     def complete(self) -> bool:
-        return self.stopped is None and self.unacknowledged == 0
+        return self.stopped is None and self.unacknowledged == 0 and self.not_sent == 0
 
     @property
     def written_but_not_acknowledged(self) -> int:
@@ -166,10 +164,13 @@ class ProduceResult(Result):
     def notes(self) -> list[str]:
         """Plain-language remarks on what the figures mean for this run."""
         out = []
+        if self.not_sent:
+            out.append(f"{self.not_sent:,} message(s) were not sent: the stop took them back from the producer's "
+                       "queue (or stopped waiting for their acknowledgement). They are not failed deliveries.")
         if self.written_but_not_acknowledged:
             out.append(f"The topic holds {self.written_but_not_acknowledged:,} message(s) more than were acknowledged: "
-                       "the producer reported them failed, yet they were written. Retrying them without "
-                       "idempotence would duplicate them.")
+                       "the producer reported them failed" + (" or not sent" if self.not_sent else "")
+                       + ", yet they were written. Retrying them without idempotence would duplicate them.")
         if self.topic_messages is not None and self.topic_messages < self.delivered:
             out.append(f"{self.delivered - self.topic_messages:,} acknowledged message(s) are not in the topic"
                        + (" (acks=0 acknowledges without asking the broker)." if self.settings.acks == "0" else "."))
@@ -206,6 +207,8 @@ class _Recorder:
         self.latencies = array("d")
         self.intended = array("d")
         self.failed = 0
+        #: purged by a stop (``stopping.PURGED``): not counted as failed
+        self.not_sent = 0
         self.errors: Counter[str] = Counter()
         self.client_errors: Counter[str] = Counter()
         self.stats = StatsAccumulator(topic)
@@ -225,6 +228,8 @@ class _Recorder:
             if err is None:
                 lat = msg.latency()
                 append(nan if lat is None else lat)
+            elif err.code() in PURGED:
+                self.not_sent += 1
             else:
                 self.failed += 1
                 self.errors[err.name()] += 1
@@ -272,7 +277,7 @@ class _RunState:
 
     def outstanding(self) -> int:
         """Messages without a delivery report yet (len(producer) also counts queued events, e.g. stats)."""
-        return self.sent - self.produce_errors - self.rec.delivered - self.rec.failed
+        return self.sent - self.produce_errors - self.rec.delivered - self.rec.failed - self.rec.not_sent
 
     def tick(self, now: float) -> bool:
         """Sample when due; True when sending should stop (the duration is over, or the run was cancelled)."""
@@ -320,11 +325,13 @@ def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_t
         topic: str | None = None) -> ProduceResult:
     """Run one produce experiment on a fresh topic; see the module docstring for what is measured.
 
-    A cancel or the time limit stops sending; messages in flight then get ``FLUSH_GRACE_S`` seconds, and
-    the result comes back with ``stopped`` set (a partial result, not an exception); unless ``keep_topic``
+    A cancel or the time limit stops sending (``lab.producer.stopping``: the queue is purged, messages in
+    flight get a bounded moment), and the result comes back within about two seconds with ``stopped``
+    set (a partial result, not an exception); unless ``keep_topic``
     the topic is deleted once counted. ``topic``: one made for it by ``topics.fresh_topics`` (as sweeps do)."""
     ctx.check()
-    check_limits(settings, topics.cluster_limits(cluster))  # refuse before any topic is made
+    limits = topics.cluster_limits(cluster)
+    check_limits(settings, limits)  # refuse before any topic is made
     before = others_running(ctx, cluster.lock_holder())
     if topic is None:
         ctx.report(0.0, "creating a fresh topic")
@@ -333,7 +340,7 @@ def run(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, keep_t
     try:
         result = _produce(cluster, settings, ctx, topic)
         others = merge(before, others_running(ctx, cluster.lock_holder()))
-        return replace(result, verdict=produce_verdict(result, others))
+        return replace(result, verdict=produce_verdict(result, others), broker_limits=limits)
     finally:
         if not keep_topic:
             topics.delete_topic(cluster, topic)
@@ -359,18 +366,20 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
         cpu0 = time.process_time()
         state = _RunState(settings, topic, ctx, rec)
         if flat_out:
-            _send_flat_out(state, producer, payloads)
+            send_flat_out(state, producer, payloads)
         else:
-            _send_paced(state, producer, payloads, e2e is not None)
-        _drain(state, producer)
+            send_paced(state, producer, payloads, e2e is not None)
+        drain(state, producer)
         t_end = time.perf_counter()
         cpu_s = time.process_time() - cpu0
         state.sample(t_end, final=True)
         unacked = state.outstanding()
         if unacked and state.stopped is None:
             state.stopped = f"{unacked} message(s) were still unacknowledged when the run's time ran out"
-        # one more statistics window so the last batches are counted (poll serves the stats callback)
-        windows, wait_end = rec.stats.windows, time.monotonic() + STATS_WAIT_S
+        # one more statistics window so the last batches are counted (poll serves the stats callback);
+        # a stopped run waits at most one window
+        windows = rec.stats.windows
+        wait_end = time.monotonic() + (STATS_WAIT_S if state.stopped is None else STATS_INTERVAL_MS / 1000)
         while rec.stats.windows == windows and time.monotonic() < wait_end:
             producer.poll(0.05)
         if e2e is not None:  # the primed records are read too
@@ -382,103 +391,6 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
         if e2e is not None:
             e2e.stop()
     return _result(cluster, state, t_end - state.t0, cpu_s, unacked, e2e)
-
-
-def _send_flat_out(state: _RunState, producer: Producer, payloads: list[bytes]) -> None:
-    """The hot loop: as fast as the producer takes messages, no keys, no rate. Everything per message is a
-    local; the clock (samples, duration, cancel) is looked at once per ``CHECK_EVERY`` sends."""
-    produce, poll, topic, ctx = producer.produce, producer.poll, state.topic, state.ctx
-    mask = len(payloads) - 1
-    limit = state.settings.count if state.settings.count is not None else 2**62
-    sent = produce_errors = queue_full = 0
-    try:
-        while sent < limit:
-            try:
-                produce(topic, payloads[sent & mask])
-            except BufferError:
-                # the local queue is full: serve delivery reports, but stay cancellable (a dead
-                # cluster keeps the queue full until delivery_timeout_ms)
-                queue_full += 1
-                poll(QUEUE_FULL_POLL_S)
-                if ctx.cancelled:
-                    state.stopped = ctx.stopped_text()
-                    break
-                if time.perf_counter() >= state.end_at:
-                    break
-                continue
-            except KafkaException as exc:
-                produce_errors += 1
-                state.rec.produce_failed(exc)
-            sent += 1
-            poll(0)
-            if sent % CHECK_EVERY == 0:
-                state.sent, state.produce_errors, state.queue_full = sent, produce_errors, queue_full
-                if state.tick(time.perf_counter()):
-                    break
-    finally:
-        state.sent, state.produce_errors, state.queue_full = sent, produce_errors, queue_full
-
-
-def _send_paced(state: _RunState, producer: Producer, payloads: list[bytes], e2e: bool) -> None:
-    """At a target rate, and/or with keys or end-to-end headers: the clock is read per message (a paced
-    message waits for its slot), and the tick only runs when a sample, the end or a cancel is due."""
-    s, ctx, rec, topic = state.settings, state.ctx, state.rec, state.topic
-    produce, poll, perf_counter, pack, sleep = (producer.produce, producer.poll, time.perf_counter, struct.pack,
-                                                time.sleep)
-    mask, spread, t0 = len(payloads) - 1, s.key_spread, state.t0
-    interval = 1.0 / s.rate if s.rate else 0.0
-    limit = s.count if s.count is not None else 2**62
-    sent = produce_errors = queue_full = key_size = 0
-    next_sample, end_at = state.next_sample, state.end_at
-    try:
-        while sent < limit:
-            now = perf_counter()
-            if now >= next_sample or now >= end_at or ctx.cancelled:
-                state.sent, state.produce_errors, state.queue_full, state.key_size = (sent, produce_errors,
-                                                                                      queue_full, key_size)
-                if state.tick(now):
-                    break
-                next_sample = state.next_sample
-            intended = t0 + sent * interval
-            if interval and now < intended:
-                wait = intended - now
-                if wait >= MIN_POLL_S:
-                    poll(min(wait, PACE_POLL_S))  # serve delivery reports while waiting for the slot
-                else:  # poll() counts whole milliseconds: a shorter wait would be poll(0), a spinning loop
-                    sleep(wait)
-                continue
-            key = b"key-%d" % (sent % spread) if spread else None
-            key_size = len(key) if key else 0
-            headers: list[tuple[str, str | bytes | None]] | None = (
-                [(E2E_HEADER, pack(">q", time.perf_counter_ns()))] if e2e else None)
-            try:
-                produce(topic, payloads[sent & mask], key, headers=headers,
-                        on_delivery=rec.intended_cb(now - intended) if interval else rec.on_delivery)
-            except BufferError:
-                queue_full += 1
-                poll(QUEUE_FULL_POLL_S)
-                continue
-            except KafkaException as exc:
-                produce_errors += 1
-                rec.produce_failed(exc)
-            sent += 1
-            poll(0)
-    finally:
-        state.sent, state.produce_errors, state.queue_full, state.key_size = sent, produce_errors, queue_full, key_size
-
-
-def _drain(state: _RunState, producer: Producer) -> None:
-    """Wait for the acknowledgements: bounded by the time limit, or a short grace after a cancel."""
-    ctx = state.ctx
-    grace_end = time.monotonic() + (FLUSH_GRACE_S if state.stopped else ctx.remaining_s())
-    while state.outstanding() > 0 and time.monotonic() < grace_end:
-        producer.flush(DRAIN_FLUSH_S)  # unlike poll, flush sends lingering batches at once (as Java's close does)
-        now = time.perf_counter()
-        if now >= state.next_sample:
-            state.sample(now)
-        if state.stopped is None and ctx.cancelled:
-            state.stopped = ctx.stopped_text()
-            grace_end = min(grace_end, time.monotonic() + FLUSH_GRACE_S)
 
 
 def _result(cluster: Cluster, state: _RunState, elapsed: float, cpu_s: float, unacked: int,
@@ -494,6 +406,7 @@ def _result(cluster: Cluster, state: _RunState, elapsed: float, cpu_s: float, un
     return ProduceResult(
         settings=s, topic=state.topic, backend=cluster.backend, bootstrap_servers=cluster.bootstrap_servers(),
         sent=state.sent, delivered=rec.delivered, failed=rec.failed + state.produce_errors, unacknowledged=unacked,
+        not_sent=rec.not_sent,
         topic_messages=None if in_topic is None else in_topic - primed, elapsed_s=elapsed,
         msgs_per_s=rate(steady, measured),
         mb_per_s=rate(mb(steady * (s.message_size + state.key_size)), measured),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lab.core.errors import SettingsError
 from lab.core.validate import is_whole, require
 from lab.kafka.specs import DEFAULT_TOPIC_MAX_MESSAGE_BYTES, ClusterLimits
 
@@ -20,6 +21,12 @@ PAYLOADS = ("text", "json", "random")
 MAX_LINGER_MS = 60_000
 #: batch.size cap: librdkafka also caps a batch at message.max.bytes (default 1 000 000).
 MAX_BATCH_SIZE = 1_000_000
+#: librdkafka's own default message.max.bytes: the lab raises it only when a record needs more.
+RDKAFKA_MESSAGE_MAX_BYTES = 1_000_000
+#: The largest value a run may send. Kafka takes up to socket.request.max.bytes (100 MiB by default), but the
+#: lab's brokers run in 256 MB heaps and hold a request whole while they validate it: large messages are a
+#: lesson here, not a stress test.
+MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 MAX_IN_FLIGHT = 1_000
 #: Idempotence keeps ordering only with at most this many requests in flight per connection (KIP-679).
 IDEMPOTENT_MAX_IN_FLIGHT = 5
@@ -84,7 +91,8 @@ class ProducerSettings:
     rate: float | None = None
     #: also consume what is produced and report produce->consume latency on the same clock
     end_to_end: bool = False
-    #: max.message.bytes of the topic the run creates
+    #: max.message.bytes of the topic the run creates, at least: the lab raises it to fit the run's largest
+    #: batch (``topic_limit_bytes``), so a large message needs no setting of its own
     topic_max_message_bytes: int = DEFAULT_TOPIC_MAX_MESSAGE_BYTES
     #: a short name for tables and charts ("" = derived from the knobs)
     label: str = ""
@@ -133,13 +141,10 @@ class ProducerSettings:
         require(is_whole(self.topic_max_message_bytes) and 1024 <= self.topic_max_message_bytes <= 100 * 1024 * 1024,
                 f"topic max.message.bytes={self.topic_max_message_bytes!r} is out of range.",
                 "Use 1024 to 104857600 bytes.")
-        largest = self.topic_max_message_bytes - RECORD_OVERHEAD_BYTES
-        require(is_whole(self.message_size) and 1 <= self.message_size <= largest,
-                f"message size {self.message_size!r} bytes is larger than the topic allows"
-                if is_whole(self.message_size) and self.message_size > largest
-                else f"message size {self.message_size!r} is out of range.",
-                f"Use 1 to {largest} bytes (the topic's max.message.bytes={self.topic_max_message_bytes} "
-                f"minus {RECORD_OVERHEAD_BYTES} bytes of record overhead).")
+        require(is_whole(self.message_size) and 1 <= self.message_size <= MAX_MESSAGE_SIZE,
+                f"message_size={self.message_size!r} bytes is out of range.",
+                f"Use 1 to {MAX_MESSAGE_SIZE} bytes ({MAX_MESSAGE_SIZE // 2**20} MiB); the run's topic "
+                "(max.message.bytes) and librdkafka (message.max.bytes) are sized to fit it.")
         require(self.message_size * 1 <= self.buffer_kbytes * 1024,
                 f"message size {self.message_size} bytes does not fit the producer buffer of {self.buffer_kbytes} KiB.",
                 "Raise buffer_kbytes or send smaller messages.")
@@ -173,6 +178,17 @@ class ProducerSettings:
                 "Use a short name such as 'lz4 / linger 10'.")
 
     @property
+    def batch_bound_bytes(self) -> int:
+        """The largest record batch this producer can send: librdkafka closes a batch at batch.size, but its
+        first record goes in whatever its size (key, value and framing: ``RECORD_OVERHEAD_BYTES``)."""
+        return max(self.batch_size, self.message_size) + RECORD_OVERHEAD_BYTES
+
+    @property
+    def topic_limit_bytes(self) -> int:
+        """max.message.bytes of the run's topic: ``topic_max_message_bytes``, raised to the largest batch."""
+        return max(self.topic_max_message_bytes, self.batch_bound_bytes)
+
+    @property
     def name(self) -> str:
         """A short label for tables and charts."""
         return self.label or (f"acks={self.acks} {self.compression} linger={self.linger_ms:g}ms "
@@ -194,10 +210,9 @@ class ProducerSettings:
         }
         if self.compression_level != -1:
             cfg["compression.level"] = self.compression_level
-        # librdkafka refuses records above its own message.max.bytes (default 1 000 000)
-        need = self.message_size + RECORD_OVERHEAD_BYTES
-        if need > 1_000_000:
-            cfg["message.max.bytes"] = need
+        # librdkafka refuses records above its own message.max.bytes (default 1 000 000), and caps a batch there
+        if self.batch_bound_bytes > RDKAFKA_MESSAGE_MAX_BYTES:
+            cfg["message.max.bytes"] = self.batch_bound_bytes
         return cfg
 
     def java_config(self) -> dict[str, str]:
@@ -212,13 +227,13 @@ class ProducerSettings:
             "buffer.memory": str(self.buffer_kbytes * 1024),
             "retries": str(self.retries),
             "delivery.timeout.ms": str(max(self.delivery_timeout_ms, int(self.linger_ms) + 30_000)),
-            **({"max.request.size": str(self.message_size + RECORD_OVERHEAD_BYTES)}
-               if self.message_size + RECORD_OVERHEAD_BYTES > 1_048_576 else {}),
+            **({"max.request.size": str(self.batch_bound_bytes)} if self.batch_bound_bytes > 1_048_576 else {}),
         }
 
     def topic_configs(self) -> dict[str, str]:
-        """Configs of the fresh topic each run creates: keep the producer's codec as sent."""
-        return {"compression.type": "producer", "max.message.bytes": str(self.topic_max_message_bytes)}
+        """Configs of the fresh topic each run creates: keep the producer's codec as sent, and take its
+        largest batch (``topic_limit_bytes``)."""
+        return {"compression.type": "producer", "max.message.bytes": str(self.topic_limit_bytes)}
 
     def replace(self, **changes: object) -> ProducerSettings:
         """A copy with some fields changed, validated again."""
@@ -247,20 +262,27 @@ REQUEST_OVERHEAD_BYTES = 1_024
 
 
 def check_limits(settings: ProducerSettings, limits: ClusterLimits) -> None:
-    """Refuse ``settings`` (``SettingsError``) when the cluster could not take its records; called before a
-    run creates its topic, so an impossible run costs nothing."""
-    largest_topic = limits.socket_request_max_bytes - REQUEST_OVERHEAD_BYTES
-    require(settings.topic_max_message_bytes <= largest_topic,
-            f"topic max.message.bytes={settings.topic_max_message_bytes} is larger than any request the brokers "
-            f"accept (socket.request.max.bytes={limits.socket_request_max_bytes}).",
-            f"Use a topic max.message.bytes of at most {largest_topic} bytes, and messages of at most "
-            f"{largest_topic - RECORD_OVERHEAD_BYTES} bytes.")
-    need = settings.message_size + RECORD_OVERHEAD_BYTES
-    require(need <= settings.topic_max_message_bytes,
-            f"A {settings.message_size}-byte message does not fit the topic's max.message.bytes="
-            f"{settings.topic_max_message_bytes} (broker default message.max.bytes={limits.message_max_bytes}).",
-            f"Use messages of at most {settings.topic_max_message_bytes - RECORD_OVERHEAD_BYTES} bytes, or raise "
-            "the topic's max.message.bytes.")
+    """Refuse ``settings`` (``SettingsError``, with the broker setting to raise) when the cluster could not
+    take its records; called before a run creates its topic, so an impossible run costs nothing.
+
+    The lab sets its own topic's max.message.bytes, which overrides the brokers' message.max.bytes, and a
+    follower or consumer fetches a batch larger than its fetch limits alone (``ClusterLimits``). What no
+    setting of the topic or the client can pass is the brokers' socket.request.max.bytes: every produce
+    request must fit it.
+    """
+    largest = limits.socket_request_max_bytes - REQUEST_OVERHEAD_BYTES
+    limit = settings.topic_limit_bytes
+    if limit <= largest:
+        return
+    raise_to = f"or raise socket.request.max.bytes on every broker to at least {limit + REQUEST_OVERHEAD_BYTES}."
+    if settings.topic_max_message_bytes > largest:
+        raise SettingsError(f"topic max.message.bytes={settings.topic_max_message_bytes} is larger than any request "
+                            f"the brokers accept (socket.request.max.bytes={limits.socket_request_max_bytes}).",
+                            hint=f"Use a topic max.message.bytes of at most {largest} bytes, and messages of at most "
+                                 f"{largest - RECORD_OVERHEAD_BYTES} bytes, " + raise_to)
+    raise SettingsError(f"A {settings.message_size}-byte message makes batches of up to {limit} bytes: larger than "
+                        f"any request the brokers accept (socket.request.max.bytes={limits.socket_request_max_bytes}).",
+                        hint=f"Use messages of at most {largest - RECORD_OVERHEAD_BYTES} bytes, " + raise_to)
 
 
 def preset(name: str, **workload: object) -> ProducerSettings:

@@ -17,7 +17,9 @@ def produce(r: Any) -> str:
         f"{s.message_size} B {s.payload} payload, keys={s.key_spread or 'none'}, partitions={s.partitions})",
         f"topic:      {r.topic} on {r.backend} ({r.bootstrap_servers})",
         f"messages:   {r.sent:,} sent, {r.delivered:,} acknowledged, {r.failed:,} failed, "
-        f"{r.unacknowledged:,} unacknowledged; topic holds {r.topic_messages if r.topic_messages is not None else '?'}",
+        + (f"{r.not_sent:,} not sent (taken back by the stop), " if getattr(r, "not_sent", 0) else "")
+        + f"{r.unacknowledged:,} unacknowledged; topic holds "
+        f"{r.topic_messages if r.topic_messages is not None else '?'}",
         f"throughput: {fmt(r.msgs_per_s, 0)} msg/s, {fmt(r.mb_per_s, 2)} MB/s over {r.elapsed_s:.2f} s "
         f"({r.cpu_s:.2f} s CPU of this process, {r.cpu_s / max(1, r.sent) * 1e6:.2f} us per message)",
     ]
@@ -34,6 +36,13 @@ def produce(r: Any) -> str:
     out.append(f"librdkafka: {fmt(st.avg_batch_bytes, 0)} B and {fmt(st.avg_msgs_per_batch, 1)} msgs per batch, "
                f"{fmt(st.requests_per_s, 0)} requests/s, broker rtt avg {fmt(st.broker_rtt_avg_ms, 2)} ms "
                f"(p99 {fmt(st.broker_rtt_p99_ms, 2)} ms), compression ratio {fmt(st.compression_ratio, 2)}")
+    lim = getattr(r, "broker_limits", None)
+    if lim is not None:
+        out.append(f"limits:     the run's topic max.message.bytes={s.topic_limit_bytes:,}; brokers "
+                   f"message.max.bytes={lim.message_max_bytes:,}, "
+                   f"replica.fetch.max.bytes={lim.replica_fetch_max_bytes:,}, "
+                   f"socket.request.max.bytes={lim.socket_request_max_bytes:,}"
+                   + ("" if lim.read_from_brokers else " (Kafka's defaults: the brokers did not say)"))
     if r.errors or r.client_errors or r.queue_full:
         out.append(f"errors:     delivery {r.errors or 'none'}; client {r.client_errors or 'none'}; "
                    f"queue full {r.queue_full} time(s)")

@@ -129,7 +129,7 @@ def monitor(cluster: Cluster, settings: MonitorSettings, ctx: RunContext) -> Mon
         with contextlib.ExitStack() as stack:
             if settings.producer is not None:
                 rec.producer = stack.enter_context(BackgroundProducer(cluster, settings.topic, settings.producer,
-                                                                      rec.t0))
+                                                                      rec.t0, ctx=ctx))
             try:
                 while rec.now() < settings.duration_s:
                     rec.message = f"watching {settings.topic}: {len(rec.events)} event(s)"
@@ -338,7 +338,7 @@ class _HwLeoRun:
         lag = lab_admin.broker_config(cluster, leader, "replica.lag.time.max.ms")
         self.lag_ms = int(lag) if lag and lag.isdigit() else None
         bg_settings = BackgroundProducerSettings(s.rate_per_s, "all", message_timeout_ms=HW_LEO_MESSAGE_TIMEOUT_MS)
-        with BackgroundProducer(cluster, s.topic, bg_settings, rec.t0, partition=0) as bg:
+        with BackgroundProducer(cluster, s.topic, bg_settings, rec.t0, partition=0, ctx=rec.ctx) as bg:
             rec.producer = bg
             # the pause must find messages flowing, or the leader's LEO has nothing to run ahead with
             rec.wait_until(lambda _: bool(bg.acked_ids), "the first message is acknowledged",

@@ -11,6 +11,7 @@ import pytest
 from lab.cluster import LocalCluster
 from lab.core import context as experiment
 from lab.core.errors import SettingsError
+from lab.kafka import admin, topics
 from lab.kafka.topics import FRESH_TOPIC_PREFIX
 from lab.producer import run as produce
 from lab.producer import sweep
@@ -53,6 +54,26 @@ def test_one_megabyte_messages_in_one_megabyte_batches_simply_run(cluster: Local
     assert r.stopped is None and r.delivered == 30 and r.failed == 0, (r.stopped, r.errors)
     assert r.topic_messages == 30
     assert took < 30, f"30 messages of 1 MB took {took:.1f} s"
+
+
+def test_a_two_mebibyte_message_goes_through_a_topic_the_lab_sized_for_it(cluster: LocalCluster) -> None:
+    """Issue 18: a 2 MiB message, twice Kafka's default limit, needs no setting: the lab raises its fresh topic's
+    max.message.bytes (and librdkafka's message.max.bytes) to fit; acks=all means the followers have it too.
+    It is read back whole, by the end-to-end consumer during the run and by a plain reader after it."""
+    size = 2 * 1024 * 1024
+    s = ProducerSettings(message_size=size, count=3, acks="all", payload="random", partitions=1, end_to_end=True)
+    r = experiment.run_sync(lambda ctx: produce.run(cluster, s, ctx, keep_topic=True), time_limit_s=120)
+    try:
+        assert r.stopped is None and r.delivered == 3 and r.failed == 0, (r.stopped, r.errors, r.client_errors)
+        assert r.topic_messages == 3
+        lim = r.broker_limits
+        assert lim is not None and lim.read_from_brokers and lim.message_max_bytes < size, lim
+        assert int(admin.topic_configs(cluster, [r.topic])[r.topic]["max.message.bytes"]) == s.topic_limit_bytes > size
+        assert r.e2e_latency is not None and r.e2e_latency.count == 3, "the e2e consumer read every large message"
+        values = [m.value() for m in admin.read_partition(cluster, r.topic, 0)]
+        assert sorted(len(v or b"") for v in values) == [0, size, size, size], "the primed record and 3 x 2 MiB"
+    finally:
+        topics.delete_topic(cluster, r.topic)
 
 
 @pytest.mark.alone_on_cluster  # no new lab-produce-* topic at all: another worker's runs make some

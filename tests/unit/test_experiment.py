@@ -55,6 +55,22 @@ def test_cancel_stops_a_waiting_experiment_promptly() -> None:
         run.wait(timeout_s=5)
 
 
+def test_cancelled_at_is_the_press_or_the_deadline_and_children_share_it() -> None:
+    """A stop's clean-up is bounded from the moment of the cancel (``lab.producer.stopping``), not from when
+    the experiment's loop noticed it."""
+    ctx = experiment.RunContext(60)
+    child = experiment.ChildContext(ctx)
+    assert ctx.cancelled_at is None and child.cancelled_at is None
+    before = time.monotonic()
+    ctx.cancel()
+    pressed = ctx.cancelled_at
+    assert pressed is not None and before <= pressed <= time.monotonic()
+    ctx.cancel("again")
+    assert ctx.cancelled_at == pressed == child.cancelled_at, "a second cancel does not move it"
+    timed = experiment.RunContext(0)
+    assert timed.cancelled and timed.cancelled_at == timed.deadline
+
+
 def test_time_limit_cancels() -> None:
     def fn(ctx: experiment.RunContext) -> None:
         while True:

@@ -10,7 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lab.core.errors import SettingsError
-from lab.producer.settings import ACKS, CODECS, PAYLOADS, PRESETS, RECORD_OVERHEAD_BYTES, ProducerSettings, preset
+from lab.kafka.specs import DEFAULT_TOPIC_MAX_MESSAGE_BYTES, ClusterLimits
+from lab.producer.settings import (
+    ACKS,
+    CODECS,
+    MAX_MESSAGE_SIZE,
+    PAYLOADS,
+    PRESETS,
+    RECORD_OVERHEAD_BYTES,
+    REQUEST_OVERHEAD_BYTES,
+    ProducerSettings,
+    check_limits,
+    preset,
+)
 
 
 def test_defaults_validate_and_map_to_dotted_keys() -> None:
@@ -31,6 +43,32 @@ def test_level_and_large_messages_reach_the_config() -> None:
     cfg = s.to_config()
     assert cfg["compression.level"] == 9
     assert cfg["message.max.bytes"] == 1_000_000 + RECORD_OVERHEAD_BYTES
+    assert s.topic_configs()["max.message.bytes"] == "2000000", "an explicit topic limit above the need is kept"
+
+
+def test_the_topic_and_librdkafka_are_sized_from_the_message() -> None:
+    """Issue 18: a 2 MiB message needs no setting of its own: the run's topic and librdkafka take it."""
+    s = ProducerSettings(message_size=2 * 1024 * 1024)
+    need = 2 * 1024 * 1024 + RECORD_OVERHEAD_BYTES
+    assert s.batch_bound_bytes == s.topic_limit_bytes == need
+    assert s.topic_configs()["max.message.bytes"] == str(need)
+    assert s.to_config()["message.max.bytes"] == need
+    assert s.java_config()["max.request.size"] == str(need)
+    small = ProducerSettings(message_size=100, batch_size=16_384)
+    assert small.topic_configs()["max.message.bytes"] == str(DEFAULT_TOPIC_MAX_MESSAGE_BYTES), "Kafka's default kept"
+    assert "message.max.bytes" not in small.to_config()
+
+
+def test_a_message_past_what_the_brokers_take_is_refused_naming_the_broker_setting() -> None:
+    s = ProducerSettings(message_size=8 * 1024 * 1024, count=10)
+    check_limits(s, ClusterLimits())  # Kafka's defaults take it (socket.request.max.bytes is 100 MiB)
+    with pytest.raises(SettingsError) as err:
+        check_limits(s, ClusterLimits(socket_request_max_bytes=4 * 1024 * 1024))
+    assert "socket.request.max.bytes=4194304" in err.value.message
+    hint = err.value.hint or ""
+    need = s.topic_limit_bytes + REQUEST_OVERHEAD_BYTES
+    assert f"socket.request.max.bytes on every broker to at least {need}" in hint
+    assert f"at most {4 * 1024 * 1024 - REQUEST_OVERHEAD_BYTES - RECORD_OVERHEAD_BYTES} bytes" in hint
 
 
 def test_java_config_uses_java_names() -> None:
@@ -60,8 +98,8 @@ def test_java_config_uses_java_names() -> None:
         ({"buffer_messages": 0}, "buffer_messages=0", "1 to"),
         ({"retries": -1}, "retries=-1", "0 to"),
         ({"delivery_timeout_ms": 10}, "delivery timeout", "1000 to 300000"),
-        ({"message_size": 2_000_000}, "larger than the topic allows", "max.message.bytes"),
-        ({"message_size": 0}, "message size 0", "Use 1 to"),
+        ({"message_size": MAX_MESSAGE_SIZE + 1}, f"message_size={MAX_MESSAGE_SIZE + 1}", f"1 to {MAX_MESSAGE_SIZE}"),
+        ({"message_size": 0}, "message_size=0", "Use 1 to"),
         ({"message_size": 4_000, "buffer_kbytes": 1}, "does not fit the producer buffer", "buffer_kbytes"),
         ({"payload": "xml"}, "payload='xml'", "text, json, random"),
         ({"key_spread": -1}, "key spread", "0 (no keys)"),

@@ -78,7 +78,9 @@ def test_random_producer_settings_validate_or_explain(fields: dict[str, Any], li
         return
     cfg = s.to_config()
     assert float(cfg["message.timeout.ms"]) > float(cfg["linger.ms"]), "librdkafka refuses linger >= timeout"
-    assert s.message_size + 128 <= s.topic_max_message_bytes
+    assert s.message_size + 128 <= s.topic_limit_bytes and s.batch_size + 128 <= s.topic_limit_bytes
+    assert s.topic_limit_bytes >= s.topic_max_message_bytes
+    assert int(cfg.get("message.max.bytes", 1_000_000)) >= s.message_size + 128, "librdkafka takes the record"
     assert experiments.get("produce").time_limit(s) > 0
     try:
         check_limits(s, limits)
