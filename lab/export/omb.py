@@ -143,7 +143,8 @@ def omb_json(result: ProduceResult) -> dict[str, Any]:
     if not result.samples:
         raise LabError("This produce run has no interval samples: OMB's charts need at least one interval.",
                        hint="Export it as json or html instead.")
-    s, notes = result.settings, []
+    s = result.settings
+    notes: list[str] = []
     doc: dict[str, Any] = {
         "workload": s.name,
         "driver": DRIVER,
