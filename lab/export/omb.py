@@ -128,6 +128,10 @@ def _consume(doc: dict[str, Any], r: ProduceResult, notes: list[str]) -> None:
         acked, consumed = acked + x.acked, consumed + (x.consumed or 0)
         backlog.append(max(0, acked - consumed))
     doc["backlog"] = backlog
+    idle = sum(1 for x in samples if not x.consumed)
+    if idle:
+        notes.append(f"In {idle} of {n} interval(s) the consumer read none of the run's messages: their "
+                     "end-to-end latencies are 0, as OMB writes an empty interval.")
     _aggregated(doc, "EndToEndLatency", r.e2e_latency)
     late = (r.e2e_latency.count if r.e2e_latency else 0) - consumed
     if late > 0:
