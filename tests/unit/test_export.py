@@ -78,7 +78,7 @@ def test_html_report_of_one_run_is_self_contained() -> None:
     page = export.html_report([produce("20261202T030112-ab12cd", stopped="cancelled after 2 s")])
     assert_self_contained(page)
     assert "20261202T030112-ab12cd" in page and "cancelled after 2 s" in page
-    assert "linger_ms" in page and "latency.p99_ms" in page and "127.0.0.1:9092" in page and "3.9.2" in page
+    assert "linger" in page and "send→ack latency (p99)" in page and "127.0.0.1:9092" in page and "3.9.2" in page
 
 
 def test_html_report_of_a_comparison_overlays_the_runs() -> None:
@@ -86,7 +86,7 @@ def test_html_report_of_a_comparison_overlays_the_runs() -> None:
                                produce("20261202T030500-cd34ef", linger_ms=50)], title="linger 10 vs 50")
     assert_self_contained(page)
     assert "<title>linger 10 vs 50</title>" in page and "÷ first" in page
-    assert page.count("<svg") >= 3 and "linger_ms=50" in page
+    assert page.count("<svg") >= 3 and "linger 50 ms" in page
 
 
 def test_html_report_of_other_experiments() -> None:
