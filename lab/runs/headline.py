@@ -170,12 +170,19 @@ def lag_demo(r: LagDemoResult) -> Headline:
     return (*out, Figure("group status", r.watch.group_status.value))
 
 
+def _capacity(r: SustainableRateResult) -> float:
+    try:
+        return float(r.settings.capacity)
+    except ZeroDivisionError:  # no members or no processing time: no arithmetic to do
+        return math.nan
+
+
 def sustainable_rate(r: SustainableRateResult) -> Headline:
     best = r.sustainable_rate
     note = ("(the next step fell behind)" if r.found_limit else "at least: it kept up with every step")
     return (Figure("sustainable rate", best if best is not None else "not even the first step", "records/s",
                    note if best is not None else ""),
-            Figure("capacity by arithmetic", r.settings.capacity, "records/s"),
+            Figure("capacity by arithmetic", _capacity(r), "records/s"),
             Figure("steps tried", len(r.steps)))
 
 
