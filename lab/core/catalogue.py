@@ -44,6 +44,8 @@ class Experiment(Generic[S, R]):
     cli: tuple[tuple[str, ...], ...] = ()
     #: lines to print while it runs, from its live partial result (e.g. timeline events); all lines so far
     live_lines: Callable[[Any], Sequence[str]] | None = None
+    #: the question a run answers, one sentence (a report and a page lead with it)
+    question: str = ""
 
 
 #: name -> experiment, in declaration order (filled by ``lab.registry``)

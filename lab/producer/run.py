@@ -18,6 +18,7 @@ Sweeps of several runs are ``lab.producer.sweep``; the cross-check with Kafka's 
 
 from __future__ import annotations
 
+import math
 import time
 from array import array
 from collections import Counter
@@ -73,6 +74,17 @@ class IntervalSample:
     errors: int
     #: messages handed to the producer but not yet acknowledged at the end of the interval
     in_flight: int
+    #: with a target rate: how late the interval's acknowledged messages were *sent* against their schedule
+    #: (actual - intended send time, ms; NaN without a rate or without an ack). Defaults: runs stored before.
+    delay_p50_ms: float = math.nan
+    delay_p99_ms: float = math.nan
+    #: end-to-end mode: the run's messages the consumer read in this interval (None: no consumer) ...
+    consumed: int | None = None
+    #: ... and their send->consume latency (ms; NaN when it read none)
+    e2e_avg_ms: float = math.nan
+    e2e_p50_ms: float = math.nan
+    e2e_p95_ms: float = math.nan
+    e2e_p99_ms: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,9 @@ class ProduceResult(Result):
     #: what the brokers allow (read before the run); the topic's own max.message.bytes is
     #: ``settings.topic_limit_bytes``. None: a run stored before the lab read them
     broker_limits: ClusterLimits | None = None
+    #: with a target rate: how late each acknowledged message was *sent* against its schedule (actual -
+    #: intended send time; OMB's "publish delay"), warm-up left out. None: no rate, or a run stored before.
+    publish_delay: LatencySummary | None = None
 
     @property
     def complete(self) -> bool:
@@ -206,6 +221,8 @@ class _Recorder:
     def __init__(self, topic: str) -> None:
         self.latencies = array("d")
         self.intended = array("d")
+        #: with a target rate: actual - intended send time (s) per acknowledged message, aligned with latencies
+        self.delays = array("d")
         self.failed = 0
         #: purged by a stop (``stopping.PURGED``): not counted as failed
         self.not_sent = 0
@@ -240,6 +257,7 @@ class _Recorder:
             self.on_delivery(err, msg)
             if err is None:
                 self.intended.append(late_s + self.latencies[-1])
+                self.delays.append(late_s)
         return cb
 
     def on_error(self, err: KafkaError) -> None:
@@ -274,6 +292,9 @@ class _RunState:
         self._before_prev = self._prev
         #: (seconds since t0, delivered, latencies recorded) when the warm-up ended; None while it lasts
         self.warm: tuple[float, int, int] | None = None
+        #: end-to-end mode: the consumer, and how many of its latencies the previous two samples had seen
+        self.e2e: E2EConsumer | None = None
+        self._e2e_prev = self._e2e_before_prev = 0
 
     def outstanding(self) -> int:
         """Messages without a delivery report yet (len(producer) also counts queued events, e.g. stats)."""
@@ -290,6 +311,22 @@ class _RunState:
             return True
         return False
 
+    def _delay_and_e2e(self, i_prev: int) -> dict[str, Any]:
+        """The interval's send delays (paced runs) and what the end-to-end consumer read (its thread appends:
+        copied by slicing, never viewed with ``np.frombuffer``, which would stop the array from growing)."""
+        out: dict[str, Any] = {}
+        if self.rec.delays:
+            out["delay_p50_ms"], out["delay_p99_ms"] = percentiles(
+                np.frombuffer(self.rec.delays, dtype=float)[i_prev:] * 1000.0, (0.5, 0.99))
+        if self.e2e is not None:
+            n = len(self.e2e.latencies)
+            e2e = np.asarray(self.e2e.latencies[self._e2e_prev:n], dtype=float) * 1000.0
+            self._e2e_prev = n
+            out["consumed"] = int(e2e.size)
+            out["e2e_avg_ms"] = float(e2e.mean()) if e2e.size else math.nan
+            out["e2e_p50_ms"], out["e2e_p95_ms"], out["e2e_p99_ms"] = percentiles(e2e, (0.5, 0.95, 0.99))
+        return out
+
     def sample(self, now: float, *, final: bool = False) -> None:
         """Close the interval ending ``now``: append its sample and report progress with the samples so far."""
         rec, s = self.rec, self.settings
@@ -300,17 +337,19 @@ class _RunState:
             # interval before (the same messages over their real time)
             self.samples.pop()
             t_prev, d_prev, i_prev = self._prev = self._before_prev
+            self._e2e_prev = self._e2e_before_prev
             dt = now - self.t0 - t_prev
         self.next_sample = now + sample_interval(now - self.t0)
         if dt <= 0:
             return
-        self._before_prev = self._prev
+        self._before_prev, self._e2e_before_prev = self._prev, self._e2e_prev
         acked = rec.delivered - d_prev
         lat = np.frombuffer(rec.latencies, dtype=float)[i_prev:] * 1000.0
         p50, p99 = percentiles(lat, (0.5, 0.99))
         nbytes = acked * (s.message_size + self.key_size)
         self.samples.append(IntervalSample(round(now - self.t0, 3), acked, acked / dt, mb(nbytes) / dt, p50, p99,
-                                           rec.failed + self.produce_errors, self.outstanding()))
+                                           rec.failed + self.produce_errors, self.outstanding(),
+                                           **self._delay_and_e2e(i_prev)))
         self._prev = (now - self.t0, rec.delivered, len(rec.latencies))
         if self.warm is None and not final and now - self.t0 >= WARMUP_S:
             self.warm = self._prev
@@ -365,6 +404,7 @@ def _produce(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, topi
             e2e = E2EConsumer(cluster, topic, settings.partitions).start()
         cpu0 = time.process_time()
         state = _RunState(settings, topic, ctx, rec)
+        state.e2e = e2e
         if flat_out:
             send_flat_out(state, producer, payloads)
         else:
@@ -418,6 +458,8 @@ def _result(cluster: Cluster, state: _RunState, elapsed: float, cpu_s: float, un
         errors=dict(rec.errors), client_errors=dict(rec.client_errors), queue_full=state.queue_full,
         stats=rec.stats.summary(elapsed), samples=tuple(state.samples), stopped=state.stopped, primed=primed,
         cpu_s=cpu_s, warmup=warmup, measured_s=measured,
+        publish_delay=(LatencySummary.of_seconds(np.frombuffer(rec.delays, dtype=float)[warm_i:])
+                       if s.rate is not None else None),
     )
 
 

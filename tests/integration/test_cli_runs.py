@@ -76,8 +76,11 @@ def test_a_stored_producer_run_exports_png_html_and_omb(cluster: LocalCluster, t
     capsys.readouterr()
     html = got["html"].decode()
     assert "<svg" in html and "<script" not in html and rid in html
+    assert html.index("<h1>Produce run</h1>") < html.index("What it found") < html.index("<h2>Settings</h2>")
     omb = json.loads(got["omb"])
     assert omb["publishRate"] and all(r >= 0 for r in omb["publishRate"])
+    assert len(omb["publishDelayLatency99pct"]) == len(omb["publishRate"])
+    assert omb["aggregatedPublishDelayLatencyQuantiles"]
     assert omb["aggregatedPublishLatency99pct"] >= omb["aggregatedPublishLatency50pct"] > 0
     with pytest.raises(SystemExit) as bad:  # argparse names the formats allowed
         main(["runs", "export", rid, "--format", "bogus"])

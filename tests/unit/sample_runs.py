@@ -29,17 +29,24 @@ def info(run_id: str, experiment: str = "produce") -> RunInfo:
 
 
 def produce(run_id: str, linger_ms: float = 5.0, rate: float = 1000.0, n: int = 4, *, e2e: bool = False,
-            stopped: str | None = None) -> ProduceResult:
-    """A produce run whose i-th sample (t = 0.5 (i+1) s) has msgs_per_s = rate + i and p99 = 10 + i ms."""
-    settings = ProducerSettings(linger_ms=linger_ms, end_to_end=e2e)
+            stopped: str | None = None, paced: bool = False) -> ProduceResult:
+    """A produce run whose i-th sample (t = 0.5 (i+1) s) has msgs_per_s = rate + i and p99 = 10 + i ms.
+
+    ``paced``: run at ``rate`` (settings.rate), with send delays p50 = 0.1 + i, p99 = 0.5 + i ms per sample;
+    with ``e2e`` the samples also carry what the consumer read (rate / 2 - 10 each, p95 = 20 + i ms)."""
+    settings = ProducerSettings(linger_ms=linger_ms, end_to_end=e2e, rate=rate if paced else None)
     lat = LatencySummary(1000, 5.0, 4.0, 9.0, 12.5, 20.0, 31.0)
+    extra = [({"delay_p50_ms": 0.1 + i, "delay_p99_ms": 0.5 + i} if paced else {})
+             | ({"consumed": int(rate / 2) - 10, "e2e_avg_ms": 8.0 + i, "e2e_p50_ms": 7.0 + i,
+                 "e2e_p95_ms": 20.0 + i, "e2e_p99_ms": 30.0 + i} if paced and e2e else {}) for i in range(n)]
     samples = tuple(IntervalSample(0.5 * (i + 1), int(rate / 2), rate + i, (rate + i) / 10_000, 4.0 + i, 10.0 + i,
-                                   i % 2, 3) for i in range(n))
+                                   i % 2, 3, **extra[i]) for i in range(n))
     return ProduceResult(settings, "lab-produce-t", "local", "127.0.0.1:9092", 1000, 1000, 0, 0, 1000, 2.0, rate,
                          rate / 10_000, lat, None, LatencySummary(900, 7.0, 6.0, 11.0, 15.0, 25.0, 40.0) if e2e
                          else None, {}, {}, 0, ClientStats(900.0, 9.0, 111, 120, 60.0, 1.5, 3.0, 0.95, 100_000,
                                                             105_000),
-                         samples, stopped=stopped, run=info(run_id), measured_s=1.0)
+                         samples, stopped=stopped, run=info(run_id), measured_s=1.0,
+                         publish_delay=LatencySummary(1000, 0.3, 0.2, 1.5, 2.25, 4.0, 9.0) if paced else None)
 
 
 def timeline() -> Timeline:

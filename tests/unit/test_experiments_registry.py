@@ -76,3 +76,9 @@ def test_unknown_experiment_says_what_is_known() -> None:
     with pytest.raises(SettingsError) as info:
         experiments.get("nope")
     assert "replication.min-isr" in str(info.value)
+
+
+def test_every_experiment_asks_one_question() -> None:
+    """A report and a page lead with the question a run answers: one sentence, asked."""
+    for e in experiments.REGISTRY.values():
+        assert e.question.endswith("?") and e.question[0].isupper() and e.question.count("?") == 1, e.name

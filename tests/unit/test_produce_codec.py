@@ -125,3 +125,26 @@ floats = st.floats(allow_nan=True, allow_infinity=True)
        stopped=st.none() | st.text(max_size=40))
 def test_any_floats_round_trip(lat: LatencySummary, samples: tuple[IntervalSample, ...], stopped: str | None) -> None:
     round_trip(produce_result(ProducerSettings(), latency=lat, samples=samples, stopped=stopped))
+
+
+def test_a_run_stored_before_send_delays_and_consumer_intervals_still_reads() -> None:
+    """Runs stored before ``publish_delay`` and the samples' delay/consumer fields existed read back with
+    those unset; the new fields round-trip when present."""
+    import json
+
+    r = produce_result(ProducerSettings(rate=100.0, end_to_end=True))
+    new = dataclasses.replace(r, publish_delay=LatencySummary(97, 0.2, 0.1, 0.5, 0.9, 1.0, 1.2), samples=(
+        IntervalSample(0.1, 50, 500.0, 0.05, 4.0, 6.0, 0, 3, 0.1, 0.4, 48, 9.0, 8.0, 12.0, 14.0),))
+    round_trip(new)
+    doc = json.loads(codec.dumps(new))
+    for name in ("publish_delay",):
+        del doc["data"][name]
+    new_sample_fields = ("delay_p50_ms", "delay_p99_ms", "consumed", "e2e_avg_ms", "e2e_p50_ms", "e2e_p95_ms",
+                         "e2e_p99_ms")
+    for sample in doc["data"]["samples"]:
+        for name in new_sample_fields:
+            del sample[name]
+    old = codec.loads(json.dumps(doc), {"ProduceResult": ProduceResult})
+    assert old.publish_delay is None and old.samples[0].consumed is None
+    assert math.isnan(old.samples[0].delay_p99_ms) and math.isnan(old.samples[0].e2e_p95_ms)
+    assert old.samples[0].p99_ms == 6.0 and old.latency == new.latency
