@@ -22,6 +22,7 @@ from lab import ClusterBusy, LabError
 from lab.cluster import Cluster
 from lab.registry import Experiment
 from lab.runs import launcher
+from lab.runs.headline import headline
 from lab.runs.launcher import LabRun
 from pages._charts import run_downloads
 from pages._shared import show_error
@@ -82,6 +83,16 @@ def _stored_run(run_id: str, page: str) -> Any:
         st.caption(f"Run `{run_id}` from the link is not a stored run of this page.")
         return None
     return rec
+
+
+def _lead(exp: Experiment[Any, Any], result: Any) -> None:
+    """What the run answers, first: the experiment's question and its headline figures in words (the same
+    ones its HTML report leads with)."""
+    figures = headline(result)
+    if exp.question:
+        st.markdown(f"**{exp.question}**")
+    if figures:
+        st.markdown(" · ".join(f"{f.label}: **{f.text}**" for f in figures))
 
 
 class PageRunner:
@@ -234,6 +245,7 @@ class PageRunner:
             st.caption(f"Run `{info.run_id}` · {info.started_at[:19].replace('T', ' ')} UTC · {facts.backend} "
                        f"cluster" + (f" (Kafka {facts.kafka_version})" if facts.kafka_version else "")
                        + f", {facts.broker_count} brokers")
+        _lead(r.experiment, result)
         run_downloads(result, key=self.key)
         draw_result(result)
 

@@ -79,7 +79,8 @@ def produce(r: ProduceResult) -> Headline:
         out += _latency("send delay", r.publish_delay, ("p99",))
     out += _latency("end-to-end latency", r.e2e_latency, ("p99",))
     out.append(Figure("acknowledged", r.delivered, note=f"of {r.sent:,} sent"
-                      + (f", {r.failed:,} failed" if r.failed else "")))
+                      + (f", {r.failed:,} failed" if r.failed else "")
+                      + (f", {r.not_sent:,} not sent (cancelled)" if r.not_sent else "")))
     if s.compression != "none":
         out.append(Figure("compression ratio", r.stats.compression_ratio, "×"))
     out.append(Figure("messages per batch", r.stats.avg_msgs_per_batch))

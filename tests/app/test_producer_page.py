@@ -9,12 +9,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lab import registry as experiments
 from lab.cluster import LocalCluster
 from lab.core.results import ClusterFacts, RunInfo, new_run_id, now_iso, stamp
 from lab.producer.settings import ProducerSettings
 from lab.producer.sweep import SweepResult, SweepSettings
 from lab.runs import launcher
 from lab.runs import store as runs_store
+from lab.runs.readable import quantity
 from tests.unit.test_producer_charts import result
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -180,3 +182,18 @@ def test_batch_sweep_draws_the_heatmap(app_env: LocalCluster) -> None:
     heat = next(json.loads(el.proto.spec) for el in at.main if getattr(el, "type", None) == "vega_lite_chart"
                 and "linger.ms x batch.size" in el.proto.spec)
     assert "p99 send->ack at 500 msg/s" in json.dumps(heat), "the cells' numbers say what they are"
+
+
+def test_the_result_leads_with_its_question_and_headline(app_env: LocalCluster) -> None:
+    at = open_page()
+    at.sidebar.radio(key="run_for").set_value("count").run()
+    at.sidebar.text_input(key="count").input("3000")
+    at.sidebar.text_input(key="rate").input("0")
+    at.sidebar.button(key="producer_run_btn").click().run()
+    finish(at)
+    r = launcher.get(at.session_state["producer_run_id"]).result
+    texts = [m.value for m in at.markdown]
+    assert experiments.get("produce").question in " ".join(texts)
+    lead = next(t for t in texts if "throughput" in t.lower())
+    assert quantity(r.msgs_per_s, "msg/s") in lead.replace("**", ""), lead
+    assert "e+0" not in lead
