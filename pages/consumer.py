@@ -14,7 +14,8 @@ from lab import registry as experiments
 from lab.cluster import Cluster
 from lab.consumer import charts as consumer_charts
 from lab.consumer import charts as group_charts
-from lab.consumer import protocols
+from lab.consumer import fetch, protocols
+from lab.consumer import sweep as consumer_sweep
 from lab.consumer.fetch import BenchProgress, BenchResult, BenchSettings, SeedResult, SeedSettings
 from lab.consumer.perftest import ConsumerCrossCheckResult, ConsumerCrossCheckSettings
 from lab.consumer.protocols import NEW_PROTOCOL_VERSION, ProtocolsResult, ProtocolsSettings
@@ -23,6 +24,7 @@ from lab.consumer.static import CASES, StaticProgress, StaticResult, StaticSetti
 from lab.consumer.strategies import StrategiesProgress, StrategiesResult, StrategiesSettings
 from lab.consumer.sweep import ConsumerSweepProgress, ConsumerSweepResult, ConsumerSweepSettings
 from lab.core.errors import SettingsError
+from lab.core.verdict import Doubt
 from lab.export.pages import MIN_BYTES, PARTITION_BYTES
 from lab.registry import Experiment
 from pages._charts import show_chart
@@ -71,7 +73,10 @@ part_bytes = sb.select_slider("max.partition.fetch.bytes", PARTITION_BYTES, 1_04
 sb.caption("Most bytes one fetch brings per partition: the size of each bite of a backlog.")
 live_rate = fields.number(sb, "Live producer (msg/s, 0 = read the seeded backlog)", key="rate")
 sb.caption("With a rate, a producer writes to a fresh topic while the consumer tails it, and end-to-end latency "
-           "(record timestamp to consumed) is measured.")
+           "(record timestamp to consumed) is measured. Without one, the benchmark reads "
+           f"`{fetch.SEED_TOPIC}` from the start for {fetch.BACKLOG_S:g} s (timed from the first message), and "
+           "seeds it first when it holds too little; the fetch matrix always runs live "
+           f"({consumer_sweep.DEFAULT_RATE} msg/s unless a rate is set).")
 duration = fields.number(sb, "Seconds per run (live)", key="duration_s")
 
 sb.subheader("Group")
@@ -134,14 +139,16 @@ def protocol_problem() -> LabError | None:
     return None
 
 
-def consumer_settings() -> ConsumerSettings:
+def consumer_settings(rate: int) -> ConsumerSettings:
     return ConsumerSettings(fetch_min_bytes=int(min_bytes), fetch_wait_max_ms=int(wait_ms),
                             max_partition_fetch_bytes=int(part_bytes), processing_delay_ms=float(delay),
-                            duration_s=float(duration) if live_rate else None, group_protocol=protocol)
+                            duration_s=float(duration) if rate else None, group_protocol=protocol)
 
 
 sweep_kind = link.choice(sb.selectbox, "Sweep", SWEEPS, key="consumer_sweep", param="sweep") \
     if mode == "consumer.sweep" else "fetch-matrix"
+#: the fetch matrix is about waiting for bytes, which only a live producer shows (its heatmaps are of latency)
+sweep_rate = int(live_rate) or (consumer_sweep.DEFAULT_RATE if sweep_kind == "fetch-matrix" else 0)
 
 
 def make() -> tuple[Experiment[Any, Any], Any]:
@@ -149,12 +156,11 @@ def make() -> tuple[Experiment[Any, Any], Any]:
     if mode == "consumer.seed":
         return exp, SeedSettings()
     if mode == "consumer.benchmark":
-        return exp, BenchSettings(consumer_settings(), int(live_rate))
+        return exp, BenchSettings(consumer_settings(int(live_rate)), int(live_rate))
     if mode == "consumer.sweep":
-        c = consumer_settings()
-        return exp, ConsumerSweepSettings(sweep_kind, BenchSettings(c, int(live_rate)))
+        return exp, ConsumerSweepSettings(sweep_kind, BenchSettings(consumer_settings(sweep_rate), sweep_rate))
     if mode == "consumer.cross-check":
-        return exp, ConsumerCrossCheckSettings(consumer_settings().replace(duration_s=None, processing_delay_ms=0.0))
+        return exp, ConsumerCrossCheckSettings(consumer_settings(0).replace(processing_delay_ms=0.0))
     if mode == "consumer.strategies":
         return exp, StrategiesSettings(tuple(strategy_pick), int(members), produce_rate=int(live_rate) or 200,
                                        processing_delay_ms=float(delay))
@@ -172,6 +178,15 @@ link.finish(sb)
 
 
 # --- results ----------------------------------------------------------------------------------------
+def draw_verdict(verdict: tuple[Doubt, ...]) -> None:
+    """The run's doubts (``lab.consumer.verdict``), or that no rule found one."""
+    if not verdict:
+        st.success("Verdict: no reason found to doubt these figures.")
+        return
+    st.warning(f"Verdict: {len(verdict)} reason(s) to doubt these figures:\n\n"
+               + "\n".join(f"- **{d.code}**: {d.text}" for d in verdict))
+
+
 def draw_bench(r: BenchResult) -> None:
     c = st.columns(5)
     c[0].metric("messages/s", f"{r.msgs_per_s:,.0f}")
@@ -179,8 +194,13 @@ def draw_bench(r: BenchResult) -> None:
     c[2].metric("fetch requests/s", f"{r.fetch.fetch_requests_per_s:,.1f}")
     c[3].metric("bytes per fetch", f"{r.fetch.bytes_per_fetch:,.0f}")
     c[4].metric("end-to-end p99", f"{r.e2e.p99_ms:,.1f} ms" if r.e2e and r.e2e.count else "—")
-    st.caption(f"{r.consumed:,} of {r.expected:,} messages from `{r.topic}`; joined the group in {r.join_s:.2f} s; "
-               "throughput counted from the first message.")
+    s = r.settings.consumer
+    read = (f"Read for {s.duration_s:g} s: {r.consumed:,} of the {r.expected:,} messages in `{r.topic}`"
+            if not r.settings.live and s.count is None and s.duration_s
+            else f"{r.consumed:,} of {r.expected:,} messages from `{r.topic}`")
+    st.caption(f"{read} over {r.consume_s:.2f} s; joined the group in {r.join_s:.2f} s; throughput counted from "
+               "the first message.")
+    draw_verdict(r.verdict)
     left, right = st.columns(2)
     show_chart(consumer_charts.throughput_chart(consumer_charts.throughput_frame([(r.label, r.samples)])),
                "consumed-per-second", key="consumer_bench_tp", where=left)

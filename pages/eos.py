@@ -184,7 +184,8 @@ def draw_fencing(res: fencing.FencingResult) -> None:
     c[1].metric("successor epoch", res.successor.producer_epoch if res.successor else "—")
     c[2].metric("zombie's next call", res.fenced_error or "not fenced")
     if res.fenced:
-        st.error(f"Zombie fenced on {res.fenced_on}: {res.fenced_message}")
+        # the lesson, not a failure: the broker refused the old epoch, as it must
+        st.success(f"Zombie fenced on {res.fenced_on}, as it should be: {res.fenced_message}")
     if res.zombie_committed is not None:
         st.dataframe(pd.DataFrame([
             {"producer": "zombie (aborted by the fence)", "read_committed": res.zombie_committed,

@@ -10,6 +10,7 @@ import streamlit as st
 
 from lab import LabError
 from lab import registry as experiments
+from lab.core.errors import SettingsError
 from lab.lag import charts as charts_lag
 from lab.lag import sample as lag
 from lab.lag.rate import SustainableRateResult
@@ -45,29 +46,61 @@ fields = Fields("lag")
 sb = st.sidebar
 sb.header("Consumer lag")
 MODES = {"watch": "Watch a group", "scenario": "Make lag happen (scenario)", "rate": "Find the sustainable rate"}
-mode = link.choice(sb.radio, "What to do", MODES, key="lag_mode")
+#: Session-state flag: this session's page started on the scenario because the cluster had no group.
+STARTED_ON_SCENARIO = "lag_started_on_scenario"
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def group_names(_bootstrap: str) -> list[str]:
-    return [g.group for g in lag.list_groups(cluster)]
+def cluster_groups(bootstrap: str) -> list[lag.GroupSummary]:
+    """Every group on the cluster with its state and total lag; the ones with members first."""
+    return sorted(lag.list_groups(cluster), key=lambda g: (g.members == 0, g.group))
+
+
+try:
+    groups = cluster_groups(cluster.bootstrap_servers())
+    groups_error: LabError | None = None
+except LabError as exc:
+    groups, groups_error = [], exc
+if "lag_mode" not in st.session_state and not groups and groups_error is None \
+        and not {"mode", "group"} & set(link.captured):
+    st.session_state["lag_mode"] = "scenario"  # nothing to watch yet: start where lag is made
+    st.session_state[STARTED_ON_SCENARIO] = True
+mode = link.choice(sb.radio, "What to do", MODES, key="lag_mode")
+
+
+def group_label(g: lag.GroupSummary | None, name: str) -> str:
+    if g is None:
+        return f"{name} (not on this cluster)"
+    lag_text = "no commit" if g.total_lag is None else f"lag {g.total_lag:,}"
+    return f"{name} — {g.state}, {g.members} member(s), {lag_text}"
 
 
 def watch_form() -> Any:
-    try:
-        names = group_names(cluster.bootstrap_servers())
-    except LabError as exc:
-        show_error(exc)
-        names = []
+    if groups_error is not None:
+        show_error(groups_error)
     if sb.button("Refresh the groups", key="lag_refresh"):
-        group_names.clear()
+        cluster_groups.clear()
         st.rerun()
-    if names:
-        group = sb.selectbox("Consumer group", names, key="group", bind=BIND,
-                             help="Every group the cluster knows: the lab's own and ones you run by hand.")
+    by_name = {g.group: g for g in groups}
+    linked = link.captured.get("group")
+    labels = {name: group_label(g, name) for name, g in by_name.items()}
+    if isinstance(linked, str) and linked and linked not in by_name:
+        labels[linked] = group_label(None, linked)  # kept, so the link still opens on it; said below
+    if labels:  # the name in the link (?group=…), its state and lag in the list
+        group = link.choice(sb.selectbox, "Consumer group", labels, key="lag_group", param="group",
+                            help="Every group the cluster knows, with its state, members and total lag: the lab's "
+                                 "own and ones you run by hand.")
     else:
         group = sb.text_input("Consumer group", key="group", bind=BIND,
                               help="No group on the cluster yet: start a consumer (e.g. the consumer lab) or type one.")
+    if group and group not in by_name and groups_error is None:
+        st.warning(f"Consumer group `{group}` is not on this cluster (no member has joined it, nothing committed). "
+                   "A watch shows it once a consumer of it commits; **Refresh the groups** to look again, or "
+                   "choose *Make lag happen* to run a group of the lab's own.")
+    if not group:
+        raise SettingsError("No consumer group on this cluster yet, so there is nothing to watch.",
+                            hint="Choose *Make lag happen (scenario)*: it runs a group of its own, which then shows "
+                                 "up here; or start a consumer (e.g. the consumer lab) and press *Refresh the groups*.")
     duration = fields.number(sb, "Watch for (s)", key="watch_s")
     isolation = sb.radio("Isolation level of the group", lag.ISOLATION_LEVELS, horizontal=True, key="isolation",
                          bind=BIND)
@@ -83,6 +116,9 @@ def watch_form() -> Any:
 
 
 def scenario_form() -> Any:
+    if st.session_state.get(STARTED_ON_SCENARIO) and not groups:
+        st.info("No consumer group has joined or committed on this cluster yet, so there is nothing to watch: the "
+                "page starts on **Make lag happen**. Its group then shows up under *Watch a group*.")
     partitions = sb.slider("Partitions (and members after scale-out)", 1, 12, 4, key="partitions", bind=BIND)
     rate = fields.number(sb, "Producer rate (records/s)", key="rate")
     delay = fields.number(sb, "Processing time per record (ms)", key="delay_ms")

@@ -94,8 +94,9 @@ def _fetch_flags(p: argparse.ArgumentParser, live_default: int) -> None:
     p.add_argument("--queued-max-messages-kbytes", type=int)
     p.add_argument("--isolation-level", choices=["read_committed", "read_uncommitted"])
     p.add_argument("--processing-delay-ms", type=float, help="simulated work per message")
-    p.add_argument("--count", type=int, help="messages to consume (default: the whole backlog)")
-    p.add_argument("--duration", type=float, help="seconds to consume")
+    p.add_argument("--count", type=int, help="messages to consume (the topic is seeded up to it when it holds fewer)")
+    p.add_argument("--duration", type=float, help="seconds to consume (default for the backlog: "
+                   f"{consume.BACKLOG_S:g} s; the topic is seeded to last that long)")
     p.add_argument("--produce-rate", type=int, default=live_default,
                    help="live mode: a producer writes this many msg/s to a fresh topic (0: read the backlog)")
     p.add_argument("--message-bytes", type=int, default=100, help="live mode: bytes per message")

@@ -1,41 +1,62 @@
-"""Consumer fetch experiments: seed the course's topic, and the fetch benchmark.
+"""The consumer fetch benchmark (seeding its backlog is ``lab.consumer.seed``, re-exported here).
 
-- ``seed(cluster, SeedSettings, ctx)`` writes numbered 100-byte messages to ``consumer-tuning``
-  (50 000 by default, 6 partitions, as in the course) and counts what the topic holds afterwards.
-- ``bench(cluster, BenchSettings, ctx)`` consumes with one ``ConsumerSettings`` in a fresh group:
-  * backlog mode (``produce_rate=0``): the seeded topic from the beginning, as fast as the settings allow;
-  * live mode (``produce_rate=N``): a producer writes N messages a second to a fresh topic
-    (``lab.kafka.load.BackgroundProducer``) and the consumer tails it, so end-to-end latency (record
-    CreateTime -> consumed, both on this machine's clock, ms resolution) shows what
-    ``fetch.min.bytes`` x ``fetch.wait.max.ms`` cost in waiting.
-  Throughput per interval, and fetch requests per second and bytes per fetch from librdkafka's
-  statistics (``lab.consumer.stats``). Throughput counts from the first message (like Kafka's
-  ``fetch.nMsg.sec``, without the group join); the join time is reported on its own.
+``bench(cluster, BenchSettings, ctx)`` consumes with one ``ConsumerSettings`` in a fresh group:
+
+* backlog mode (``produce_rate=0``): the seeded topic from the beginning, as fast as the settings allow.
+  With a ``count``, exactly that many messages; otherwise for the run's duration (``BACKLOG_S`` when none
+  is given), which the verdict needs (a 50 000-message backlog lasted 30 ms, all of it one prefetch).
+  The run seeds what it needs itself (``lab.consumer.seed.top_up``): a missing or short topic is topped
+  up to the count, or to ``MIN_BACKLOG``; when a timed run reads all of it before its time is up, the
+  topic is topped up to what the measured rate needs and the run is made again (once). A seed is reused.
+* live mode (``produce_rate=N``): a producer writes N messages a second to a fresh topic
+  (``lab.kafka.load.BackgroundProducer``) and the consumer tails it, so end-to-end latency (record
+  CreateTime -> consumed, both on this machine's clock, ms resolution) shows what
+  ``fetch.min.bytes`` x ``fetch.wait.max.ms`` cost in waiting.
+
+Throughput per interval, and fetch requests per second and bytes per fetch from librdkafka's
+statistics (``lab.consumer.stats``). Throughput counts from the first message (like Kafka's
+``fetch.nMsg.sec``, without the group join); the join time is reported on its own. The verdict
+(``lab.consumer.verdict``) says when the figures are too few to trust.
 
 Sweeps are ``lab.consumer.sweep``; the cross-check with Kafka's ConsumerPerformance is ``lab.consumer.perftest``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import time
 import uuid
 from array import array
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaError, Message
+from confluent_kafka import Consumer, Message
 
 from lab.cluster import clients
 from lab.cluster.base import Cluster
+from lab.consumer.seed import (
+    MAX_MESSAGE_BYTES,
+    MAX_SEED,
+    SEED_PARTITIONS,
+    SEED_TOPIC,
+    SeedResult,
+    SeedSettings,
+    backlog_size,
+    seed,
+    top_up,
+)
 from lab.consumer.settings import PROFILES, STRATEGIES, ConsumerSettings
 from lab.consumer.stats import CONSUMER_STATS_INTERVAL_MS, FetchPoint, FetchStats, FetchStatsRecorder, summary
+from lab.consumer.verdict import bench_verdict
 from lab.core.context import RunContext, poll_until
 from lab.core.errors import ClusterError, SettingsError
 from lab.core.results import Result
 from lab.core.stats import LatencySummary, mb, rate
 from lab.core.validate import is_whole, require
-from lab.kafka import admin, topics
+from lab.core.verdict import Doubt, merge, others_running
+from lab.kafka import topics
 from lab.kafka.load import MAX_BACKGROUND_RATE as MAX_LIVE_RATE
-from lab.kafka.load import PURGE_ERRORS, BackgroundProducer, BackgroundProducerSettings
+from lab.kafka.load import BackgroundProducer, BackgroundProducerSettings
 from lab.kafka.specs import TopicSpec
 
 #: Messages handed over per ``consume()`` call: large enough that the harness costs little per message.
@@ -52,96 +73,19 @@ IDLE_TIMEOUT_S = 10.0
 DRAIN_S = 10.0
 #: Live mode runs this long when no duration or count is given.
 DEFAULT_LIVE_S = 10.0
-SEED_TOPIC = "consumer-tuning"
-SEED_PARTITIONS = 6
-MAX_SEED = 10_000_000
-#: Seeding reports progress and looks at cancel once per this many messages, or per this many bytes if fewer.
-SEED_CHECK_EVERY = 5_000
-SEED_CHECK_BYTES = 4 * 1024 * 1024
-#: How long seeding waits for its last acknowledgements.
-SEED_FLUSH_S = 60.0
-MAX_MESSAGE_BYTES = 100_000
+#: Backlog mode reads this long when no duration or count is given (the verdict trusts 2 s and more).
+BACKLOG_S = 3.0
+#: A timed backlog run first tops its topic up to this many messages (100 MB at 100 B: about 5 s of reading
+#: on a busy 2-core machine, where 50 000 were one prefetch)...
+MIN_BACKLOG = 1_000_000
+#: ... and, when a run read all of it before its time was up, to this many times what the run's time
+#: needs at the rate it measured, at most ``MAX_BACKLOG``.
+BACKLOG_MARGIN = 1.5
+MAX_BACKLOG = 5_000_000
+#: Seeding speed assumed for the time bound (messages/s; about 90 000 on a busy 2-core machine).
+SEED_RATE_BOUND = 20_000
 #: Fresh live-mode topics; ``kafka-lab producer cleanup --prefix lab-consume-`` removes leftovers.
 LIVE_TOPIC_PREFIX = "lab-consume-"
-
-
-# --- seed ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SeedSettings:
-    topic: str = SEED_TOPIC
-    messages: int = 50_000
-    message_bytes: int = 100
-    #: used when the topic has to be created
-    partitions: int = SEED_PARTITIONS
-
-    def __post_init__(self) -> None:
-        TopicSpec(self.topic, self.partitions)  # name and partition count checked there
-        require(is_whole(self.messages) and 1 <= self.messages <= MAX_SEED, f"messages={self.messages!r} is out of "
-                "range.", f"Use 1 to {MAX_SEED:,} messages.")
-        require(is_whole(self.message_bytes) and 8 <= self.message_bytes <= MAX_MESSAGE_BYTES,
-                f"message size {self.message_bytes!r} bytes is out of range.", f"Use 8 to {MAX_MESSAGE_BYTES:,} bytes.")
-
-
-@dataclass(frozen=True)
-class SeedResult(Result):
-    settings: SeedSettings
-    #: "created" or "exists"
-    topic_action: str
-    partitions: int
-    written: int
-    failed: int
-    #: what the topic holds afterwards (sum of high - low watermarks), None if the brokers did not say
-    topic_messages: int | None
-    elapsed_s: float
-    msgs_per_s: float
-
-
-def seed(cluster: Cluster, settings: SeedSettings, ctx: RunContext) -> SeedResult:
-    """Create the topic if missing and write ``messages`` numbered records (acks=all); a cancel stops the
-    writing and returns what was acknowledged."""
-    ctx.report(0.0, f"creating {settings.topic}")
-    out = admin.ensure_topic(cluster, TopicSpec(settings.topic, settings.partitions, 3, {},
-                                                "Fetch tuning, assignment strategies and lag."), ctx=ctx)
-    prod = clients.producer(cluster, {"acks": "all", "linger.ms": 10, "batch.size": 262_144})
-    acked, failed = [0], [0]
-
-    def on_delivery(err: KafkaError | None, _msg: Message) -> None:
-        if err is None:
-            acked[0] += 1
-        elif err.name() not in PURGE_ERRORS:  # taken back by a cancel: not written, not failed
-            failed[0] += 1
-
-    check_every = max(1, min(SEED_CHECK_EVERY, SEED_CHECK_BYTES // settings.message_bytes))
-    t0 = time.perf_counter()
-    try:
-        for i in range(settings.messages):
-            value = str(i).encode().ljust(settings.message_bytes)
-            full = False
-            while True:
-                try:
-                    prod.produce(settings.topic, value, on_delivery=on_delivery)
-                    break
-                except BufferError:  # the queue is full (slow or missing brokers): stay cancellable
-                    prod.poll(0.05)
-                    full = True
-                    if ctx.cancelled:
-                        break
-            if full or i % check_every == 0:
-                prod.poll(0)
-                ctx.report(i / settings.messages, f"{i:,} of {settings.messages:,} written")
-                if ctx.cancelled:
-                    break
-        # the last acknowledgements; a cancel drops what is still queued (purged below) instead of waiting for it
-        end = time.monotonic() + SEED_FLUSH_S
-        while not ctx.cancelled and prod.flush(0.1) > 0 and time.monotonic() < end:
-            pass
-    finally:
-        prod.purge(in_queue=True, in_flight=True, blocking=False)
-        prod.flush(0)
-    elapsed = time.perf_counter() - t0
-    count = topics.topic_message_count(cluster, settings.topic, out.partitions)
-    return SeedResult(settings, out.action, out.partitions, acked[0], failed[0], count, elapsed,
-                      rate(acked[0], elapsed), stopped=ctx.stopped_text() if ctx.cancelled else None)
 
 
 # --- the fetch benchmark ---------------------------------------------------------------------------
@@ -212,6 +156,8 @@ class BenchResult(Result):
     #: live mode: CreateTime -> consumed (ms resolution); None in backlog mode
     e2e: LatencySummary | None = None
     errors: dict[str, int] = field(default_factory=dict)
+    #: reasons to doubt these figures (``lab.consumer.verdict``); empty = no rule found one
+    verdict: tuple[Doubt, ...] = ()
 
     @property
     def label(self) -> str:
@@ -225,7 +171,8 @@ class BenchResult(Result):
                 "msgs_per_s": self.msgs_per_s, "mb_per_s": self.mb_per_s,
                 "fetch_requests_per_s": self.fetch.fetch_requests_per_s, "bytes_per_fetch": self.fetch.bytes_per_fetch,
                 "p50_ms": lat.p50_ms if lat else float("nan"), "p95_ms": lat.p95_ms if lat else float("nan"),
-                "p99_ms": lat.p99_ms if lat else float("nan"), "max_ms": lat.max_ms if lat else float("nan")}
+                "p99_ms": lat.p99_ms if lat else float("nan"), "max_ms": lat.max_ms if lat else float("nan"),
+                "doubts": ", ".join(d.code for d in self.verdict)}
 
 
 class _Tally:
@@ -251,12 +198,16 @@ class _Tally:
 
 
 def _consume(consumer: Consumer, s: ConsumerSettings, ctx: RunContext, tally: _Tally, target: int | None,
-             end_at: float | None, live: bool, label: str, early: list[Message] | None = None) -> None:
-    """The loop: consume until ``target`` messages, ``end_at`` (monotonic), idle too long, or cancel.
-    ``early`` are messages polled before the loop (while joining): counted first."""
+             end_at: float | None, live: bool, label: str, early: list[Message] | None = None,
+             after_first_s: float | None = None) -> None:
+    """The loop: consume until ``target`` messages, ``end_at`` (monotonic), ``after_first_s`` past the first
+    message, idle too long, or cancel. ``early`` are messages polled before the loop (while joining): counted
+    first."""
     delay = s.processing_delay_ms / 1000.0
-    idle_since = reported = time.monotonic()
+    idle_since = reported = start = time.monotonic()
     while not ctx.cancelled:
+        if end_at is None and after_first_s is not None and tally.first is not None:
+            start, end_at = tally.first, tally.first + after_first_s
         msgs = early or _next_batch(consumer, live)
         early = None
         now = time.monotonic()
@@ -294,7 +245,9 @@ def _consume(consumer: Consumer, s: ConsumerSettings, ctx: RunContext, tally: _T
             break
         if now - reported >= SAMPLE_S:
             reported = now
-            ctx.report(min(1.0, tally.n / target) if target else None, f"{tally.n:,} consumed",
+            by_time = (now - start) / (end_at - start) if end_at is not None and end_at > start else 0.0
+            by_count = tally.n / target if target else 0.0
+            ctx.report(min(1.0, max(by_time, by_count)) if target or end_at else None, f"{tally.n:,} consumed",
                        BenchProgress(label, tally.n, target, tuple(tally.samples)))
 
 
@@ -347,15 +300,6 @@ def wait_for_primers(consumer: Consumer, partitions: int, ctx: RunContext) -> li
     return other
 
 
-def backlog_size(cluster: Cluster, topic: str) -> tuple[int, int]:
-    """(partitions, messages) of ``topic`` from the brokers; SettingsError when it does not exist."""
-    md = cluster.admin().list_topics(topic, timeout=admin.ADMIN_TIMEOUT_S).topics.get(topic)
-    if md is None or md.error is not None or not md.partitions:
-        raise SettingsError(f"Topic {topic!r} does not exist.", hint="Seed it first: `kafka-lab consumer seed`.")
-    n = len(md.partitions)
-    return n, topics.topic_message_count(cluster, topic, n) or 0
-
-
 def join(consumer: Consumer, topic_names: list[str], ctx: RunContext) -> tuple[float, list[Message]]:
     """Subscribe and wait for the first assignment: (the seconds it took, any messages polled meanwhile)."""
     t0 = time.monotonic()
@@ -375,26 +319,39 @@ def join(consumer: Consumer, topic_names: list[str], ctx: RunContext) -> tuple[f
 def bench(cluster: Cluster, settings: BenchSettings, ctx: RunContext) -> BenchResult:
     """One benchmark run (see the module docstring); a cancel returns what was measured."""
     s = settings.consumer
-    live_topic = None
-    if settings.live:
-        ctx.report(0.0, "creating a fresh topic for the live producer")
-        live_topic = topics.fresh_topic(cluster, settings.partitions, 3, prefix=LIVE_TOPIC_PREFIX,
-                                        purpose="consumer benchmark", ctx=ctx)
-        topic, target = live_topic, s.count
-    else:
-        topic = s.topic
-        _, held = backlog_size(cluster, topic)
-        if held == 0:
-            raise SettingsError(f"Topic {topic!r} is empty.", hint="Seed it first: `kafka-lab consumer seed`.")
-        if s.count is not None and s.count > held:
-            raise SettingsError(f"count={s.count:,} is more than {topic!r} holds ({held:,}).",
-                                hint=f"Use at most {held:,}, or seed more: `kafka-lab consumer seed --messages N`.")
-        target = s.count or held
+    if not settings.live:
+        if s.count is None:
+            return _timed_backlog(cluster, settings, ctx)
+        held = top_up(cluster, s.topic, s.count, ctx)
+        if held < s.count and not ctx.cancelled:
+            raise SettingsError(f"count={s.count:,} is more than {s.topic!r} holds ({held:,}), even after seeding.",
+                                hint=f"Use at most {held + MAX_SEED:,} (one seed writes at most {MAX_SEED:,}).")
+        return _bench_on(cluster, settings, ctx, s.topic, s.count)
+    ctx.report(0.0, "creating a fresh topic for the live producer")
+    live_topic = topics.fresh_topic(cluster, settings.partitions, 3, prefix=LIVE_TOPIC_PREFIX,
+                                    purpose="consumer benchmark", ctx=ctx)
     try:
-        return _bench_on(cluster, settings, ctx, topic, target)
+        return _bench_on(cluster, settings, ctx, live_topic, s.count)
     finally:
-        if live_topic is not None:
-            topics.delete_topic(cluster, live_topic)
+        topics.delete_topic(cluster, live_topic)
+
+
+def _timed_backlog(cluster: Cluster, settings: BenchSettings, ctx: RunContext) -> BenchResult:
+    """Read the backlog for the run's duration (``BACKLOG_S`` when none is given), from a topic topped up to
+    last that long: ``MIN_BACKLOG`` first; when the run read all of it before its time was up, to what its
+    measured rate needs (``BACKLOG_MARGIN``, at most ``MAX_BACKLOG``), and the run is made again."""
+    s = settings.consumer
+    run_s = s.duration_s or BACKLOG_S
+    timed = dataclasses.replace(settings, consumer=s.replace(duration_s=run_s))
+    held = top_up(cluster, s.topic, MIN_BACKLOG, ctx)
+    r = _bench_on(cluster, timed, ctx, s.topic, held)
+    if r.consumed < held or held >= MAX_BACKLOG or ctx.cancelled or not r.msgs_per_s > 0:
+        return r
+    need = min(MAX_BACKLOG, math.ceil(r.msgs_per_s * run_s * BACKLOG_MARGIN))
+    ctx.report(None, f"all {held:,} messages read in {r.consume_s:.2f} s at {r.msgs_per_s:,.0f} msg/s, less than "
+                     f"the run's {run_s:g} s: seeding up to {need:,} and reading again")
+    held = top_up(cluster, s.topic, need, ctx)
+    return _bench_on(cluster, timed, ctx, s.topic, held)
 
 
 def _bench_on(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic: str,
@@ -410,6 +367,7 @@ def _bench_on(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic:
     producer: BackgroundProducer | None = None
     expected = target or 0
     join_s = 0.0
+    before = others_running(ctx, cluster.lock_holder())
     try:
         ctx.report(0.0, "joining a fresh group")
         join_s, early = join(consumer, [topic], ctx)
@@ -425,8 +383,8 @@ def _bench_on(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic:
             if not ctx.cancelled:  # the tail: everything acknowledged should arrive
                 _consume(consumer, s, ctx, tally, expected, time.monotonic() + DRAIN_S, True, s.name)
         else:
-            end_at = time.monotonic() + s.duration_s if s.duration_s else None
-            _consume(consumer, s, ctx, tally, target, end_at, False, s.name, early)
+            # timed from the first message, as the throughput is: a slow first fetch does not shorten the run
+            _consume(consumer, s, ctx, tally, target, None, False, s.name, early, s.duration_s)
         tally.sample(time.monotonic(), force=True)
         _last_window(consumer, rec)
     finally:
@@ -437,19 +395,24 @@ def _bench_on(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic:
     active = ((tally.last or time.monotonic()) - t0) - join_s
     span = (tally.last - tally.first) if tally.first is not None and tally.last is not None else 0.0
     e2e = LatencySummary.of_seconds([x / 1000.0 for x in tally.latencies]) if settings.live else None
-    return BenchResult(settings, topic, group, tally.n, tally.nbytes, expected, join_s, first, span,
-                       rate(tally.n, span), mb(rate(tally.nbytes, span)), summary(rec.points, active),
-                       tuple(tally.samples), tuple(rec.points), e2e, tally.errors,
-                       stopped=ctx.stopped_text() if ctx.cancelled else None)
+    r = BenchResult(settings, topic, group, tally.n, tally.nbytes, expected, join_s, first, span,
+                    rate(tally.n, span), mb(rate(tally.nbytes, span)), summary(rec.points, active),
+                    tuple(tally.samples), tuple(rec.points), e2e, tally.errors,
+                    stopped=ctx.stopped_text() if ctx.cancelled else None)
+    return dataclasses.replace(r, verdict=bench_verdict(r, merge(before, others_running(ctx, cluster.lock_holder()))))
 
 
 def time_limit_for(settings: BenchSettings) -> float:
-    """A generous bound: join, the run (its duration, or 20 µs per message plus the processing delay), drain."""
+    """A generous bound: seeding what a backlog run may need, join, the run (its duration, or 20 µs per message
+    plus the processing delay; a timed backlog run may run twice), drain."""
     s = settings.consumer
-    per_msg = 20e-6 + s.processing_delay_ms / 1000
-    body = s.duration_s or ((s.count or 1_000_000) * per_msg if not settings.live else DEFAULT_LIVE_S)
-    return 120.0 + body * 1.5 + DRAIN_S
+    if settings.live:
+        return 120.0 + (s.duration_s or (s.count or 0) * 20e-6 or DEFAULT_LIVE_S) * 1.5 + DRAIN_S
+    if s.count is not None:
+        return 120.0 + s.count * (20e-6 + s.processing_delay_ms / 1000) * 1.5 + s.count / SEED_RATE_BOUND
+    return 120.0 + 2 * (s.duration_s or BACKLOG_S) * 1.5 + MAX_BACKLOG / SEED_RATE_BOUND
 
 
-__all__ = ["PROFILES", "STRATEGIES", "BenchProgress", "BenchResult", "BenchSettings", "ConsumeSample",
-           "ConsumerSettings", "SeedResult", "SeedSettings", "backlog_size", "bench", "join", "seed", "time_limit_for"]
+__all__ = ["BACKLOG_S", "MAX_MESSAGE_BYTES", "MAX_SEED", "MIN_BACKLOG", "PROFILES", "SEED_PARTITIONS", "SEED_TOPIC",
+           "STRATEGIES", "BenchProgress", "BenchResult", "BenchSettings", "ConsumeSample", "ConsumerSettings",
+           "SeedResult", "SeedSettings", "backlog_size", "bench", "join", "seed", "time_limit_for", "top_up"]

@@ -22,11 +22,12 @@ from pathlib import Path
 
 from lab.cluster.base import Cluster
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
-from lab.consumer.fetch import BenchResult, BenchSettings, backlog_size, bench
+from lab.consumer.fetch import BACKLOG_S, MIN_BACKLOG, BenchResult, BenchSettings, bench
+from lab.consumer.fetch import time_limit_for as bench_time_limit
 from lab.consumer.settings import ConsumerSettings
 from lab.core import subprocs
 from lab.core.context import RunContext
-from lab.core.errors import Cancelled, LabError, SettingsError
+from lab.core.errors import Cancelled, LabError
 from lab.core.results import Result
 from lab.core.stats import ratio
 from lab.core.validate import require
@@ -144,15 +145,15 @@ def run_tool(cluster: Cluster, s: ConsumerSettings, count: int, ctx: RunContext,
 
 
 def cross_check(cluster: Cluster, settings: ConsumerCrossCheckSettings, ctx: RunContext) -> ConsumerCrossCheckResult:
-    """The lab's backlog read, then the tool's, of the same messages; a cancel returns the side(s) that ran."""
+    """The lab's backlog read, then the tool's, of the same messages; a cancel returns the side(s) that ran.
+    Without a count the lab reads for ``BACKLOG_S`` (its benchmark seeds the topic when it holds too little)
+    and the tool then reads as many messages as the lab did."""
     s = settings.consumer
-    _, held = backlog_size(cluster, s.topic)
-    if held == 0:
-        raise SettingsError(f"Topic {s.topic!r} is empty.", hint="Seed it first: `kafka-lab consumer seed`.")
-    count = min(s.count or held, held)
-    lab = bench(cluster, BenchSettings(s.replace(count=count)), ctx)
-    if ctx.cancelled:
-        return ConsumerCrossCheckResult(settings, count, lab, None, 0.0, (), stopped=ctx.stopped_text())
+    lab = bench(cluster, BenchSettings(s), ctx)
+    count = s.count or lab.consumed
+    if ctx.cancelled or count == 0:
+        why = ctx.stopped_text() if ctx.cancelled else f"the lab's consumer read nothing of {s.topic!r}"
+        return ConsumerCrossCheckResult(settings, count, lab, None, 0.0, (), stopped=why)
     try:
         perf, wall, cmd = run_tool(cluster, s, count, ctx, settings.kafka_version)
     except Cancelled:
@@ -162,8 +163,9 @@ def cross_check(cluster: Cluster, settings: ConsumerCrossCheckSettings, ctx: Run
 
 
 def time_limit_for(settings: ConsumerCrossCheckSettings) -> float:
-    n = settings.consumer.count or 1_000_000
-    return 240.0 + n * 40e-6
+    """The lab's run (seeding included), then the tool: a JVM's start and its read of the same messages."""
+    n = settings.consumer.count or MIN_BACKLOG
+    return bench_time_limit(BenchSettings(settings.consumer)) + 120.0 + n * 40e-6 + BACKLOG_S
 
 
 __all__ = ["ConsumerCrossCheckResult", "ConsumerCrossCheckSettings", "ConsumerPerfSummary", "cross_check",

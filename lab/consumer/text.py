@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.core.text import fmt, stopped_line, table
+from lab.core.text import fmt, stopped_line, table, verdict_text
 
 
 def seed(r: Any) -> str:
@@ -27,9 +27,12 @@ def _lat(r: Any) -> str:
 def bench(r: Any) -> str:
     c = r.settings.consumer
     mode = (f"live: a producer at {r.settings.produce_rate:,} msg/s" if r.settings.live else "backlog")
+    timed = not r.settings.live and c.count is None and c.duration_s
+    read = (f"Read for {c.duration_s:g} s: {r.consumed:,} of the {r.expected:,} messages in the topic" if timed
+            else f"Consumed {r.consumed:,} of {r.expected:,} messages")
     lines = [
         f"{c.name} on {r.topic} ({mode}), group {r.group}",
-        f"Consumed {r.consumed:,} of {r.expected:,} messages ({r.bytes / 1e6:,.2f} MB): {r.msgs_per_s:,.0f} msg/s, "
+        f"{read} ({r.bytes / 1e6:,.2f} MB): {r.msgs_per_s:,.0f} msg/s, "
         f"{r.mb_per_s:,.2f} MB/s from the first message ({r.consume_s:.2f} s); joined in {r.join_s:.2f} s.",
         f"Fetch requests: {r.fetch.fetch_requests:,} ({fmt(r.fetch.fetch_requests_per_s)}/s), "
         f"{fmt(r.fetch.bytes_per_fetch, 0)} bytes and {fmt(r.fetch.msgs_per_fetch)} messages per fetch.",
@@ -38,15 +41,16 @@ def bench(r: Any) -> str:
         lines.append(_lat(r))
     if r.errors:
         lines.append("Errors: " + ", ".join(f"{k}x{v}" for k, v in r.errors.items()))
-    return "\n".join(lines + stopped_line(r))
+    return "\n".join(lines + [verdict_text(r.verdict)] + stopped_line(r))
 
 
 def sweep(r: Any) -> str:
     rows = [(x["label"], f"{x['msgs_per_s']:,.0f}", f"{x['mb_per_s']:,.2f}", fmt(x["fetch_requests_per_s"]),
-             fmt(x["bytes_per_fetch"], 0), fmt(x["p50_ms"]), fmt(x["p99_ms"]), fmt(x["max_ms"])) for x in r.rows()]
+             fmt(x["bytes_per_fetch"], 0), fmt(x["p50_ms"]), fmt(x["p99_ms"]), fmt(x["max_ms"]),
+             x.get("doubts") or "-") for x in r.rows()]
     head = f"{r.settings.kind}: {len(r.runs)}/{r.planned} runs"
     return "\n".join([head, table(rows, ["variant", "msg/s", "MB/s", "fetch/s", "B/fetch", "p50 ms", "p99 ms",
-                                         "max ms"]), *stopped_line(r)])
+                                         "max ms", "doubts"]), *stopped_line(r)])
 
 
 def cross_check(r: Any) -> str:

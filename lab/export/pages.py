@@ -16,6 +16,7 @@ from lab.consumer.protocols import ProtocolsSettings
 from lab.consumer.settings import STRATEGIES, ConsumerSettings
 from lab.consumer.static import CASES, StaticSettings
 from lab.consumer.strategies import StrategiesSettings
+from lab.consumer.sweep import DEFAULT_RATE as SWEEP_DEFAULT_RATE
 from lab.consumer.sweep import ConsumerSweepSettings
 from lab.core.errors import SettingsError
 from lab.eos import settings as eos_settings
@@ -267,11 +268,17 @@ CONSUMER_PARAMS = (
 )
 
 
-def _consumer(v: dict[str, Any]) -> ConsumerSettings:
+def _consumer(v: dict[str, Any], rate: int | None = None) -> ConsumerSettings:
+    rate = v["rate"] if rate is None else rate
     return ConsumerSettings(fetch_min_bytes=int(v["fetch_min_bytes"]), fetch_wait_max_ms=int(v["fetch_wait_ms"]),
                             max_partition_fetch_bytes=int(v["partition_bytes"]),
                             processing_delay_ms=float(v["delay_ms"]),
-                            duration_s=float(v["duration_s"]) if v["rate"] else None, group_protocol=v["protocol"])
+                            duration_s=float(v["duration_s"]) if rate else None, group_protocol=v["protocol"])
+
+
+def _sweep_rate(kind: str, rate: int) -> int:
+    """The page's sweep rate: the fetch matrix runs live (the sweep's own rate when none is set)."""
+    return rate or (SWEEP_DEFAULT_RATE if kind == "fetch-matrix" else 0)
 
 
 def _consumer_from(mode: str, v: dict[str, Any]) -> Any:
@@ -281,7 +288,8 @@ def _consumer_from(mode: str, v: dict[str, Any]) -> Any:
     if mode == "benchmark":
         return BenchSettings(_consumer(v), rate)
     if mode == "sweep":
-        return ConsumerSweepSettings(v["sweep"], BenchSettings(_consumer(v), rate))
+        sweep_rate = _sweep_rate(v["sweep"], rate)
+        return ConsumerSweepSettings(v["sweep"], BenchSettings(_consumer(v, sweep_rate), sweep_rate))
     if mode == "cross-check":
         return ConsumerCrossCheckSettings(_consumer(v).replace(duration_s=None, processing_delay_ms=0.0))
     if mode == "strategies":
@@ -298,7 +306,7 @@ def _consumer_values(c: ConsumerSettings, rate: int) -> dict[str, Any]:
     v: dict[str, Any] = {"fetch_min_bytes": c.fetch_min_bytes, "fetch_wait_ms": c.fetch_wait_max_ms,
                          "partition_bytes": c.max_partition_fetch_bytes, "delay_ms": float(c.processing_delay_ms),
                          "protocol": c.group_protocol, "rate": rate}
-    if c.duration_s is not None:
+    if c.duration_s is not None and rate:  # a backlog run's duration is the lab's own (BACKLOG_S), not a knob
         v["duration_s"] = float(c.duration_s)
     return v
 
@@ -313,7 +321,10 @@ def _consumer_to(s: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(s, BenchSettings):
         return "benchmark", _consumer_values(s.consumer, s.produce_rate)
     if isinstance(s, ConsumerSweepSettings):
-        return "sweep", {"sweep": s.kind, **_consumer_values(s.base.consumer, s.base.produce_rate)}
+        v = _consumer_values(s.base.consumer, s.base.produce_rate)
+        if v["rate"] == _sweep_rate(s.kind, 0):  # the fetch matrix's own rate: the page sets it when none is
+            v["rate"] = 0
+        return "sweep", {"sweep": s.kind, **v}
     if isinstance(s, ConsumerCrossCheckSettings):
         return "cross-check", _consumer_values(s.consumer, 0)
     if isinstance(s, StrategiesSettings):

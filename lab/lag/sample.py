@@ -95,16 +95,41 @@ def _name(v: Any) -> str:
 
 
 def list_groups(cluster: Cluster) -> list[GroupSummary]:
-    """Every consumer group on the cluster with its state, members and total lag (read_uncommitted)."""
+    """Every consumer group on the cluster with its state, members and total lag (read_uncommitted; None when
+    it could not be read). All groups in a few requests sent at once (describe, each group's committed
+    offsets, one list of end offsets), so a cluster with a hundred groups lists as fast as one with three."""
     adm = cluster.admin()
     listing = _result(adm.list_consumer_groups(request_timeout=REQUEST_TIMEOUT_S), "list the consumer groups", cluster)
-    out = []
-    for g in sorted(listing.valid, key=lambda x: x.group_id):
+    listed = sorted(listing.valid, key=lambda x: x.group_id)
+    if not listed:
+        return []
+    ids = [g.group_id for g in listed]
+    described = adm.describe_consumer_groups(ids, request_timeout=REQUEST_TIMEOUT_S)
+    offsets = {g: adm.list_consumer_group_offsets([ConsumerGroupTopicPartitions(g)],
+                                                  request_timeout=REQUEST_TIMEOUT_S)[g] for g in ids}
+    commits: dict[str, dict[tuple[str, int], int] | None] = {}
+    for g in ids:
         try:
-            s = sample(cluster, g.group_id, admin=adm)
-            out.append(GroupSummary(g.group_id, s.state, s.protocol, s.members, s.total_lag))
+            got = _result(offsets[g], f"read the committed offsets of {g!r}", cluster)
+            commits[g] = {(tp.topic, tp.partition): tp.offset for tp in got.topic_partitions or [] if tp.offset >= 0}
         except KafkaOperationError:
-            out.append(GroupSummary(g.group_id, _name(g.state), _name(getattr(g, "type", "?")), 0, None))
+            commits[g] = None
+    committed = {k for c in commits.values() if c for k in c}
+    try:  # partitions of topics that still exist (a group keeps its commits on a deleted topic)
+        keys = [k for k in _partitions(adm, sorted({t for t, _ in committed}), cluster) if k in committed]
+        ends: dict[tuple[str, int], int] | None = _end_offsets(adm, keys, "read_uncommitted", cluster)
+    except KafkaOperationError:
+        ends = None
+    out = []
+    for g in listed:
+        try:
+            desc = _result(described[g.group_id], f"describe the group {g.group_id!r}", cluster)
+            state, protocol, members = _name(desc.state), _name(getattr(desc, "type", "unknown")), len(desc.members)
+        except KafkaOperationError:
+            state, protocol, members = _name(g.state), _name(getattr(g, "type", "?")), 0
+        c = commits[g.group_id]
+        total = None if c is None or ends is None else sum(max(0, ends[k] - v) for k, v in c.items() if k in ends)
+        out.append(GroupSummary(g.group_id, state, protocol, members, total))
     return out
 
 

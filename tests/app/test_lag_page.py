@@ -24,8 +24,9 @@ def test_watch_a_group_and_read_its_lag(app_env: LocalCluster, lagging_group) ->
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Consumer lag"
-    assert group in at.sidebar.selectbox(key="group").options
-    at.sidebar.selectbox(key="group").set_value(group)
+    listed = [o for o in at.sidebar.selectbox(key="lag_group").options if o.startswith(f"{group} — ")]
+    assert listed == [f"{group} — empty, 0 member(s), lag {sum(PRODUCED[p] - n for p, n in CONSUMED.items()):,}"]
+    at.sidebar.selectbox(key="lag_group").set_value(group)
     at.sidebar.text_input(key="watch_s").input("5").run()
     at.sidebar.button(key="lag_run_btn").click().run()
     assert not at.exception, at.exception

@@ -22,7 +22,8 @@ def test_seed_then_benchmark_json(cluster: LocalCluster, capsys: pytest.CaptureF
         assert main(["consumer", "seed", "--topic", topic, "--messages", "2000", "--partitions", "2", *state]) == 0
         seeded = from_jsonable(SeedResult, json.loads(capsys.readouterr().out))
         assert seeded.written == 2000 and seeded.run is not None and seeded.run.experiment == "consumer.seed"
-        assert main(["consumer", "benchmark", "--topic", topic, "--profile", "high throughput", *state]) == 0
+        assert main(["consumer", "benchmark", "--topic", topic, "--profile", "high throughput", "--count", "2000",
+                     *state]) == 0
         r = from_jsonable(BenchResult, json.loads(capsys.readouterr().out))
         assert r.consumed == 2000 and r.settings.consumer.fetch_min_bytes == 10_240
         assert r.run is not None and r.run.experiment == "consumer.benchmark"

@@ -18,7 +18,7 @@ def test_backlog_consumed_count_equals_produced(cluster: LocalCluster) -> None:
     try:
         seeded = consume.seed(cluster, SeedSettings(topic, messages=3_000, partitions=3), RunContext(60))
         assert seeded.written == 3_000 and seeded.failed == 0 and seeded.topic_messages == 3_000
-        r = consume.bench(cluster, BenchSettings(ConsumerSettings(topic=topic)), RunContext(60))
+        r = consume.bench(cluster, BenchSettings(ConsumerSettings(topic=topic, count=3_000)), RunContext(60))
         assert r.stopped is None, r.stopped
         assert r.consumed == seeded.written == r.expected
         assert r.bytes == 3_000 * 100
@@ -62,7 +62,7 @@ def test_cross_check_with_kafkas_consumer_perf_tool_reads_the_same_records(clust
     try:
         seeded = consume.seed(cluster, SeedSettings(topic, messages=3_000, partitions=3), RunContext(60))
         assert seeded.topic_messages == 3_000
-        s = consume_perf.ConsumerCrossCheckSettings(ConsumerSettings(topic=topic))
+        s = consume_perf.ConsumerCrossCheckSettings(ConsumerSettings(topic=topic, count=3_000))
         r = consume_perf.cross_check(cluster, s, RunContext(consume_perf.time_limit_for(s)))
         assert r.stopped is None, r.stopped
         assert r.count == 3_000
