@@ -94,7 +94,7 @@ sb.caption("classic: the members assign partitions among themselves; consumer (K
 
 
 def protocol_cluster_panel() -> Cluster | None:
-    """The protocol comparison on a 3.x app cluster: the lab's own 4.1.1 cluster (its own state directory),
+    """The protocol comparison on a 3.x app cluster: the lab's own 4.x cluster (its own state directory),
     used when it runs, with a button that starts it when it does not."""
     if mode != "consumer.protocols" or protocols.is_running_4x(cluster):
         return None

@@ -20,7 +20,7 @@ import pytest
 from confluent_kafka import KafkaException, TopicPartition
 
 import lab.registry  # noqa: F401  (fills the experiment catalogue that the codec and the run store read)
-from lab.cluster import LocalCluster, clients
+from lab.cluster import DEFAULT_KAFKA_VERSION, LocalCluster, clients
 from lab.kafka import admin
 from tests.shared_cluster import ClusterAccess
 
@@ -32,6 +32,15 @@ TEST_BROKER_OVERRIDES = {
     "broker.session.timeout.ms": "6000",
     "broker.heartbeat.interval.ms": "500",
 }
+
+
+#: The test cluster's Kafka version: the lab's default, or e.g. 3.9.2 to run the version-sensitive tests on
+#: the last 3.x (`KAFKA_LAB_TEST_KAFKA_VERSION=3.9.2 pytest -m …`; a new KAFKA_LAB_TEST_STATE_DIR too).
+TEST_KAFKA_VERSION_ENV = "KAFKA_LAB_TEST_KAFKA_VERSION"
+
+
+def kafka_version_under_test() -> str:
+    return os.environ.get(TEST_KAFKA_VERSION_ENV) or DEFAULT_KAFKA_VERSION
 
 
 #: Fixtures that start (or use) the real cluster: a test that asks for one is an integration test.
@@ -138,7 +147,8 @@ def cluster(cluster_access: ClusterAccess) -> Iterator[LocalCluster]:
     The lab's catalogue topics are created once when it starts, so tests that create them again (as
     `topics create` or the Cluster page do) find them, whichever worker comes first."""
     state = Path(os.environ.get("KAFKA_LAB_TEST_STATE_DIR") or cluster_access.dir / "kafka-cluster")
-    c = LocalCluster(state, preferred_ports=None, broker_overrides=TEST_BROKER_OVERRIDES)
+    c = LocalCluster(state, version=kafka_version_under_test(), preferred_ports=None,
+                     broker_overrides=TEST_BROKER_OVERRIDES)
 
     def start() -> None:
         try:

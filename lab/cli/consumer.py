@@ -140,8 +140,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     sm.add_argument("--after", type=float, default=3.0, help="seconds watched after it is back")
     sm.add_argument("--produce-rate", type=int, default=100)
     pr = add("protocols", "group.protocol=classic vs consumer (KIP-848) on a Kafka 4.x cluster: join and leave")
-    pr.add_argument("--start-cluster", action="store_true", help="start (or reuse) the lab's 4.1.1 cluster in "
-                    "--protocol-state-dir and run there")
+    pr.add_argument("--start-cluster", action="store_true", help="on a 3.x app cluster: start (or "
+                    "reuse) the lab's 4.x cluster in --protocol-state-dir and run there")
     pr.add_argument("--protocol-state-dir", default=protocols.protocol_state_dir(),
                     help=f"default ${protocols.PROTOCOL_STATE_ENV} or {protocols.DEFAULT_PROTOCOL_STATE_DIR}")
     pr.add_argument("--classic-strategy", choices=STRATEGIES, default="range")

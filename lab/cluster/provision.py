@@ -20,8 +20,11 @@ from pathlib import Path
 
 from lab.core.errors import ProvisionError
 
-#: Latest 3.9 patch release on Maven Central; a later issue needs 4.x, so the version is a parameter.
-DEFAULT_KAFKA_VERSION = "3.9.2"
+#: The newest Kafka release whose jars Maven Central serves (checked December 2026): the course teaches
+#: today's Kafka (ELR, the KIP-848 consumer protocol). 3.9.2, the last 3.x, stays a named comparison.
+DEFAULT_KAFKA_VERSION = "4.4.0"
+#: The last 3.x release (ZooKeeper-era line, KRaft here): what `--version 3.9.2` compares against.
+LEGACY_KAFKA_VERSION = "3.9.2"
 #: Jolokia exposes the brokers' JMX MBeans (e.g. per-replica log end offsets) over local HTTP.
 JOLOKIA_VERSION = "2.2.9"
 #: Logging bindings: Kafka 3.x logs through reload4j, 4.x through log4j2.
@@ -112,7 +115,7 @@ def check_version(version: str) -> None:
     if not re.fullmatch(r"[34]\.\d+\.\d+", version):
         raise ProvisionError(
             f"Kafka version {version!r} is not supported.",
-            hint=f"Use a 3.x or 4.x release number such as {DEFAULT_KAFKA_VERSION} or 4.1.1.",
+            hint=f"Use a 3.x or 4.x release number such as {DEFAULT_KAFKA_VERSION} or {LEGACY_KAFKA_VERSION}.",
         )
 
 

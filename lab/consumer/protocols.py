@@ -5,10 +5,12 @@ joins, later one leaves), once with ``group.protocol=classic`` and a client-side
 ``group.protocol=consumer`` and a broker-side assignor: time to the new stable assignment, partitions
 owned by nobody, how long each member owned nothing, what was revoked.
 
-It needs brokers on Kafka 4.0 or later. ``protocol_cluster(state_dir)`` is the lab's 4.1.1 cluster in its
-own state directory with the brokers' consumer-group timing lowered for the lab (``BROKER_OVERRIDES``:
-with the consumer protocol the broker, not the client, sets the heartbeat interval and session timeout,
-and Kafka's defaults — 5 s heartbeats, 45 s sessions — would make every step of a demo take seconds).
+It needs brokers on Kafka 4.0 or later: the lab's default cluster is. With a 3.x app cluster (``--version
+3.9.2``), ``protocol_cluster(state_dir)`` is a second cluster of the default 4.x version in its own state
+directory. Either way the brokers' consumer-group timing is lowered for the lab (``BROKER_OVERRIDES``, part
+of ``LAB_BROKER_SETTINGS``: with the consumer protocol the broker, not the client, sets the heartbeat
+interval and session timeout, and Kafka's defaults — 5 s heartbeats, 45 s sessions — would make every step
+of a demo take seconds).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.cluster import LocalCluster
+from lab.cluster import DEFAULT_KAFKA_VERSION, LAB_BROKER_SETTINGS, LocalCluster
 from lab.cluster.base import Cluster
 from lab.consumer.settings import REMOTE_ASSIGNORS, STRATEGIES, ConsumerSettings
 from lab.consumer.strategies import StrategiesSettings, StrategyRun, run_strategy
@@ -26,21 +28,17 @@ from lab.core.errors import Cancelled, KafkaOperationError, SettingsError
 from lab.core.results import Result
 from lab.core.validate import is_choices, require
 
-NEW_PROTOCOL_VERSION = "4.1.1"
+#: The version of the second cluster a 3.x app cluster needs: the default (no second download).
+NEW_PROTOCOL_VERSION = DEFAULT_KAFKA_VERSION
 #: The brokers' group.consumer.* settings for the lab (each within Kafka's allowed min/max, which are
-#: lowered too): heartbeats every second, a member gone after 10 s.
-BROKER_OVERRIDES = {
-    "group.consumer.min.heartbeat.interval.ms": "500",
-    "group.consumer.heartbeat.interval.ms": "1000",
-    "group.consumer.min.session.timeout.ms": "6000",
-    "group.consumer.session.timeout.ms": "10000",
-}
+#: lowered too): heartbeats every second, a member gone after 10 s. Every lab cluster has them.
+BROKER_OVERRIDES = {k: v for k, v in LAB_BROKER_SETTINGS.items() if k.startswith("group.consumer.")}
 SHOWN_BROKER_CONFIGS = tuple(BROKER_OVERRIDES) + ("group.coordinator.rebalance.protocols",)
 
 
 #: Where the lab's 4.x cluster keeps its data (the page and the CLI use the same one).
 PROTOCOL_STATE_ENV = "KAFKA_LAB_PROTOCOL_STATE_DIR"
-DEFAULT_PROTOCOL_STATE_DIR = "~/.local/state/kafka-lab/cluster-4.1"
+DEFAULT_PROTOCOL_STATE_DIR = "~/.local/state/kafka-lab/cluster-4x"
 
 
 def protocol_state_dir() -> str:
@@ -58,7 +56,9 @@ def is_running_4x(cluster: Cluster) -> bool:
 
 
 def protocol_cluster(state_dir: str | Path) -> Cluster:
-    """The lab's Kafka 4.1.1 cluster in ``state_dir`` (free ports, the group settings above); not started."""
+    """The lab's second, 4.x cluster in ``state_dir`` (free ports, the group settings above); not started.
+
+    A state dir made earlier with another 4.x (e.g. 4.1.1) keeps its own version."""
     return LocalCluster(Path(state_dir).expanduser(), version=NEW_PROTOCOL_VERSION, preferred_ports=None,
                         broker_overrides=dict(BROKER_OVERRIDES))
 
@@ -119,7 +119,7 @@ def require_new_protocol(cluster: Cluster) -> str:
         raise SettingsError(
             f"group.protocol=consumer (KIP-848) needs brokers on Kafka 4.0 or later; this cluster runs {version}.",
             hint=f"Run `kafka-lab consumer protocols --start-cluster`: it starts the lab's {NEW_PROTOCOL_VERSION} "
-                 "cluster in its own state directory (~/.local/state/kafka-lab/cluster-4.1) and uses it.")
+                 "cluster in its own state directory (~/.local/state/kafka-lab/cluster-4x) and uses it.")
     return version
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lab.cluster import LAB_BROKER_SETTINGS, BrokerState, from_env
+from lab.cluster import DEFAULT_KAFKA_VERSION, LAB_BROKER_SETTINGS, BrokerState, from_env
 from lab.cluster import compose as compose_backend
 from lab.cluster.compose import (
     CLIENT_PORTS,
@@ -61,11 +61,11 @@ def test_three_services_named_as_in_the_seeds(compose: dict[str, Any]) -> None:
         assert svc["container_name"] == svc["hostname"] == f"kafka-internals-{n}"
 
 
-def test_official_apache_kafka_39_image(compose: dict[str, Any]) -> None:
+def test_official_apache_kafka_image_of_the_default_version(compose: dict[str, Any]) -> None:
     for svc in compose["services"].values():
         repo, _, tag = svc["image"].partition(":")
         assert repo == "apache/kafka"
-        assert tag.startswith("3.9."), "the course runs Kafka 3.9"
+        assert tag == DEFAULT_KAFKA_VERSION, "the compose cluster runs the local backend's default Kafka"
 
 
 def test_ports_published_on_loopback_only_and_advertised_as_localhost(compose: dict[str, Any]) -> None:
