@@ -99,8 +99,10 @@ def settings_form(kind: str) -> Any:
         after = fields.number(c[4], "Writes after the crash", key="un_after")
         return replication.UncleanSettings(prefix, int(in_sync), int(lagging), 50, int(lag_n), int(after))
     c = st.columns(4)
-    seg = c[0].select_slider("segment.bytes", SEGMENT_CHOICES, 16384, key="segment_bytes", bind=BIND)
-    msgs = fields.number(c[1], "Messages (100 B)", key="st_msgs")
+    seg = c[0].select_slider("segment.bytes", SEGMENT_CHOICES, replication_settings.StorageSettings().segment_bytes,
+                             key="segment_bytes", bind=BIND,
+                             help="Kafka 4.x refuses segments under 1 MiB (3.x took a few KB).")
+    msgs = fields.number(c[1], "Messages (1 KB)", key="st_msgs")
     keys = fields.number(c[2], "Compaction: keys", key="st_keys")
     upd = fields.number(c[3], "Updates per key", key="st_updates")
     return replication_settings.StorageSettings(segment_bytes=int(seg), messages=int(msgs), keys=int(keys),
@@ -202,7 +204,9 @@ def draw_result(res: Any) -> None:
         st.caption("Each segment is named by its first offset. The newest (active) segment's .index and .timeindex "
                    "look about 10 MB: Kafka preallocates them (sparse, nearly nothing on disk) and trims them when "
                    "the segment rolls. A record batch must fit in one segment, so the lab keeps producer batches "
-                   "below segment.bytes.")
+                   "below segment.bytes. Kafka 4.x refuses segment.bytes under 1 MiB, so the demo writes a few MB; "
+                   "the compacted topic rolls by time instead (segment.ms=100), so its updates soon sit in closed "
+                   "segments, the only ones the log cleaner compacts.")
         c = s.compaction
         if c is None:
             st.info("The run stopped before the compaction part.")

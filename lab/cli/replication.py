@@ -89,8 +89,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     u.add_argument("--after", type=int, default=50)
     s = add("storage", "segment files as they roll; compaction before/after (local backend)")
     s.add_argument("--topic", default="storage-demo")
-    s.add_argument("--segment-bytes", type=int, default=16 * 1024)
-    s.add_argument("--messages", type=int, default=2000)
+    s.add_argument("--segment-bytes", type=int, default=replication_settings.StorageSettings().segment_bytes,
+                   help="at least 1048576 (1 MiB) on Kafka 4.x; 3.x takes smaller ones")
+    s.add_argument("--messages", type=int, default=replication_settings.StorageSettings().messages,
+                   help="messages of 1 KB")
     s.add_argument("--compact-topic", default="compaction-demo")
     s.add_argument("--keys", type=int, default=20)
     s.add_argument("--updates", type=int, default=50, help="updates per key")

@@ -119,8 +119,8 @@ _REPL_MODES = {"monitor": "replication.monitor", "min-isr": "replication.min-isr
                "unclean": "replication.unclean", "storage": "replication.storage"}
 _M, _MI, _HW, _UN, _ST = MonitorSettings(), MinIsrSettings(), HwLeoSettings(), UncleanSettings(), StorageSettings()
 _BG = BackgroundProducerSettings()
-#: segment.bytes choices of the storage scenario's slider
-SEGMENT_CHOICES = (4096, 8192, 16384, 65536, 262144)
+#: segment.bytes choices of the storage scenario's slider: 1 MiB is the least Kafka 4.x accepts
+SEGMENT_CHOICES = (1024 * 1024, 2 * 1024 * 1024, 4 * 1024 * 1024)
 
 REPLICATION_PARAMS = (
     choice("scenario", list(_REPL_MODES), "monitor"),

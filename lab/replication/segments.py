@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 from confluent_kafka import KafkaError, Producer
 
 from lab.cluster.base import Cluster
-from lab.core.errors import Cancelled, KafkaOperationError, LabError
+from lab.core.errors import Cancelled, KafkaOperationError, LabError, SettingsError
 from lab.core.results import Result
 from lab.kafka import admin as lab_admin
 from lab.kafka import load
-from lab.replication.settings import StorageSettings
+from lab.replication.settings import MIN_SEGMENT_BYTES_4X, StorageSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,8 +34,12 @@ if TYPE_CHECKING:
 
 #: ``<20-digit base offset>.<kind>`` — the segment file naming Kafka uses.
 SEGMENT_RE = re.compile(r"^(\d{20})\.(log|index|timeindex|snapshot|txnindex)(\.deleted|\.cleaned|\.swap)?$")
-#: Small segments for the compaction demo, so most updates sit in closed (cleanable) segments at once.
-COMPACT_SEGMENT_BYTES = 4096
+#: The compaction demo's segments roll by time (``segment.ms``), not size: the smallest size Kafka 4.x allows
+#: (1 MiB) would hold every update in the active segment, which the cleaner never touches.
+COMPACT_SEGMENT_BYTES = MIN_SEGMENT_BYTES_4X
+COMPACT_SEGMENT_MS = 100
+#: The producer's batch.size cap: a record batch must fit inside one segment (else RECORD_LIST_TOO_LARGE).
+MAX_BATCH_BYTES = 65536
 #: Compaction is held back (min.compaction.lag.ms) while the "before" count is read, so it is exact.
 HOLD_COMPACTION_MS = 3_600_000
 #: How often the compaction wait re-reads the topic (the lab's brokers run the cleaner every 2 s).
@@ -198,7 +202,7 @@ def _compact(cluster: Cluster, s: StorageSettings, w: _Writer, ctx: RunContext) 
     """Many updates of a few keys, counted before and after the log cleaner ran; True when a cancel cut the
     wait for the cleaner short (the outcome then holds the last count read)."""
     lab_admin.recreate_topic(cluster, s.compact_topic, [[1, 2, 3]], {
-        "cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.01", "segment.ms": "100",
+        "cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.01", "segment.ms": str(COMPACT_SEGMENT_MS),
         "segment.bytes": str(COMPACT_SEGMENT_BYTES), "delete.retention.ms": "1000",
         # held back until the "before" count is taken; then set to 0 so the cleaner may start
         "min.compaction.lag.ms": str(HOLD_COMPACTION_MS),
@@ -237,6 +241,18 @@ def _compact(cluster: Cluster, s: StorageSettings, w: _Writer, ctx: RunContext) 
     return outcome, cut_short
 
 
+def check_segment_bytes(cluster: Cluster, segment_bytes: int) -> None:
+    """``SettingsError`` before any write when the cluster runs Kafka 4.x and the segment is under 1 MiB."""
+    version = cluster.status().kafka_version or ""
+    major = version.split(".")[0]
+    if major.isdigit() and int(major) >= 4 and segment_bytes < MIN_SEGMENT_BYTES_4X:
+        raise SettingsError(
+            f"Kafka {version} refuses segment.bytes={segment_bytes}: since 4.0 a segment is at least "
+            f"{MIN_SEGMENT_BYTES_4X} bytes (1 MiB).",
+            hint=f"Use --segment-bytes {MIN_SEGMENT_BYTES_4X} or more (with enough messages to fill a few), or a "
+                 "Kafka 3.9 cluster (`kafka-lab cluster up --version 3.9.2 --state-dir …`) for smaller segments.")
+
+
 def storage(cluster: Cluster, settings: StorageSettings, ctx: RunContext) -> StorageResult:
     """Segments rolling on the leader's disk, then compaction before/after counts (local backend).
 
@@ -247,8 +263,9 @@ def storage(cluster: Cluster, settings: StorageSettings, ctx: RunContext) -> Sto
     if cluster.log_dir(1) is None:
         partition_dir(cluster, 1, s.topic, 0)  # raises the explanation
     directory = partition_dir(cluster, 1, s.topic, 0)
+    check_segment_bytes(cluster, s.segment_bytes)
     # a record batch must fit inside one segment (else RECORD_LIST_TOO_LARGE): keep batches well below
-    batch = max(512, min(s.segment_bytes, COMPACT_SEGMENT_BYTES) // 2)
+    batch = max(512, min(s.segment_bytes // 2, MAX_BATCH_BYTES))
     snaps: list[SegmentSnapshot] = []
     compaction: CompactionOutcome | None = None
     stopped: str | None = None

@@ -74,18 +74,23 @@ class HwLeoSettings:
             v = getattr(self, name)
             require(isinstance(v, (int, float)) and 0 <= v <= hi, f"{name}={v!r} is out of range.",
                     f"Use 0 to {hi} seconds.")
-#: The smallest segment the lab asks for: Kafka accepts tiny ones, but thousands of files help no one.
+#: The smallest segment the lab asks for: Kafka 3.x accepts tiny ones, but thousands of files help no one.
 MIN_DEMO_SEGMENT_BYTES = 1024
+#: Kafka 4.0 refuses segment.bytes under 1 MiB (KIP-1030), so the demo rolls 1 MiB segments with enough data.
+MIN_SEGMENT_BYTES_4X = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class StorageSettings:
-    """Roll segments of a small ``segment.bytes`` topic; then compact a keyed topic."""
+    """Roll segments of a topic with the smallest ``segment.bytes`` Kafka 4.x allows; then compact a keyed topic.
+
+    ~6 MB of 1 KB messages fill five 1 MiB segments in a few seconds (3.x also took 16 KiB segments of 100 B
+    messages; 4.x refuses segments under 1 MiB)."""
 
     topic: str = "storage-demo"
-    segment_bytes: int = 16 * 1024
-    messages: int = 2000
-    message_bytes: int = 100
+    segment_bytes: int = MIN_SEGMENT_BYTES_4X
+    messages: int = 6000
+    message_bytes: int = 1000
     bursts: int = 5
     compact_topic: str = "compaction-demo"
     keys: int = 20

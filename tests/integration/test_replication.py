@@ -149,8 +149,9 @@ def test_unclean_election_loses_acknowledged_messages_only_when_enabled(
 
 
 def test_storage_segments_roll_and_compaction_keeps_latest(cluster: LocalCluster, topic_name: str) -> None:
-    s = StorageSettings(topic_name, segment_bytes=8192, messages=600, bursts=3,
-                                 compact_topic=topic_name + "-c", keys=10, updates_per_key=20)
+    """1 MiB segments (the least Kafka 4.x accepts) filled by ~4 MB of 1 KB messages."""
+    s = StorageSettings(topic_name, segment_bytes=1024 * 1024, messages=4000, message_bytes=1000, bursts=3,
+                        compact_topic=topic_name + "-c", keys=10, updates_per_key=20)
     res = run(lambda ctx: segments.storage(cluster, s, ctx))
     counts = [snap.log_segments for snap in res.snapshots]
     assert counts == sorted(counts) and counts[-1] > 3
