@@ -38,6 +38,8 @@ SEGMENT_RE = re.compile(r"^(\d{20})\.(log|index|timeindex|snapshot|txnindex)(\.d
 #: (1 MiB) would hold every update in the active segment, which the cleaner never touches.
 COMPACT_SEGMENT_BYTES = MIN_SEGMENT_BYTES_4X
 COMPACT_SEGMENT_MS = 100
+#: Roll writes tried until broker 1's copy shows a closed segment (one is enough as a rule).
+ROLL_ATTEMPTS = 5
 #: The producer's batch.size cap: a record batch must fit inside one segment (else RECORD_LIST_TOO_LARGE).
 MAX_BATCH_BYTES = 65536
 #: Compaction is held back (min.compaction.lag.ms) while the "before" count is read, so it is exact.
@@ -220,8 +222,11 @@ def _compact(cluster: Cluster, s: StorageSettings, w: _Writer, ctx: RunContext) 
     ctx.report(0.8, f"compaction: {len(before_records)} records; waiting for the log cleaner")
     lab_admin.set_topic_configs(cluster, s.compact_topic, {"min.compaction.lag.ms": "0"})
     # segment.ms is tiny, so one more write rolls the active segment and everything before it is cleanable
-    w.send(s.compact_topic, b"roll", b"roll")
-    w.flush(s.compact_topic)
+    for _ in range(ROLL_ATTEMPTS):  # the broker rolls on the first append segment.ms after the segment began
+        w.send(s.compact_topic, b"roll", b"roll")
+        w.flush(s.compact_topic)
+        if sum(1 for f in list_segments(cdir) if f.kind == "log") > 1 or ctx.wait(COMPACT_SEGMENT_MS / 1000):
+            break
     expected["roll"] = "roll"
     start = time.monotonic()
     after_records = before_records

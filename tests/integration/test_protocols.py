@@ -18,7 +18,6 @@ from lab.consumer.strategies import StrategiesSettings
 from lab.core.context import RunContext
 from lab.core.errors import SettingsError
 
-
 pytestmark = pytest.mark.version_sensitive
 
 
