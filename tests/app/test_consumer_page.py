@@ -68,8 +68,22 @@ def test_strategy_comparison_draws_the_measured_pauses(app_env: LocalCluster) ->
     assert {r["member"] for r in owned} >= {"m0", "m1", "m2"} and max(r["owned"] for r in owned) >= 3
 
 
+def test_new_protocol_is_an_ordinary_choice_on_the_default_4x_cluster(app_env: LocalCluster) -> None:
+    if not protocols.is_running_4x(app_env):
+        pytest.skip("the session's cluster runs Kafka 3.x (KAFKA_LAB_TEST_KAFKA_VERSION)")
+    at = open_page()
+    at.sidebar.selectbox(key="consumer_mode").set_value("consumer.protocols").run()
+    assert not at.exception, at.exception
+    assert not any("needs Kafka 4.0 or later" in e.value for e in at.error)
+    assert not at.sidebar.button(key="consumer_run_btn").disabled
+    assert not any(b.key == "consumer_start41" for b in at.sidebar.button), "no second cluster on 4.x"
+
+
+@pytest.mark.version_sensitive
 def test_new_protocol_on_a_3_9_cluster_says_why_not(app_env: LocalCluster, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    if protocols.is_running_4x(app_env):
+        pytest.skip("the session's cluster runs Kafka 4.x; run with KAFKA_LAB_TEST_KAFKA_VERSION=3.9.2")
     monkeypatch.setenv(protocols.PROTOCOL_STATE_ENV, str(tmp_path / "no-4.1-cluster-here"))
     at = open_page()
     at.sidebar.radio(key="protocol").set_value("consumer").run()
@@ -80,5 +94,6 @@ def test_new_protocol_on_a_3_9_cluster_says_why_not(app_env: LocalCluster, tmp_p
     assert not at.exception, at.exception
     assert any("needs Kafka 4.0 or later" in e.value for e in at.error)
     assert at.sidebar.button(key="consumer_run_btn").disabled
-    assert "Start the lab's 4.1.1 cluster" in [b.label for b in at.sidebar.button], "offered, not clicked here"
+    assert f"Start the lab's {protocols.NEW_PROTOCOL_VERSION} cluster" in [b.label for b in at.sidebar.button], (
+        "offered, not clicked here")
 

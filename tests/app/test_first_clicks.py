@@ -7,8 +7,8 @@ take the cluster alone (``breaks_brokers``), as their own page tests do.
 The long first clicks (``LONG``: sweeps, scenarios, searches) run with ``KAFKA_LAB_FIRST_CLICKS=all``.
 Two modes watch for as long as the user likes (the replication monitor, the lag watch): their first click is
 checked live — the run draws what it saw, then Cancel keeps it — rather than waited out. The consumer
-protocols comparison needs a Kafka 4 cluster: its first click says so and offers to start one (checked
-here); the comparison itself is ``tests/integration/test_protocols.py``."""
+protocols comparison runs on the default (4.x) cluster like any other mode; on a 3.9 session cluster
+(``KAFKA_LAB_TEST_KAFKA_VERSION=3.9.2``) its first click says so and offers to start a 4.x one."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from lab.consumer.fetch import MIN_BACKLOG, BenchResult
 from lab.core.verdict import MIN_MEASURED_S, Doubt
 from lab.lag import sample as lag
 from lab.runs import launcher
-from tests.conftest import LaggingGroup
+from tests.conftest import LaggingGroup, kafka_version_under_test
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 #: Doubts a default setting causes: too short to trust, a client this machine cannot keep up with. (Not
@@ -52,7 +52,8 @@ MODES: dict[str, dict[str, str]] = {
     "consumer": {"consumer.seed": "consumer.seed", "consumer.benchmark": "consumer.benchmark",
                  "consumer.sweep": "consumer.sweep", "consumer.cross-check": "consumer.cross-check",
                  "consumer.strategies": "consumer.strategies",
-                 "consumer.static-membership": "consumer.static-membership"},
+                 "consumer.static-membership": "consumer.static-membership",
+                 "consumer.protocols": "consumer.protocols"},
     "lag": {"scenario": "lag.scenario", "rate": "lag.sustainable-rate"},
 }
 
@@ -64,7 +65,7 @@ LONG = {("producer", "codec"), ("producer", "batch"), ("producer", "acks"), ("pr
         ("replication", "replication.min-isr"), ("replication", "replication.hw-leo"),
         ("replication", "replication.unclean"), ("eos", "eos.pipeline"), ("consumer", "consumer.sweep"),
         ("consumer", "consumer.strategies"), ("consumer", "consumer.static-membership"), ("lag", "scenario"),
-        ("lag", "rate")}
+        ("lag", "rate"), ("consumer", "consumer.protocols")}
 ALL = os.environ.get("KAFKA_LAB_FIRST_CLICKS") == "all"
 
 
@@ -80,6 +81,9 @@ def cases() -> list[Any]:
             marks = [pytest.mark.breaks_brokers] if experiments.get(name).changes_brokers else []
             if (page, mode) in LONG and not ALL:
                 marks.append(LONG_SKIP)
+            if name == "consumer.protocols" and int(kafka_version_under_test().split(".")[0]) < 4:
+                marks.append(pytest.mark.skip(reason="needs Kafka 4: on 3.9 the page offers a 4.x cluster "
+                                                     "(test_consumer_protocols_first_click_*)"))
             if (page, mode) in KNOWN:
                 marks.append(pytest.mark.xfail(reason=KNOWN[(page, mode)], strict=True))
             out.append(pytest.param(page, mode, name, id=f"{page}-{mode}", marks=marks))
@@ -242,8 +246,11 @@ def test_lag_link_to_a_group_not_on_the_cluster_says_so(app_env: LocalCluster) -
     assert at.query_params["group"] == ["no-such-group-here"] or at.query_params["group"] == "no-such-group-here"
 
 
+@pytest.mark.version_sensitive
 def test_consumer_protocols_first_click_offers_the_kafka_4_cluster(app_env: LocalCluster, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    if protocols.is_running_4x(app_env):
+        pytest.skip("the session's cluster runs Kafka 4.x: the protocols' first click runs in the walk above")
     monkeypatch.setenv(protocols.PROTOCOL_STATE_ENV, str(tmp_path / "no-4.1-cluster-yet"))
     at = open_page("consumer")
     choose(at, "consumer", "consumer.protocols")
@@ -251,11 +258,15 @@ def test_consumer_protocols_first_click_offers_the_kafka_4_cluster(app_env: Loca
     assert f"Start the lab's {protocols.NEW_PROTOCOL_VERSION} cluster" in [b.label for b in at.sidebar.button]
 
 
-@pytest.mark.skipif(not ALL, reason="starts three Kafka 4.1 brokers: KAFKA_LAB_FIRST_CLICKS=all runs it")
+@pytest.mark.version_sensitive
+@pytest.mark.skipif(not ALL, reason="starts three Kafka 4.x brokers: KAFKA_LAB_FIRST_CLICKS=all runs it")
 def test_consumer_protocols_first_click_after_starting_kafka_4(app_env: LocalCluster, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """The page's own button starts the lab's Kafka 4.1 cluster; then Run compares the protocols there."""
-    state = tmp_path / "kafka-4.1"
+    """On a 3.x session cluster, the page's own button starts the lab's 4.x cluster; then Run compares the
+    protocols there."""
+    if protocols.is_running_4x(app_env):
+        pytest.skip("the session's cluster runs Kafka 4.x: the protocols' first click runs in the walk above")
+    state = tmp_path / "kafka-4x"
     monkeypatch.setenv(protocols.PROTOCOL_STATE_ENV, str(state))
     try:
         at = open_page("consumer")
