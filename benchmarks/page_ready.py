@@ -58,13 +58,15 @@ BENCH_GROUP = "lab-page-ready"
 _JS_LIB = """
 const main = document.querySelector("[data-testid='stMain']");
 const fresh = el => !el.closest("[data-stale='true']");
-const titled = t => !!main && [...main.querySelectorAll('h1')].some(h => fresh(h) && h.textContent.trim().startsWith(t));
+const titled = t => !!main && [...main.querySelectorAll('h1')]
+  .some(h => fresh(h) && h.textContent.trim().startsWith(t));
 const button = text => [...document.querySelectorAll('button')].find(b => fresh(b) && b.innerText.trim() === text);
 const enabled = text => { const b = button(text); return !!b && !b.disabled; };
 const idle = () => { const a = document.querySelector("[data-testid='stApp']");
                      return !!a && a.dataset.testScriptState === 'notRunning'; };
 const shown = sel => !!main && [...main.querySelectorAll(sel)].some(fresh);
-const says = t => !!main && [...main.querySelectorAll("[data-testid='stAlert']")].some(e => fresh(e) && e.innerText.includes(t));
+const says = t => !!main && [...main.querySelectorAll("[data-testid='stAlert']")]
+  .some(e => fresh(e) && e.innerText.includes(t));
 """
 
 
