@@ -181,6 +181,15 @@ def server(state_dir: str, log: Path) -> Iterator[tuple[str, float]]:
                 proc.kill()
 
 
+def bytecode_cached() -> bool:
+    """Whether imports load compiled bytecode (an ordinary install writes it on first import)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pandas")
+    origin = spec.origin if spec is not None else None
+    return origin is None or Path(importlib.util.cache_from_source(origin)).exists()
+
+
 # --- the measurement -------------------------------------------------------------------------------------
 def measure(browser: Any, url: str, first: PageSpec, rounds: int) -> tuple[float, dict[str, float],
                                                                            dict[str, list[float]],
@@ -227,6 +236,10 @@ def main() -> None:
             browser.close()
 
     print(f"server start (health check answers): {start_s:.2f} s")
+    if not bytecode_cached():
+        print("note: pandas has no compiled bytecode here (PYTHONDONTWRITEBYTECODE?): each server start compiles "
+              "every module it imports, which the first page pays; `python -m compileall -q <site-packages>` "
+              "gives the figures of an ordinary install")
     print(f"first page after the start ({first.name}, goto): {first_s:.2f} s  (goal <= {FIRST_GOAL_S:g} s)")
     print(f"\nseconds until usable, median of {args.rounds} rounds (first visit: once, right after the start)")
     print(f"{'page':<12} {'first visit':>11} {'goto':>7} {'click':>7} {'goto max':>9} {'click max':>9}")
