@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _preload
 from pages._shared import cluster_badge
 
 st.set_page_config(page_title="Kafka Tuning Lab", page_icon="🧪", layout="wide")
@@ -24,7 +23,4 @@ PAGES = [
 
 nav = st.navigation(PAGES)
 cluster_badge()
-try:
-    nav.run()
-finally:  # also after a page's st.stop(): the first page is drawn, load the others' modules meanwhile
-    _preload.start()
+nav.run()

@@ -1,5 +1,5 @@
 """The pages' shared answers (pages/_status.py): one question in flight at a time however many sessions ask,
-a failure kept like an answer, ``forget`` asks again; and the preload finds the pages' modules."""
+a failure kept like an answer, ``forget`` asks again."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from lab import LabError
-from pages import _preload, _status
+from pages import _status
 
 
 def test_concurrent_askers_share_one_question() -> None:
@@ -51,8 +51,3 @@ def test_a_failure_is_an_answer_until_forgotten() -> None:
     with pytest.raises(LabError):
         shared.get(max_age=60)
     assert len(calls) == 2
-
-
-def test_preload_reads_the_pages_imports() -> None:
-    names = _preload.page_imports()
-    assert {"pandas", "altair", "lab.producer.charts", "lab.eos.charts", "pages._runner"} <= set(names)
