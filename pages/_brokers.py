@@ -10,6 +10,7 @@ import streamlit as st
 
 from lab import LabError
 from lab.cluster import BrokerAction, BrokerInfo, BrokerState, Cluster, ClusterStatus
+from pages._shared import cluster_changed, cluster_status
 
 #: What each broker button does, shown as its tooltip.
 ACTION_HELP = {
@@ -47,6 +48,7 @@ def _do(cluster: Cluster, action: BrokerAction, node_id: int, key: str) -> None:
                                  f"{time.monotonic() - t0:.1f} s; it is now {info.state.value}.", time.monotonic())
     except LabError as exc:
         st.session_state[key] = ("error", f"Broker {node_id}: {action.value} refused. {exc}", time.monotonic())
+    cluster_changed(cluster)  # the rerun after this click shows the broker as it is now
 
 
 def outcome(key: str) -> None:
@@ -75,7 +77,7 @@ def buttons(cluster: Cluster, status: ClusterStatus, b: BrokerInfo, prefix: str,
 
 def panel(cluster: Cluster, prefix: str) -> None:
     """Every broker with its state and buttons (compact, for a sidebar)."""
-    status = cluster.status()
+    status = cluster_status(cluster)
     outcome(f"{prefix}_msg")
     if not status.controls_enabled:
         st.info(f"Broker controls are off: {status.controls_disabled_reason} The scenarios tell you what to "

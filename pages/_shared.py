@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 from lab import LabError
 from lab.cluster import Cluster, ClusterStatus, from_env
 from lab.cluster.text import broker_counts
+from pages import _status
 
-#: How often the sidebar badge re-checks that the cluster answers (seconds).
-BADGE_REFRESH_S = 5
+#: How often the sidebar badge redraws from the server's shared status (``pages._status`` re-reads it
+#: every 2 s in one thread for all sessions), so a stopped broker shows within about 5 s.
+BADGE_REFRESH_S = 3
 
 #: Environment variables that choose the cluster; the cached cluster is keyed on their values.
 CLUSTER_ENV = ("KAFKA_LAB_BOOTSTRAP", "KAFKA_LAB_BACKEND", "KAFKA_LAB_STATE_DIR", "KAFKA_LAB_KAFKA_VERSION")
@@ -76,14 +79,32 @@ def cluster_or_stop() -> Cluster:
 
 
 def status() -> ClusterStatus:
-    return cluster_or_stop().status()
+    return cluster_status(cluster_or_stop())
+
+
+def cluster_status(cluster: Cluster) -> ClusterStatus:
+    """The cluster's status, shared by every session of this server and at most a few seconds old (asking
+    the cluster costs a round trip per call); ``cluster.status()`` still asks it directly."""
+    return _status.status(cluster)
+
+
+def cluster_topics(cluster: Cluster, *, with_configs: bool = True) -> list[Any]:
+    """``admin.describe_topics``, shared by every session of this server for a second or two."""
+    return _status.topics(cluster, with_configs=with_configs)
+
+
+def cluster_changed(cluster: Cluster) -> None:
+    """The app just changed the cluster (brokers, topics): the next question asks it again."""
+    _status.forget(cluster)
 
 
 def require_reachable() -> Cluster:
-    """For pages that need a live cluster: say how to start it instead of raising."""
+    """For pages that need a live cluster: say how to start it instead of raising. The shared status
+    answers when the cluster is up; only when it says "down" is the cluster probed, for the reason."""
     c = cluster_or_stop()
     try:
-        c.probe(timeout_s=2.0)
+        if not cluster_status(c).reachable:
+            c.probe(timeout_s=2.0)
     except LabError as exc:
         st.info(f"The {c.backend} cluster is not reachable, so this page cannot run yet.\n\n{exc}")
         st.stop()
@@ -105,7 +126,7 @@ def _badge_body() -> None:
         st.error(f"Cluster settings are invalid: {exc.message}")
         return
     try:
-        s = c.status()
+        s = cluster_status(c)  # the server's last reading: no round trip per session
     except LabError as exc:
         st.error(f"● {c.backend} cluster: {exc.message}")
         return
@@ -114,7 +135,7 @@ def _badge_body() -> None:
     else:
         st.error(f"● {c.backend} cluster not reachable")
         st.caption(c.start_hint())
-    st.caption(f"bootstrap: `{c.bootstrap_servers()}`")
+    st.caption(f"bootstrap: `{s.bootstrap_servers}`")
 
 
 def cluster_badge() -> None:

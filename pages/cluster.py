@@ -12,7 +12,7 @@ from lab import LabError
 from lab.kafka import admin
 from pages import _brokers
 from pages._brokers import STATE_COLOUR
-from pages._shared import broker_counts, cluster_or_stop, show_error
+from pages._shared import broker_counts, cluster_changed, cluster_or_stop, cluster_status, cluster_topics, show_error
 
 #: How often the broker and topic tables refresh themselves (seconds).
 REFRESH_S = 2
@@ -28,7 +28,7 @@ cluster = cluster_or_stop()
 
 @st.fragment(run_every=REFRESH_S)
 def live_view() -> None:
-    st_ = cluster.status()
+    st_ = cluster_status(cluster)
     _brokers.outcome("cluster_msg")
 
     cols = st.columns([1, 1, 1, 2])
@@ -47,6 +47,7 @@ def live_view() -> None:
                 with st.spinner("Starting three brokers (about 15 s)…"):
                     try:
                         rep = cluster.up(face="app")
+                        cluster_changed(cluster)
                         st.session_state["cluster_msg"] = ("success", f"Cluster ready in {rep.seconds:.1f} s.",
                                                            time.monotonic())
                     except LabError as exc:
@@ -78,7 +79,7 @@ def live_view() -> None:
     if not st_.reachable:
         return
     try:
-        topics = admin.describe_topics(cluster)
+        topics = cluster_topics(cluster)
     except LabError as exc:
         show_error(exc)
         return
@@ -104,6 +105,7 @@ live_view()
 def create_lab_topics() -> None:
     try:
         outcomes = admin.create_topics(cluster)
+        cluster_changed(cluster)
         st.session_state["cluster_msg"] = ("success", ", ".join(f"{o.name}: {o.action}" for o in outcomes),
                                            time.monotonic())
     except LabError as exc:
@@ -118,7 +120,7 @@ with st.expander("What the lab's topics are for"):
         st.markdown(f"- **{spec.name}** ({spec.partitions} partitions, RF {spec.replication_factor}): {spec.purpose}")
 
 with st.expander("Broker settings chosen for the lab"):
-    st.dataframe(pd.DataFrame(sorted(cluster.status().broker_settings.items()), columns=["setting", "value"]),
+    st.dataframe(pd.DataFrame(sorted(cluster_status(cluster).broker_settings.items()), columns=["setting", "value"]),
                  hide_index=True)
     st.markdown(
         "Why three brokers for `min.insync.replicas=2` with replication factor 3? With `acks=all` a write "

@@ -19,7 +19,7 @@ from pages._charts import show_chart
 from pages._fields import Fields
 from pages._links import PageLink
 from pages._runner import PageRunner
-from pages._shared import require_reachable
+from pages._shared import cluster_status, require_reachable
 
 #: The scenarios, by registry name, as the page names them.
 SCENARIOS = {
@@ -45,7 +45,7 @@ fields = Fields("eos")
 
 def session_timeout_ms() -> int:
     try:
-        raw = cluster.status().broker_settings.get(duplicates.SESSION_TIMEOUT_KEY, "")
+        raw = cluster_status(cluster).broker_settings.get(duplicates.SESSION_TIMEOUT_KEY, "")
     except LabError:
         raw = ""
     return int(raw) if raw.isdigit() else duplicates.DEFAULT_SESSION_TIMEOUT_MS

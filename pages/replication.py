@@ -12,7 +12,7 @@ import streamlit as st
 from lab import LabError
 from lab import registry as experiments
 from lab.export.pages import SEGMENT_CHOICES
-from lab.kafka import admin, load, timeline
+from lab.kafka import load, timeline
 from lab.replication import charts as replication_charts
 from lab.replication import scenarios as replication
 from lab.replication import segments
@@ -22,7 +22,7 @@ from pages._charts import show_chart
 from pages._fields import Fields
 from pages._links import PageLink
 from pages._runner import PageRunner
-from pages._shared import require_reachable
+from pages._shared import cluster_topics, require_reachable
 
 #: Events listed under the charts (the newest ones); the chart above shows them all.
 EVENTS_SHOWN = 20
@@ -59,7 +59,7 @@ def brokers_panel() -> None:
 # --- scenario settings -------------------------------------------------------------------------------
 def topic_names() -> list[str]:
     try:
-        return [t.name for t in admin.describe_topics(cluster, with_configs=False)]
+        return [t.name for t in cluster_topics(cluster, with_configs=False)]
     except LabError:
         return []
 
@@ -248,10 +248,11 @@ with st.sidebar:  # beside every chart on the page, however far it is scrolled
     brokers_panel()
 st.subheader("Right now")
 names = topic_names()
+shown: str | None = None
 if names:
     shown = st.selectbox("Topic", names, index=names.index("replication-demo") if "replication-demo" in names
                          else 0, key="repl_describe_topic")
-    describe_panel(shown)
+    right_now = st.container()  # filled after the Run button: describing takes several round trips
 else:
     st.info("No topics yet: create the lab's topics on the Cluster page (or `kafka-lab topics create`).")
 
@@ -268,6 +269,9 @@ runner.controls((lambda: (experiments.get(kind), settings)) if settings is not N
                 st.container(width=320), invalid=fields.invalid() or bad)
 with st.sidebar:
     link.finish()
+if shown is not None:
+    with right_now:
+        describe_panel(shown)
 runner.show(draw_result, draw_partial, idle="Choose a scenario and press **Run**.")
 
 with st.expander("Why three brokers for min.insync.replicas=2 with replication factor 3?"):

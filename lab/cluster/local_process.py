@@ -35,6 +35,13 @@ FORMAT_TIMEOUT_S = 120
 #: through one instance outlives it, and its Popen must not be collected with it (Python warns about, and
 #: cannot later reap, a child whose Popen was dropped while it ran).
 _CHILDREN: dict[str, dict[int, subprocess.Popen[bytes]]] = {}
+#: Children no longer recorded as their node's broker (another process restarted it) that had not exited
+#: when we noticed: kept until they have, and reaped then, so no Popen of a live child is ever dropped.
+_STRAYS: list[subprocess.Popen[bytes]] = []
+
+
+def _reap_strays() -> None:
+    _STRAYS[:] = [c for c in _STRAYS if c.poll() is None]
 
 
 def is_broker_of(cmdline: list[str], props: Path) -> bool:
@@ -129,10 +136,12 @@ class BrokerProcesses:
         """The live JVM whose pid ``cluster.json`` records for ``node``, verified by its command line."""
         if node.pid is None:
             return None
+        _reap_strays()
         child = self._children.get(node.node_id)
         if child is not None and child.pid != node.pid:
             # another process restarted this broker since we launched it: our old child is not it
-            child.poll()  # reap it if it has exited
+            if child.poll() is None:  # still exiting: reaped later
+                _STRAYS.append(child)
             self._children.pop(node.node_id, None)
             child = None
         elif child is not None and child.poll() is not None:
@@ -217,7 +226,10 @@ class BrokerProcesses:
             _exited(proc, 10)
         child = self._children.pop(node_id, None)
         if child is not None:
-            child.wait(timeout=10)
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # not our broker any more (restarted elsewhere), still exiting
+                _STRAYS.append(child)
 
 
 # --- logs ---------------------------------------------------------------------------------------------
