@@ -61,6 +61,8 @@ try:
     groups_error: LabError | None = None
 except LabError as exc:
     groups, groups_error = [], exc
+if not groups:  # "no group yet" is not reused: the next visit asks again, so a group just made shows at once
+    cluster_groups.clear()
 if "lag_mode" not in st.session_state and not groups and groups_error is None \
         and not {"mode", "group"} & set(link.captured):
     st.session_state["lag_mode"] = "scenario"  # nothing to watch yet: start where lag is made
