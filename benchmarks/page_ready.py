@@ -138,10 +138,12 @@ def cluster_for(args: argparse.Namespace) -> Iterator[Cluster]:
 
 def ensure_group(c: Cluster) -> None:
     """A consumer group for the lag page's watch (its Run is off while there is no group to choose)."""
+    from lab.kafka import admin
     from lab.lag import sample as lag
 
     if lag.list_groups(c):
         return
+    admin.create_topics(c)  # the lab's topics (as `kafka-lab topics create`; idempotent): the group commits on one
     consumer = clients.consumer(c, {"group.id": BENCH_GROUP, "enable.auto.commit": False})
     try:
         consumer.commit(offsets=[TopicPartition("consumer-tuning", 0, 0)], asynchronous=False)

@@ -150,6 +150,8 @@ def test_live_progress_and_cancel_show_a_partial_result(app_env: LocalCluster) -
     at.sidebar.text_input(key="rate").input("1000")
     at.sidebar.button(key="producer_run_btn").click().run()
     run = launcher.get(at.session_state["producer_run_id"])
+    button = at.sidebar.button(key="producer_run_btn")
+    assert button.disabled and button.label == "Running…", "Run is off at once while the run goes on"
     deadline = time.monotonic() + 30
     while (run.progress().partial is None or not run.progress().partial.samples) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -9,15 +9,16 @@ from pathlib import Path
 from tests.browser.app_state import wait_idle, wait_page_shown
 
 SHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"
+#: until the Run button is (not) disabled: the URL changes before the script run that redraws it
+RUN_IS = "() => document.querySelector(\"[class*='st-key-producer_run_btn'] button\")?.disabled === {disabled}"
 
 
 def test_a_decimal_message_size_is_refused_in_the_browser(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{app_url}/producer")
     wait_page_shown(page)
-    run = page.locator("[class*='st-key-producer_run_btn'] button").first
     field = page.locator("[class*='st-key-msg_size'] input").first
     try:
-        assert run.is_enabled()
+        page.wait_for_function(RUN_IS.format(disabled="false"))
         for typed, words in (("1.5", "not a whole number"), ("", "is empty"), ("ten", "not a number")):
             field.fill(typed)
             field.press("Enter")
@@ -25,12 +26,12 @@ def test_a_decimal_message_size_is_refused_in_the_browser(page, app_url: str) ->
             wait_idle(page)
             assert field.input_value() == typed, "the typed text stays"
             assert "Message size (bytes)" in page.locator("[data-testid='stAlertContentError']").first.inner_text()
-            assert run.is_disabled()
+            page.wait_for_function(RUN_IS.format(disabled="true"))
         field.fill("2048")
         field.press("Enter")
         page.wait_for_function("() => new URLSearchParams(location.search).get('msg_size') === '2048'")
-        wait_idle(page)
-        assert run.is_enabled() and "not a number" not in page.inner_text("body")
+        page.wait_for_function(RUN_IS.format(disabled="false"))  # the rerun that takes 2048 turns Run back on
+        assert "not a number" not in page.inner_text("body")
     except Exception:
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "typed-values-fail.png"), full_page=True)
