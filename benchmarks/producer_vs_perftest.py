@@ -16,12 +16,19 @@ extra seconds of records at each end, so its window covers the lab's. `kafka-lab
 one pair in full. Both send the same 256 text payloads (the tool reads them from --payload-file), each
 run on its own fresh topic. The tool prints whole milliseconds, so at latencies of a few ms its
 percentiles are coarse.
+
+Warm-up: the lab's figures leave out its first second; the tool of the cluster's Kafka (4.2+) leaves out as
+many first records (``--warmup-records``, KIP-1052) and its "steady state" line is compared: as fast as
+possible, the records the latest lab run acknowledged in its warm-up (the first round runs the lab first);
+in a fixed-rate pair, the tool's lead plus the lab's warm-up second (rate x (LEAD_S + 1 s)). A tool without
+the option (3.x, 4.0, 4.1) counts everything, its start included.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import statistics
 import time
 
@@ -30,6 +37,7 @@ from lab.core import context as experiment
 from lab.producer import perftest
 from lab.producer import run as produce
 from lab.producer.perftest import PerfSummary, PerfTestResult
+from lab.producer.run import WARMUP_S
 from lab.producer.settings import ProducerSettings
 
 BASE = ProducerSettings(message_size=100, compression="lz4", linger_ms=10, batch_size=65_536, payload="text",
@@ -47,15 +55,20 @@ def summary_of(r: PerfTestResult) -> PerfSummary:
 
 
 def rounds(cluster: Cluster, r: ProducerSettings, n: int) -> list[tuple[float, ...]]:
-    """(lab msg/s, p50, p99, tool msg/s, p50, p99) per round, the pair's order alternating."""
-    out = []
+    """(lab msg/s, p50, p99, tool msg/s, p50, p99) per round, the pair's order alternating (the lab first in
+    the first round, so the tool always knows the latest lab run's warm-up records)."""
+    out: list[tuple[float, ...]] = []
+    x: produce.ProduceResult | None = None
     for i in range(n):
         lab_first = i % 2 == 0
         if lab_first:
             x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)
-        y = experiment.run_sync(lambda ctx: perftest.run_tool(cluster, r, ctx), time_limit_s=600)
+        warm = perftest.warmup_records_for(r, x)
+        y = experiment.run_sync(functools.partial(perftest.run_tool, cluster, r, warmup_records=warm),
+                                time_limit_s=600)
         if not lab_first:
             x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)
+        assert x is not None
         t = summary_of(y)
         out.append((x.msgs_per_s, x.latency.p50_ms, x.latency.p99_ms, t.records_per_s, t.p50_ms, t.p99_ms))
         print(f"  round {i + 1} ({'lab' if lab_first else 'tool'} first): lab {x.msgs_per_s:,.0f} msg/s "
@@ -67,10 +80,12 @@ def rounds(cluster: Cluster, r: ProducerSettings, n: int) -> list[tuple[float, .
 def together(cluster: Cluster, r: ProducerSettings, n: int) -> list[tuple[float, ...]]:
     """Fixed-rate pairs run at the same time; (lab msg/s, p50, p99, tool msg/s, p50, p99) per round."""
     assert r.rate is not None and r.count is not None
-    out = []
+    out: list[tuple[float, ...]] = []
     tool_settings = r.replace(count=r.count + int(2 * LEAD_S * r.rate))
+    warm = int(r.rate * (LEAD_S + WARMUP_S))  # the tool's lead, then the lab's own warm-up second
     for i in range(n):
-        tool = experiment.start(lambda ctx: perftest.run_tool(cluster, tool_settings, ctx), time_limit_s=600)
+        tool = experiment.start(lambda ctx: perftest.run_tool(cluster, tool_settings, ctx, warmup_records=warm),
+                                time_limit_s=600)
         try:
             time.sleep(LEAD_S)  # the tool's topic is created and its JVM is sending before the lab starts
             x = experiment.run_sync(lambda ctx: produce.run(cluster, r, ctx), time_limit_s=600)

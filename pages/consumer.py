@@ -274,6 +274,9 @@ def draw_result(result: object) -> None:
         c[0].metric("lab msg/s", f"{result.lab.msgs_per_s:,.0f}" if result.lab else "—")
         c[1].metric("perf tool fetch.nMsg.sec", f"{result.perf.fetch_records_per_s:,.0f}" if result.perf else "—")
         c[2].metric("lab / perf tool", f"{result.throughput_ratio:.2f}")
+        if result.kafka_version:
+            st.caption(f"The tool is Kafka {result.kafka_version}'s ConsumerPerformance; both count from the first "
+                       "message (the group join left out). " + " ".join(result.notes))
     elif isinstance(result, SeedResult):
         st.metric("messages in the topic", f"{result.topic_messages or 0:,}")
 

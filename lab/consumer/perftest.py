@@ -9,6 +9,14 @@ The tool prints one CSV line after its header::
 
 Its ``fetch.nMsg.sec`` leaves the group join (``rebalance.time.ms``) out, as the lab's ``msgs_per_s`` does
 (counted from the first message), so those two are compared. Its "MB" is MiB; converted to 10^6 bytes.
+Kafka 3.9.2 and 4.4.0 print the same header and line (checked by running both). The tool stops after the
+poll that reaches the count, so it may read a poll's worth more than asked (4.4.0: 100 243 for 100 000);
+its rates are over what it read.
+
+Which tool, and its flags: the cluster's own Kafka version (``lab.kafka.tools.tool_version``; an external
+cluster that does not say gets the default's, noted in the result). From Kafka 4.2 the count is
+``--num-records`` and the config file ``--command-config`` (KIP-1147; ``--messages`` and ``--consumer.config``
+are deprecated there, and print a warning); 3.x and 4.0/4.1 know only the old names.
 """
 
 from __future__ import annotations
@@ -31,7 +39,16 @@ from lab.core.errors import Cancelled, LabError
 from lab.core.results import Result
 from lab.core.stats import ratio
 from lab.core.validate import require
-from lab.kafka.tools import KAFKA_VERSION_RE, LOG4J_QUIET, PERF_HEAP, STOP_GRACE_S, TOOL_POLL_S
+from lab.kafka.tools import (
+    COMMON_FLAGS_SINCE,
+    KAFKA_VERSION_RE,
+    LOG4J_QUIET,
+    PERF_HEAP,
+    STOP_GRACE_S,
+    TOOL_POLL_S,
+    tool_version,
+    version_at_least,
+)
 
 PERF_CLASS = "org.apache.kafka.tools.ConsumerPerformance"
 MIB = 1024 * 1024
@@ -68,25 +85,31 @@ def parse_output(text: str) -> ConsumerPerfSummary:
     raise LabError("Kafka's consumer perf tool ended without its result line.", hint=f"Its last output:\n{tail}")
 
 
-def perf_args(s: ConsumerSettings, count: int, bootstrap: str, group: str, config_file: Path) -> list[str]:
-    return ["--bootstrap-server", bootstrap, "--topic", s.topic, "--messages", str(count), "--group", group,
-            "--consumer.config", str(config_file), "--fetch-size", str(s.max_partition_fetch_bytes),
-            "--timeout", str(TOOL_IDLE_TIMEOUT_MS)]
+def perf_args(s: ConsumerSettings, count: int, bootstrap: str, group: str, config_file: Path,
+              kafka_version: str = DEFAULT_KAFKA_VERSION) -> list[str]:
+    """The ConsumerPerformance arguments (without the java command) in the flags of ``kafka_version``'s tool."""
+    new_flags = version_at_least(kafka_version, COMMON_FLAGS_SINCE)
+    return ["--bootstrap-server", bootstrap, "--topic", s.topic,
+            "--num-records" if new_flags else "--messages", str(count), "--group", group,
+            "--command-config" if new_flags else "--consumer.config", str(config_file),
+            "--fetch-size", str(s.max_partition_fetch_bytes), "--timeout", str(TOOL_IDLE_TIMEOUT_MS)]
 
 
 @dataclass(frozen=True)
 class ConsumerCrossCheckSettings:
-    """Both consumers read ``consumer.count`` messages of ``consumer.topic`` (all of it when unset)."""
+    """Both consumers read ``consumer.count`` messages of ``consumer.topic`` (all of it when unset); the tool
+    is Kafka ``kafka_version``'s (None: the cluster's own version)."""
 
     consumer: ConsumerSettings = ConsumerSettings()
-    kafka_version: str = DEFAULT_KAFKA_VERSION
+    kafka_version: str | None = None
 
     def __post_init__(self) -> None:
         require(isinstance(self.consumer, ConsumerSettings), "The cross-check needs a ConsumerSettings.",
                 "Build it with ConsumerSettings(...).")
-        require(isinstance(self.kafka_version, str) and KAFKA_VERSION_RE.fullmatch(self.kafka_version) is not None,
+        require(self.kafka_version is None or (isinstance(self.kafka_version, str)
+                                                and KAFKA_VERSION_RE.fullmatch(self.kafka_version) is not None),
                 f"Kafka version {self.kafka_version!r} is not a version number.",
-                f"Use major.minor.patch, e.g. {DEFAULT_KAFKA_VERSION}.")
+                f"Use major.minor.patch, e.g. {DEFAULT_KAFKA_VERSION} (or None: the cluster's own).")
         require(self.consumer.processing_delay_ms == 0 and self.consumer.duration_s is None,
                 "Kafka's perf tool has no processing delay and runs for a count, not a duration.",
                 "Set processing_delay_ms=0 and give a count (or none: the whole topic).")
@@ -100,6 +123,9 @@ class ConsumerCrossCheckResult(Result):
     perf: ConsumerPerfSummary | None
     perf_wall_s: float
     command: tuple[str, ...]
+    #: the Kafka version whose tool ran ("": not run, or a run stored before the lab recorded it)
+    kafka_version: str = ""
+    notes: tuple[str, ...] = ()
 
     @property
     def throughput_ratio(self) -> float:
@@ -111,7 +137,8 @@ class ConsumerCrossCheckResult(Result):
 
 def run_tool(cluster: Cluster, s: ConsumerSettings, count: int, ctx: RunContext,
              kafka_version: str = DEFAULT_KAFKA_VERSION) -> tuple[ConsumerPerfSummary | None, float, tuple[str, ...]]:
-    """Run ConsumerPerformance to its end or a cancel: (its summary or None when stopped, wall s, command)."""
+    """Run Kafka ``kafka_version``'s ConsumerPerformance to its end or a cancel: (its summary or None when
+    stopped, wall s, command)."""
     rt = ensure_runtime(kafka_version, with_jolokia=False)
     with tempfile.TemporaryDirectory(prefix="lab-cperf-") as tmp:
         cfg = Path(tmp) / "consumer.properties"
@@ -119,7 +146,8 @@ def run_tool(cluster: Cluster, s: ConsumerSettings, count: int, ctx: RunContext,
         log_cfg = Path(tmp) / "log4j.properties"
         log_cfg.write_text(LOG4J_QUIET)
         cmd = [rt.java, PERF_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, PERF_CLASS,
-               *perf_args(s, count, cluster.bootstrap_servers(), f"lab-cperf-{uuid.uuid4().hex[:8]}", cfg)]
+               *perf_args(s, count, cluster.bootstrap_servers(), f"lab-cperf-{uuid.uuid4().hex[:8]}", cfg,
+                          kafka_version)]
         t0 = time.perf_counter()
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
             try:
@@ -154,11 +182,12 @@ def cross_check(cluster: Cluster, settings: ConsumerCrossCheckSettings, ctx: Run
     if ctx.cancelled or count == 0:
         why = ctx.stopped_text() if ctx.cancelled else f"the lab's consumer read nothing of {s.topic!r}"
         return ConsumerCrossCheckResult(settings, count, lab, None, 0.0, (), stopped=why)
+    version, notes = tool_version(cluster, settings.kafka_version)
     try:
-        perf, wall, cmd = run_tool(cluster, s, count, ctx, settings.kafka_version)
+        perf, wall, cmd = run_tool(cluster, s, count, ctx, version)
     except Cancelled:
         perf, wall, cmd = None, 0.0, ()
-    return ConsumerCrossCheckResult(settings, count, lab, perf, wall, cmd,
+    return ConsumerCrossCheckResult(settings, count, lab, perf, wall, cmd, version, notes,
                                     stopped=ctx.stopped_text() if ctx.cancelled else None)
 
 

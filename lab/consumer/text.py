@@ -66,7 +66,9 @@ def cross_check(r: Any) -> str:
     ]
     return "\n".join([f"{r.count:,} messages of {r.settings.consumer.topic}: the lab vs kafka-consumer-perf-test",
                       table(rows, ["figure", "lab", "perf tool"]),
-                      f"lab / perf tool (msg/s): {fmt(r.throughput_ratio, 2)}", *stopped_line(r)])
+                      f"lab / perf tool (msg/s): {fmt(r.throughput_ratio, 2)}",
+                      *([f"perf tool: Kafka {r.kafka_version}'s ConsumerPerformance"] if r.kafka_version else []),
+                      *[f"note: {n}" for n in r.notes], *stopped_line(r)])
 
 
 def _parts(ps: tuple[str, ...]) -> str:

@@ -92,15 +92,25 @@ def cross_check(c: Any) -> str:
     if c.lab is None:  # the perf tool alone
         body = perf_summary(perf.summary) if perf is not None and perf.summary is not None else \
             "the perf tool stopped before its summary"
-        return "\n".join([body, *stopped_line(c)])
+        if perf is not None and perf.warmup_records:
+            body += f"\n(after its first {perf.warmup_records:,} records, left out as warm-up)"
+        return "\n".join([body, *_tool_lines(perf), *stopped_line(c)])
     rows = [(name, fmt(a, 2), fmt(b, 2), fmt(q, 3)) for name, a, b, q in c.rows()]
     out = table(rows, ["figure", "lab", "perf tool", "lab/perf"])
     s = c.lab.settings
     out += f"\n\nsettings: {s.name}, {s.message_size} B records" + (
         f" at {s.rate:g} msg/s" if s.rate else " as fast as possible")
-    if perf is not None:
-        if "--topic" in perf.command:
-            out += "\nperf tool: " + " ".join(perf.command[perf.command.index("--topic"):])
-        for n in perf.notes:
-            out += f"\nnote: {n}"
-    return "\n".join([out, *stopped_line(c)])
+    if perf is not None and c.lab.warmup is not None:
+        out += (f"\nwarm-up left out: the lab's first {c.lab.warmup.duration_s:.2f} s "
+                f"({c.lab.warmup.delivered:,} records), the tool's first {perf.warmup_records:,} records")
+    return "\n".join([out, *_tool_lines(perf), *stopped_line(c)])
+
+
+def _tool_lines(perf: Any) -> list[str]:
+    """Which tool ran, its arguments from --topic on, and where its run differs from the lab's."""
+    if perf is None:
+        return []
+    out = [f"perf tool: Kafka {perf.kafka_version}'s ProducerPerformance"] if perf.kafka_version else []
+    if "--topic" in perf.command:
+        out.append("perf tool: " + " ".join(perf.command[perf.command.index("--topic"):]))
+    return out + [f"note: {n}" for n in perf.notes]

@@ -11,6 +11,7 @@ from lab.consumer import fetch as consume
 from lab.consumer.fetch import BenchSettings, ConsumerSettings, SeedSettings
 from lab.core.context import RunContext
 from lab.kafka import topics
+from lab.kafka.tools import COMMON_FLAGS_SINCE, version_at_least
 
 
 def test_backlog_consumed_count_equals_produced(cluster: LocalCluster) -> None:
@@ -70,5 +71,9 @@ def test_cross_check_with_kafkas_consumer_perf_tool_reads_the_same_records(clust
         # Kafka's ConsumerPerformance, from the provisioned jars, read the same backlog
         assert r.perf is not None and r.perf.records == 3_000 and r.perf.fetch_records_per_s > 0
         assert r.throughput_ratio > 0 and "ConsumerPerformance" in " ".join(r.command)
+        version = cluster.status().kafka_version
+        assert version and r.kafka_version == version, "the tool of the cluster's own Kafka ran"
+        count_flag = "--num-records" if version_at_least(version, COMMON_FLAGS_SINCE) else "--messages"
+        assert r.command[r.command.index(count_flag) + 1] == "3000"
     finally:
         topics.delete_topic(cluster, topic)

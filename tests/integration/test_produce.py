@@ -10,6 +10,7 @@ import pytest
 from lab.cluster import LocalCluster
 from lab.core import context as experiment
 from lab.kafka import topics
+from lab.kafka.tools import WARMUP_RECORDS_SINCE, version_at_least
 from lab.producer import perftest, sweep
 from lab.producer import run as produce
 from lab.producer.perftest import CrossCheckSettings
@@ -127,11 +128,23 @@ def test_acks_and_preset_sweeps(cluster: LocalCluster) -> None:
 
 
 def test_perf_tool_cross_check(cluster: LocalCluster) -> None:
-    s = ProducerSettings(count=5000, acks="1", compression="lz4", linger_ms=10, batch_size=65_536)
+    # at a fixed rate both sides run 2 s, so the lab's run has its warm-up second to leave out
+    s = ProducerSettings(count=5000, rate=2_500, acks="1", compression="lz4", linger_ms=10, batch_size=65_536)
     c = experiment.run_sync(lambda ctx: perftest.cross_check(cluster, CrossCheckSettings(s), ctx), time_limit_s=180)
     assert c.stopped is None and c.lab is not None and c.perf is not None and c.perf.summary is not None
     sane(c.lab, 5000)
-    assert c.perf.summary.records == 5000 and c.perf.topic_messages == 5000
+    assert c.lab.warmup is not None and c.lab.warmup.delivered > 0
+    version = cluster.status().kafka_version
+    assert version and c.perf.kafka_version == version, "the tool of the cluster's own Kafka ran"
+    assert c.perf.topic_messages == 5000
+    if version_at_least(version, WARMUP_RECORDS_SINCE):  # both sides leave out the same first records
+        assert c.perf.warmup_records == c.lab.warmup.delivered
+        assert c.perf.whole is not None and c.perf.whole.records == 5000
+        assert c.perf.summary.records == 5000 - c.perf.warmup_records, "the steady-state line is compared"
+        assert "--warmup-records" in c.perf.command and "--command-property" in c.perf.command
+    else:  # the tool counts its start; the result says so
+        assert c.perf.warmup_records == 0 and c.perf.whole is None and c.perf.summary.records == 5000
+        assert any("no --warmup-records" in n for n in c.perf.notes) and "--producer-props" in c.perf.command
     assert c.perf.summary.records_per_s > 0 and c.perf.summary.p99_ms >= c.perf.summary.p50_ms
     assert c.throughput_ratio > 0 and len(c.rows()) == 8
 
