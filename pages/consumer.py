@@ -16,6 +16,7 @@ from lab.consumer import charts as consumer_charts
 from lab.consumer import charts as group_charts
 from lab.consumer import fetch, protocols
 from lab.consumer import sweep as consumer_sweep
+from lab.consumer import text as consumer_text
 from lab.consumer.fetch import BenchProgress, BenchResult, BenchSettings, SeedResult, SeedSettings
 from lab.consumer.perftest import ConsumerCrossCheckResult, ConsumerCrossCheckSettings
 from lab.consumer.protocols import NEW_PROTOCOL_VERSION, ProtocolsResult, ProtocolsSettings
@@ -91,6 +92,8 @@ sb.caption("Simulated work per record: a slow consumer fetches less often and la
 protocol = sb.radio("group.protocol", ["classic", "consumer"], horizontal=True, key="protocol", bind=BIND)
 sb.caption("classic: the members assign partitions among themselves; consumer (KIP-848): the broker assigns "
            "and sets the session and heartbeat timing. The new protocol needs brokers on Kafka 4.0 or later.")
+with sb.expander("What group.protocol=consumer replaces"):
+    st.markdown(consumer_text.new_protocol(markdown=True))
 
 
 def protocol_cluster_panel() -> Cluster | None:

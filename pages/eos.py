@@ -175,7 +175,8 @@ def draw_transactions(res: transactions.TransactionResult, final: bool) -> None:
         c[3].metric("aborted, seen by read_uncommitted", res.aborted_seen_uncommitted)
         st.caption("Offsets holding a control marker (no record): " + ", ".join(
             f"p{p}: {n} (expected {res.expected_markers.get(p)})" for p, n in sorted(res.marker_offsets.items()))
-            + f". Producer: {text_eos.identity(res.identity)}.")
+            + f". Producer: {text_eos.identity(res.identity)}; "
+            + text_eos.epoch_line(res.identity, len(res.outcomes)) + ".")
 
 
 def draw_fencing(res: fencing.FencingResult) -> None:
@@ -259,3 +260,5 @@ with st.expander("What do transactions add?"):
         "`transactional.id` outlives the process: a new producer with the same id bumps the epoch, aborts what "
         "the old one left open and fences it (`_FENCED`). Adding the consumer's offsets to the transaction "
         "(`send_offsets_to_transaction`) makes read-process-write exactly once: run the pipeline scenario.")
+with st.expander("Which transaction protocol? v1 here, v2 on Kafka 4.x (KIP-890)"):
+    st.markdown(text_eos.TRANSACTION_PROTOCOL)

@@ -34,6 +34,9 @@ NEW_PROTOCOL_VERSION = DEFAULT_KAFKA_VERSION
 #: lowered too): heartbeats every second, a member gone after 10 s. Every lab cluster has them.
 BROKER_OVERRIDES = {k: v for k, v in LAB_BROKER_SETTINGS.items() if k.startswith("group.consumer.")}
 SHOWN_BROKER_CONFIGS = tuple(BROKER_OVERRIDES) + ("group.coordinator.rebalance.protocols",)
+#: Kafka's own defaults for the two the lab lowers (GroupCoordinatorConfig in Kafka 4.4's group coordinator jar;
+#: their allowed minimums are the same values, which is why the lab lowers the minimums too).
+KAFKA_GROUP_DEFAULTS = {"group.consumer.session.timeout.ms": "45000", "group.consumer.heartbeat.interval.ms": "5000"}
 
 
 #: Where the lab's 4.x cluster keeps its data (the page and the CLI use the same one).

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.consumer.protocols import BROKER_OVERRIDES, KAFKA_GROUP_DEFAULTS
+from lab.consumer.settings import REMOTE_ASSIGNORS
 from lab.core.text import fmt, stopped_line, table, verdict_text
 
 
@@ -91,10 +93,49 @@ def strategies(r: Any) -> str:
     return "\n".join(out + stopped_line(r))
 
 
+def _lab_and_kafka(key: str) -> str:
+    """``key``'s value on the lab's clusters and Kafka's default: "10000 ms on the lab's clusters (Kafka: 45000)"."""
+    return f"{BROKER_OVERRIDES[key]} ms on the lab's clusters (Kafka: {KAFKA_GROUP_DEFAULTS[key]})"
+
+
+def new_protocol_rows() -> list[tuple[str, str]]:
+    """(classic consumer setting, what takes its place with group.protocol=consumer), KIP-848. The lab's values
+    are the ones its clusters are started with (``lab.cluster`` broker settings), not copies."""
+    sess, hb = "group.consumer.session.timeout.ms", "group.consumer.heartbeat.interval.ms"
+    return [
+        ("partition.assignment.strategy", f"the broker assigns; group.remote.assignor picks one of the broker's "
+                                          f"group.consumer.assignors ({', '.join(REMOTE_ASSIGNORS)}; the first one "
+                                          "when unset)"),
+        ("session.timeout.ms", f"the broker's {sess}: {_lab_and_kafka(sess)}"),
+        ("heartbeat.interval.ms", f"the broker's {hb}: {_lab_and_kafka(hb)}"),
+        ("group.protocol.type", "refused: it names the classic protocol's group type"),
+        ("max.poll.interval.ms", "unchanged: still the client's"),
+    ]
+
+
+#: What the new protocol changes beyond the settings (Kafka's consumer-rebalance-protocol page, KIP-848).
+NEW_PROTOCOL_NOTE = (
+    "librdkafka refuses to create a consumer with group.protocol=consumer and any of the first four set. "
+    "Rebalances are incremental: the broker computes the target assignment, and each member, on its own "
+    "heartbeats, gives up only the partitions that move and then takes the new ones; no JoinGroup/SyncGroup "
+    "round stops the whole group. Needs brokers on Kafka 4.0+ (where it is GA) and librdkafka 2.12+.")
+
+
+def new_protocol(markdown: bool = False) -> str:
+    """The classic knobs group.protocol=consumer replaces or leaves, and why; a table for the terminal, or
+    Markdown for the page."""
+    rows = new_protocol_rows()
+    if markdown:
+        lines = ["| classic setting | with `group.protocol=consumer` |", "|---|---|"]
+        lines += [f"| `{k}` | {v} |" for k, v in rows]
+        return "\n".join([*lines, "", NEW_PROTOCOL_NOTE])
+    return "\n".join([table(rows, ["classic setting", "with group.protocol=consumer"]), NEW_PROTOCOL_NOTE])
+
+
 def protocols(r: Any) -> str:
     head = [f"Kafka {r.kafka_version}; the brokers' group settings: "
             + ", ".join(f"{k}={v}" for k, v in r.broker_configs.items())]
-    return "\n".join(head + [strategies(r)])
+    return "\n".join(head + [strategies(r), "", new_protocol()])
 
 
 def static(r: Any) -> str:

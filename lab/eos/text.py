@@ -10,6 +10,30 @@ from lab.eos.fencing import FencingResult
 from lab.eos.pipeline_run import PipelineResult
 from lab.eos.transactions import TransactionResult
 
+#: The transaction protocol of the lab's client, and what Kafka 4.x's version 2 changes (KIP-890, "Transactions
+#: Server-Side Defense"; librdkafka has not implemented it: confluentinc/librdkafka issue 5423 is open).
+TRANSACTION_PROTOCOL = (
+    "The lab's Python client (librdkafka) speaks transaction protocol v1: a producer keeps one epoch for all its "
+    "transactions, and only a new producer with the same transactional.id (init_transactions) bumps it. That "
+    "leaves a gap: a write delayed in the network can arrive after its transaction ended, with an epoch that is "
+    "still current, and either become part of the next transaction or open one the coordinator knows nothing "
+    "of — a hanging transaction that never times out and holds the last stable offset, and every read_committed "
+    "consumer, until an operator aborts it. Kafka 4.x closes the gap from both sides (KIP-890). Partition leaders "
+    "ask the transaction coordinator whether the producer's transaction is open before they take a transactional "
+    "write (transaction.partition.verification.enable, on by default; it keeps v1 clients from hanging "
+    "transactions too). And with transaction protocol v2 — when the cluster's transaction.version feature is 2, "
+    "as on a new 4.x cluster, and the producer supports it (the Java producer of 4.x does) — the coordinator "
+    "bumps the producer epoch on every commit or abort, so anything late from a finished transaction carries an "
+    "old epoch and is refused instead of joining the next one.")
+
+
+def epoch_line(ident: ProducerIdentity | None, transactions: int) -> str:
+    """What the producer's epoch after ``transactions`` transactions shows about the protocol it spoke."""
+    if ident is None:
+        return "producer epoch: not seen (librdkafka's statistics had no producer id yet)"
+    return (f"producer epoch after {transactions} transaction(s): {ident.producer_epoch} (protocol v1: one epoch "
+            "for all of a producer's transactions; under KIP-890's v2 it would grow by one per transaction)")
+
 
 def identity(ident: ProducerIdentity | None) -> str:
     return "-" if ident is None else f"PID {ident.producer_id}, epoch {ident.producer_epoch}"
@@ -68,6 +92,7 @@ def transactions(res: TransactionResult) -> str:
             for p in sorted(res.held_hw)))
     if res.lso_after:
         lines.append("after its commit, LSO: " + " ".join(f"p{p}:{v}" for p, v in sorted(res.lso_after.items())))
+    lines.append(epoch_line(res.identity, len(res.outcomes)))
     return "\n".join([*head, "", body, "", *lines, *stopped_line(res)])
 
 
@@ -85,6 +110,8 @@ def fencing(res: FencingResult) -> str:
     ]
     if res.fenced_message:
         lines.append(f"librdkafka: {res.fenced_message}")
+    lines.append("The epoch moved because a new producer called init_transactions: under transaction protocol v1 "
+                 "(librdkafka) that is the only fence; v2 (KIP-890, Kafka 4.x) also bumps it after every transaction.")
     return "\n".join(lines + stopped_line(res))
 
 

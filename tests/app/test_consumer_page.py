@@ -77,6 +77,12 @@ def test_new_protocol_is_an_ordinary_choice_on_the_default_4x_cluster(app_env: L
     assert not any("needs Kafka 4.0 or later" in e.value for e in at.error)
     assert not at.sidebar.button(key="consumer_run_btn").disabled
     assert not any(b.key == "consumer_start41" for b in at.sidebar.button), "no second cluster on 4.x"
+    # what the new protocol replaces, with the session and heartbeat the brokers really have
+    shown = " ".join(m.value for m in at.sidebar.markdown)
+    configured = protocols.broker_configs(app_env)
+    for key in ("group.consumer.session.timeout.ms", "group.consumer.heartbeat.interval.ms"):
+        assert f"{key}: {configured[key]} ms on the lab's clusters" in shown, (key, configured[key])
+    assert "`partition.assignment.strategy`" in shown and "group.remote.assignor" in shown
 
 
 @pytest.mark.version_sensitive

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from lab.eos import charts as charts_eos
@@ -55,6 +56,9 @@ def test_hw_vs_lso_frame_and_band() -> None:
     band = charts_eos.open_band(res)
     assert band.iloc[0].to_dict() == {"from": 0.5, "to": 1.5, "label": "transaction open"}
     assert "p0:3" in text_eos.transactions(res) and "p0:4" in text_eos.transactions(res)
+    assert "producer epoch: not seen" in text_eos.transactions(res)
+    seen = text_eos.transactions(dataclasses.replace(res, identity=ProducerIdentity(9, 3)))
+    assert "producer epoch after 1 transaction(s): 3 (protocol v1" in seen
 
 
 def test_pipeline_counts_per_mode_and_text() -> None:
