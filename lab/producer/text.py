@@ -112,5 +112,5 @@ def _tool_lines(perf: Any) -> list[str]:
         return []
     out = [f"perf tool: Kafka {perf.kafka_version}'s ProducerPerformance"] if perf.kafka_version else []
     if "--topic" in perf.command:
-        out.append("perf tool: " + " ".join(perf.command[perf.command.index("--topic"):]))
+        out.append("its arguments: " + " ".join(perf.command[perf.command.index("--topic"):]))
     return out + [f"note: {n}" for n in perf.notes]
