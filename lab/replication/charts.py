@@ -191,4 +191,5 @@ def versions_chart(frame: pd.DataFrame) -> AnyChart:
         color=alt.Color("measure:N", scale=colours, legend=_top_legend()),
         tooltip=["Kafka", "ELR", "topic", "measure", "messages", "leader by"],
     ).properties(width=260, height=STRIP_HEIGHT)
-    return bars.facet(column=alt.Column("Kafka:N", title="Kafka version"))
+    faceted: AnyChart = bars.facet(column=alt.Column("Kafka:N", title="Kafka version"))
+    return faceted
