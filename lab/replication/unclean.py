@@ -29,7 +29,7 @@ from confluent_kafka import ElectionType, KafkaException, Producer, TopicPartiti
 
 from lab.cluster import clients
 from lab.cluster.base import BrokerAction, Cluster
-from lab.core.errors import Cancelled, ClusterError, ControlsDisabled, KafkaOperationError
+from lab.core.errors import Cancelled, ClusterError, ControlsDisabled, KafkaOperationError, LabError
 from lab.core.results import Result
 from lab.kafka import admin as lab_admin
 from lab.kafka import faults, kafka_topics, load
@@ -145,14 +145,25 @@ class _UncleanRun:
         if (reason := kafka_topics.unavailable_reason(cluster)) is not None:
             self.elr_source = reason
             return
-        self.elr_feature_level = kafka_topics.elr_feature_level(cluster, self.rec.ctx)
+        try:
+            self.elr_feature_level = kafka_topics.elr_feature_level(cluster, self.rec.ctx)
+        except Cancelled:
+            raise
+        except LabError as exc:  # the figures are extra: the scenario goes on without them, and says why
+            self.elr_source = f"ELR not read: {exc.message}"
 
     def sample_sets(self, cluster: Cluster, moment: str) -> None:
         """ISR, ELR and last known ELR of both topics now, from Kafka's own tool (skipped where it cannot run)."""
-        if kafka_topics.unavailable_reason(cluster) is not None:
+        if kafka_topics.unavailable_reason(cluster) is not None or self.elr_source.startswith("ELR not read"):
             return
         t = round(self.rec.now(), 3)
-        reading = kafka_topics.describe(cluster, self.topics, self.rec.ctx)
+        try:
+            reading = kafka_topics.describe(cluster, self.topics, self.rec.ctx)
+        except Cancelled:
+            raise
+        except LabError as exc:
+            self.rec.step(f"could not read ISR/ELR with kafka-topics ({moment}): {exc.message}")
+            return
         self.elr_source = reading.source
         for topic in self.topics:
             if (p := reading.get(topic)) is not None:

@@ -125,3 +125,16 @@ def test_side_by_side_text_and_codec_round_trip() -> None:
     back = codec.loads(codec.dumps(res))
     assert back == res
     assert [v.clean.via for v in back.verdicts()] == [elr.VIA_ELR, elr.VIA_ISR]
+
+
+def test_side_by_side_chart_has_a_panel_per_version() -> None:
+    from lab.replication import charts
+
+    verdicts = [elr.version_verdict(result("4.4.0", 1, ((), (1,)))), elr.version_verdict(result("3.9.2", 0, ((1,), None)))]
+    frame = charts.versions_frame(verdicts)
+    assert len(frame) == 12 and set(frame["Kafka"]) == {"4.4.0", "3.9.2"}
+    lost = frame[(frame["measure"] == "lost")].set_index(["Kafka", "topic"])["messages"].to_dict()
+    assert lost == {("4.4.0", "unclean election off"): 0, ("4.4.0", "unclean election on"): 100,
+                    ("3.9.2", "unclean election off"): 0, ("3.9.2", "unclean election on"): 100}
+    spec = charts.versions_chart(frame).to_dict()
+    assert spec["facet"]["column"]["field"] == "Kafka"
