@@ -9,7 +9,7 @@ from lab.core import codec
 from lab.kafka.kafka_topics import ids_text, parse_describe, parse_features
 from lab.kafka.load import ProbeOutcome
 from lab.kafka.timeline import Timeline
-from lab.replication import elr, text
+from lab.replication import charts, elr, text
 from lab.replication.settings import UncleanSettings
 from lab.replication.unclean import (
     ELECTED_BY_CONTROLLER,
@@ -128,9 +128,8 @@ def test_side_by_side_text_and_codec_round_trip() -> None:
 
 
 def test_side_by_side_chart_has_a_panel_per_version() -> None:
-    from lab.replication import charts
-
-    verdicts = [elr.version_verdict(result("4.4.0", 1, ((), (1,)))), elr.version_verdict(result("3.9.2", 0, ((1,), None)))]
+    verdicts = [elr.version_verdict(result("4.4.0", 1, ((), (1,)))),
+                elr.version_verdict(result("3.9.2", 0, ((1,), None)))]
     frame = charts.versions_frame(verdicts)
     assert len(frame) == 12 and set(frame["Kafka"]) == {"4.4.0", "3.9.2"}
     lost = frame[(frame["measure"] == "lost")].set_index(["Kafka", "topic"])["messages"].to_dict()
