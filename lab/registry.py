@@ -31,8 +31,8 @@ from lab.producer import perftest, sweep
 from lab.producer import run as produce
 from lab.producer import text as producer_text
 from lab.producer.settings import ProducerSettings
+from lab.replication import elr, segments, text
 from lab.replication import scenarios as replication
-from lab.replication import segments, text
 from lab.replication import settings as replication_settings
 
 
@@ -78,6 +78,11 @@ _ENTRIES: tuple[Experiment[Any, Any], ...] = (
                page="replication", cli=(("replication", "unclean"),), live_lines=text.event_lines,
                question=("What does unclean leader election trade: availability after a crash against acknowledged "
                          "writes lost?")),
+    Experiment("replication.elr", "unclean-election fault on Kafka 3.9 and 4.x (ELR)", elr.VersionsSettings,
+               elr.VersionsResult, elr.compare_versions, elr.time_limit_for, text.elr_versions, changes_brokers=True,
+               page="replication", cli=(("replication", "elr"),), live_lines=text.event_lines,
+               question=("With eligible leader replicas (KIP-966, Kafka 4.x), which replica may lead after the "
+                         "in-sync one crashes, and what is lost, next to Kafka 3.9?")),
     Experiment("replication.storage", "segments and compaction", replication_settings.StorageSettings,
                segments.StorageResult, segments.storage, _fixed(300.0), text.storage, page="replication",
                cli=(("replication", "storage"),),

@@ -4,12 +4,14 @@ partitions, leaders, replicas, ISR and the configs set on them."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from lab import LabError
 from lab.kafka import admin
+from lab.kafka.kafka_topics import ids_text
 from pages import _brokers
 from pages._brokers import STATE_COLOUR
 from pages._shared import broker_counts, cluster_changed, cluster_or_stop, cluster_status, cluster_topics, show_error
@@ -24,6 +26,8 @@ st.caption(
 )
 
 cluster = cluster_or_stop()
+#: How long one kafka-topics reading of the ELR is shown before it is read again (a JVM start each time).
+ELR_TTL_S = 15.0
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -101,6 +105,39 @@ def live_view() -> None:
 
 
 live_view()
+
+
+@st.cache_data(ttl=ELR_TTL_S, show_spinner="Running Kafka's kafka-topics --describe…")
+def elr_topics(bootstrap: str) -> list[Any]:
+    """Every topic with its ELR (a JVM start), shared by the sessions of this server for ``ELR_TTL_S``."""
+    return admin.describe_topics(cluster, with_configs=False, with_elr=True)
+
+
+def elr_table() -> None:
+    """ELR and last known ELR of every topic on request: Kafka's own kafka-topics is a JVM start, not a refresh."""
+    with st.expander("Eligible leader replicas (ELR) and last known ELR (KIP-966)"):
+        st.caption("Not in the Admin API the lab uses: Kafka's own `kafka-topics --describe` prints them. On Kafka "
+                   "4.1+ the ISR may empty; a replica that left it while it was below min.insync.replicas stays "
+                   "eligible (ELR). 3.9 has no ELR.")
+        if not st.toggle("Show ELR (runs kafka-topics, a few seconds)", key="cluster_show_elr"):
+            return
+        try:
+            topics = elr_topics(cluster.bootstrap_servers())
+        except LabError as exc:
+            show_error(exc)
+            return
+        st.dataframe(pd.DataFrame([
+            {"topic": t.name, "partition": p.partition, "leader": p.leader if p.leader >= 0 else "none",
+             "ISR": ids_text(p.isr), "ELR": ids_text(p.elr), "last known ELR": ids_text(p.last_known_elr)}
+            for t in topics for p in t.partitions]), hide_index=True, width="stretch")
+        if topics:
+            level = topics[0].elr_feature_level
+            st.caption(f"eligible.leader.replicas.version={level}"
+                       + (": no ELR on this cluster" if level == 0 else "") + f" — from {topics[0].elr_source}; "
+                       f"read again after {ELR_TTL_S:.0f} s")
+
+
+elr_table()
 
 def create_lab_topics() -> None:
     try:

@@ -12,17 +12,17 @@ import streamlit as st
 from lab import LabError
 from lab import registry as experiments
 from lab.export.pages import SEGMENT_CHOICES
-from lab.kafka import load, timeline
+from lab.kafka import admin, kafka_topics, load, timeline
 from lab.replication import charts as replication_charts
+from lab.replication import elr, segments
 from lab.replication import scenarios as replication
-from lab.replication import segments
 from lab.replication import settings as replication_settings
 from pages import _brokers
 from pages._charts import show_chart
 from pages._fields import Fields
 from pages._links import PageLink
 from pages._runner import PageRunner
-from pages._shared import cluster_topics, require_reachable
+from pages._shared import cluster_status, cluster_topics, require_reachable
 
 #: Events listed under the charts (the newest ones); the chart above shows them all.
 EVENTS_SHOWN = 20
@@ -32,6 +32,7 @@ SCENARIOS = {
     "replication.min-isr": "min.insync.replicas",
     "replication.hw-leo": "HW vs LEO",
     "replication.unclean": "Unclean leader election",
+    "replication.elr": "3.9 vs 4.x (ELR)",
     "replication.storage": "Storage: segments & compaction",
 }
 #: Scenarios whose charts include the HW vs LEO panel.
@@ -90,14 +91,21 @@ def settings_form(kind: str) -> Any:
         rate = c[1].slider("acks=all messages/s", 10, 1000, 100, key="hw_rate", bind=BIND)
         hold = c[2].slider("Keep paused after it left the ISR (s)", 0, 30, 5, key="hw_hold_s", bind=BIND)
         return replication_settings.HwLeoSettings(topic, rate, 3.0, float(hold))
-    if kind == "replication.unclean":
+    if kind in ("replication.unclean", "replication.elr"):
         c = st.columns(5)
         prefix = c[0].text_input("Topic prefix", "unclean-demo", key="un_prefix", bind=BIND)
         in_sync = c[1].selectbox("In-sync leader (crashes)", [1, 2, 3], index=0, key="un_leader", bind=BIND)
         lagging = c[2].selectbox("Lagging replica", [1, 2, 3], index=1, key="un_lagging", bind=BIND)
         lag_n = fields.number(c[3], "Writes it misses", key="un_missed")
         after = fields.number(c[4], "Writes after the crash", key="un_after")
-        return replication.UncleanSettings(prefix, int(in_sync), int(lagging), 50, int(lag_n), int(after))
+        un = replication.UncleanSettings(prefix, int(in_sync), int(lagging), 50, int(lag_n), int(after))
+        if kind == "replication.unclean":
+            return un
+        other = elr.other_version(cluster_status(cluster).kafka_version)
+        st.caption(f"Runs the same fault on this cluster, then starts a second lab cluster on Kafka **{other}** (its "
+                   "own state directory and ports, this cluster's broker settings; about half a minute, three more "
+                   "JVMs on this machine), runs it there, and stops and deletes that cluster at the end.")
+        return elr.VersionsSettings(un)
     c = st.columns(4)
     seg = c[0].select_slider("segment.bytes", SEGMENT_CHOICES, replication_settings.StorageSettings().segment_bytes,
                              key="segment_bytes", bind=BIND,
@@ -186,7 +194,24 @@ def draw_result(res: Any) -> None:
         } for o in (u.clean, u.unclean) if o is not None]).set_index("topic"))
         if u.unclean is not None and u.unclean.elected_by:
             st.caption(f"The lagging replica was elected by {u.unclean.elected_by}.")
+        draw_replica_sets(u)
         draw_timeline(u.timeline)
+    elif isinstance(res, elr.VersionsResult):
+        verdicts = res.verdicts()
+        if verdicts:
+            st.markdown("**The same fault on each Kafka version: acknowledged writes, what was read back, what was "
+                        "lost** (counted by reading each topic back from the start)")
+            show_chart(replication_charts.versions_chart(replication_charts.versions_frame(verdicts)),
+                       "elr-versions", key="repl_elr_versions")
+        for col, r in zip(st.columns(max(1, len(res.runs))), res.runs, strict=False):
+            with col:
+                draw_replica_sets(r)
+        if res.other_cluster:
+            st.caption(f"Second cluster (Kafka {res.other_version}): {res.other_cluster}; stopped and deleted after "
+                       "the run.")
+        for r in res.runs:
+            with st.expander(f"Kafka {r.kafka_version}: what the scenario did, and when"):
+                draw_timeline(r.timeline)
     elif isinstance(res, segments.StorageResult):
         s = res
         frame = s.segments_frame()
@@ -220,6 +245,25 @@ def draw_result(res: Any) -> None:
         draw_timeline(res.timeline, offsets=True)
 
 
+def draw_replica_sets(u: replication.UncleanResult) -> None:
+    """The ELR feature, ISR/ELR/last known ELR as sampled, and each topic's verdict."""
+    v = elr.version_verdict(u)
+    level = u.elr_feature_level
+    st.markdown(f"**Kafka {u.kafka_version or '?'}** — " + (
+        "eligible leader replicas **on**" if v.elr else "**no ELR** (the ISR keeps its last member)" if v.elr is False
+        else "ELR feature not read") + (f" (`eligible.leader.replicas.version={level}`)" if level is not None else ""))
+    rows = [{"topic": o.topic, "moment": x.moment, "t": f"{x.t:.1f} s", "leader": x.leader if x.leader >= 0 else "none",
+             "ISR": kafka_topics.ids_text(x.isr), "ELR": kafka_topics.ids_text(x.elr),
+             "last known ELR": kafka_topics.ids_text(x.last_known_elr)}
+            for o in (u.clean, u.unclean) for x in o.samples]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    for t in (v.clean, v.unclean):
+        (st.success if t.lost == 0 else st.error if t.lost else st.info)(f"**{t.topic}** — led by {t.via}: {t.text}")
+    if u.elr_source:
+        st.caption(("ISR / ELR from " if rows else "") + u.elr_source)
+
+
 def draw_partial(partial: Any) -> None:
     if isinstance(partial, timeline.Timeline):
         draw_timeline(partial, offsets=kind in WITH_OFFSETS)
@@ -240,6 +284,27 @@ def describe_panel(topic: str) -> None:
                                                for b in p.out_of_sync)} for p in d.partitions]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(d.leo_note + (f"; active controller: broker {d.active_controller}" if d.active_controller else ""))
+
+
+def elr_panel(topic: str) -> None:
+    """ELR and last known ELR on request: Kafka's own kafka-topics (a JVM start), not every refresh."""
+    if not st.button("Read ELR with kafka-topics --describe", key="repl_read_elr",
+                     help="Eligible leader replicas (KIP-966) are not in the Admin API the lab uses; Kafka's own "
+                          "tool prints them. Starting it takes a few seconds."):
+        return
+    try:
+        t = admin.describe_topics(cluster, [topic], with_configs=False, with_elr=True)[0]
+    except LabError as exc:
+        st.caption(f"Cannot read the ELR of {topic}: {exc.message}")
+        return
+    st.dataframe(pd.DataFrame([{"partition": p.partition, "leader": p.leader if p.leader >= 0 else "none",
+                                "ISR": kafka_topics.ids_text(p.isr), "ELR": kafka_topics.ids_text(p.elr),
+                                "last known ELR": kafka_topics.ids_text(p.last_known_elr)} for p in t.partitions]),
+                 hide_index=True, width="stretch")
+    level = t.elr_feature_level
+    st.caption(f"eligible.leader.replicas.version={level}"
+               + (": no ELR on this cluster (Kafka 3.9 keeps the ISR's last member instead of emptying it)"
+                  if level == 0 else "") + f" — from {t.elr_source}")
 
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -272,6 +337,7 @@ with st.sidebar:
 if shown is not None:
     with right_now:
         describe_panel(shown)
+        elr_panel(shown)
 runner.show(draw_result, draw_partial, idle="Choose a scenario and press **Run**.")
 
 with st.expander("Why three brokers for min.insync.replicas=2 with replication factor 3?"):
@@ -301,6 +367,19 @@ with st.expander("What does unclean leader election cost?"):
         "Kafka 3.9's KRaft controller performs this election itself when the topic has "
         "`unclean.leader.election.enable=true`; the lab falls back to `AdminClient.elect_leaders(UNCLEAN)` and "
         "says so if it did not."
+    )
+with st.expander("What changes with eligible leader replicas (ELR, KIP-966, Kafka 4.x)?"):
+    st.markdown(
+        "Up to 3.9 the ISR never empties: when its last member goes down it stays listed, and only it may lead "
+        "again cleanly. From 4.1 (on by default for new clusters; `eligible.leader.replicas.version=1`) the "
+        "controller lets the ISR shrink to nothing and keeps a second set, the **ELR**: a replica that leaves the "
+        "ISR while the ISR is *below* `min.insync.replicas` still has every acknowledged write (acks=all writes "
+        "were refused from then on), so it stays eligible and can be elected cleanly, with no loss. A replica that "
+        "left while the ISR still met the minimum is not eligible — writes were acknowledged without it — and "
+        "only an unclean election lets it lead, losing what it missed. **Unclean leader election** shows both on "
+        "one cluster (with `min.insync.replicas=1`: the lagging replica left first, the crashed leader last), "
+        "sampling ISR, ELR and *last known ELR* from `kafka-topics --describe`; **3.9 vs 4.x** runs the same "
+        "fault on a second cluster of the other version and draws both."
     )
 with st.expander("Why do the scenarios stop brokers in this order? (KRaft)"):
     st.markdown(

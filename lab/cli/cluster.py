@@ -50,18 +50,29 @@ def cmd_topics_create(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 
 def cmd_topics_describe(args: argparse.Namespace, cluster: Cluster) -> Any:
-    topics = admin.describe_topics(cluster, args.topics or None, include_internal=args.all)
+    topics = admin.describe_topics(cluster, args.topics or None, include_internal=args.all, with_elr=args.elr)
     if args.json:
         return topics
     blocks = []
     for t in topics:
+        elr = [(ids_or_na(p.elr), ids_or_na(p.last_known_elr)) if args.elr else () for p in t.partitions]
         rows = [(p.partition, p.leader if p.leader >= 0 else "none",
-                 ",".join(map(str, p.replicas)), ",".join(map(str, p.isr)),
-                 "UNDER-REPLICATED" if p.under_replicated else "") for p in t.partitions]
+                 ",".join(map(str, p.replicas)), ",".join(map(str, p.isr)) or "-", *e,
+                 "UNDER-REPLICATED" if p.under_replicated else "") for p, e in zip(t.partitions, elr, strict=True)]
         cfg = ", ".join(f"{k}={v}" for k, v in t.configs.items()) or "(broker defaults)"
-        blocks.append(f"Topic: {t.name}   configs: {cfg}\n"
-                      + core_text.table(rows, ["partition", "leader", "replicas", "isr", ""]))
+        blocks.append(f"Topic: {t.name}   configs: {cfg}\n" + core_text.table(
+            rows, ["partition", "leader", "replicas", "isr", *(("elr", "last known elr") if args.elr else ()), ""]))
+    if args.elr and topics:
+        t = topics[0]
+        level = t.elr_feature_level
+        blocks.append(f"eligible.leader.replicas.version={level}"
+                      + (" — no ELR on this cluster (Kafka 3.9 keeps the ISR's last member instead)" if level == 0
+                         else "") + f"\n(ELR from {t.elr_source})")
     return "\n\n".join(blocks) or "No topics yet: run `kafka-lab topics create`."
+
+
+def ids_or_na(xs: tuple[int, ...] | None) -> str:
+    return "n/a" if xs is None else (",".join(map(str, xs)) or "-")
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...], Handler]:
@@ -82,6 +93,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     tp = sub.add_parser("topics", help="the lab's topics").add_subparsers(dest="verb", required=True)
     tp.add_parser("create", parents=[common], help="create the lab's topics (idempotent)")
     d = tp.add_parser("describe", parents=[common], help="partitions, leader, replicas, ISR, configs")
+    d.add_argument("--elr", action="store_true", help="also ELR and last known ELR (KIP-966) from Kafka's own "
+                   "kafka-topics --describe (a JVM start: a few seconds)")
     d.add_argument("topics", nargs="*", help="topic names (default: all)")
     d.add_argument("--all", action="store_true", help="include internal topics")
     return {

@@ -1,4 +1,4 @@
-"""`kafka-lab replication describe|monitor|min-isr|hw-leo|unclean|storage`: the replication lab."""
+"""`kafka-lab replication describe|monitor|min-isr|hw-leo|unclean|elr|storage`: the replication lab."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 from lab import registry as experiments
 from lab.cli import run as runner
 from lab.cli.base import Handler
-from lab.cluster import Cluster
+from lab.cluster import DEFAULT_KAFKA_VERSION, Cluster
 from lab.kafka import load, timeline
+from lab.replication import elr, text
 from lab.replication import scenarios as replication
 from lab.replication import settings as replication_settings
-from lab.replication import text
 
 
 def cmd_describe(args: argparse.Namespace, cluster: Cluster) -> Any:
@@ -40,10 +40,33 @@ def cmd_hw_leo(args: argparse.Namespace, cluster: Cluster) -> Any:
     return runner.run(experiments.get("replication.hw-leo"), args, cluster, settings)
 
 
+def _unclean_settings(args: argparse.Namespace) -> replication.UncleanSettings:
+    return replication.UncleanSettings(args.prefix, args.in_sync, args.lagging, args.before, args.while_lagging,
+                                       args.after, election_wait_s=args.election_wait)
+
+
 def cmd_unclean(args: argparse.Namespace, cluster: Cluster) -> Any:
-    settings = replication.UncleanSettings(args.prefix, args.in_sync, args.lagging, args.before,
-                                           args.while_lagging, args.after)
-    return runner.run(experiments.get("replication.unclean"), args, cluster, settings)
+    return runner.run(experiments.get("replication.unclean"), args, cluster, _unclean_settings(args))
+
+
+def cmd_elr(args: argparse.Namespace, cluster: Cluster) -> Any:
+    settings = elr.VersionsSettings(_unclean_settings(args), args.other_version or "", args.other_state_dir or "")
+    if not args.json:
+        print("The unclean-election fault on this cluster, then on a second lab cluster of "
+              f"{settings.other_version or 'the other version (3.9.2 against 4.x, else ' + DEFAULT_KAFKA_VERSION + ')'}"
+              ", started here and stopped (its data deleted) at the end.", file=sys.stderr)
+    return runner.run(experiments.get("replication.elr"), args, cluster, settings)
+
+
+def _unclean_flags(u: argparse.ArgumentParser) -> None:
+    u.add_argument("--prefix", default="unclean-demo", help="topics <prefix>-clean and <prefix>-unclean")
+    u.add_argument("--in-sync", type=int, default=1, help="broker that leads and then crashes")
+    u.add_argument("--lagging", type=int, default=2, help="broker that misses writes and is left alone")
+    u.add_argument("--before", type=int, default=50)
+    u.add_argument("--while-lagging", type=int, default=100)
+    u.add_argument("--after", type=int, default=50)
+    u.add_argument("--election-wait", type=float, default=replication.UncleanSettings().election_wait_s,
+                   help="seconds to wait for the controller's own unclean election before asking for one")
 
 
 def cmd_storage(args: argparse.Namespace, cluster: Cluster) -> Any:
@@ -80,13 +103,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     h.add_argument("--rate", type=int, default=100, help="producer messages/s")
     h.add_argument("--baseline", type=float, default=3.0, help="seconds recorded before the pause")
     h.add_argument("--hold", type=float, default=5.0, help="seconds paused after leaving the ISR")
-    u = add("unclean", "unclean leader election off vs on: unavailable vs acknowledged messages lost")
-    u.add_argument("--prefix", default="unclean-demo", help="topics <prefix>-clean and <prefix>-unclean")
-    u.add_argument("--in-sync", type=int, default=1, help="broker that leads and then crashes")
-    u.add_argument("--lagging", type=int, default=2, help="broker that misses writes and is left alone")
-    u.add_argument("--before", type=int, default=50)
-    u.add_argument("--while-lagging", type=int, default=100)
-    u.add_argument("--after", type=int, default=50)
+    _unclean_flags(add("unclean", "unclean leader election off vs on: unavailable vs acknowledged messages lost"))
+    e = add("elr", "the unclean-election fault on this cluster and on a second one of the other Kafka version "
+                   "(3.9 vs 4.x): eligible leader replicas (KIP-966) side by side")
+    _unclean_flags(e)
+    e.add_argument("--other-version", help=f"the second cluster's Kafka version (default: 3.9.2 against a 4.x "
+                   f"cluster, else {DEFAULT_KAFKA_VERSION})")
+    e.add_argument("--other-state-dir", help=f"its state directory, deleted afterwards (default "
+                   f"${elr.COMPARE_STATE_ENV} or {elr.DEFAULT_COMPARE_STATE_DIR})")
     s = add("storage", "segment files as they roll; compaction before/after (local backend)")
     s.add_argument("--topic", default="storage-demo")
     s.add_argument("--segment-bytes", type=int, default=replication_settings.StorageSettings().segment_bytes,
@@ -102,5 +126,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
         ("replication", "min-isr"): cmd_min_isr,
         ("replication", "hw-leo"): cmd_hw_leo,
         ("replication", "unclean"): cmd_unclean,
+        ("replication", "elr"): cmd_elr,
         ("replication", "storage"): cmd_storage,
     }

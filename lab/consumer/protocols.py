@@ -15,11 +15,10 @@ of a demo take seconds).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.cluster import DEFAULT_KAFKA_VERSION, LAB_BROKER_SETTINGS, LocalCluster
+from lab.cluster import DEFAULT_KAFKA_VERSION, LAB_BROKER_SETTINGS, second
 from lab.cluster.base import Cluster
 from lab.consumer.settings import REMOTE_ASSIGNORS, STRATEGIES, ConsumerSettings
 from lab.consumer.strategies import StrategiesSettings, StrategyRun, run_strategy
@@ -45,25 +44,19 @@ DEFAULT_PROTOCOL_STATE_DIR = "~/.local/state/kafka-lab/cluster-4x"
 
 
 def protocol_state_dir() -> str:
-    return os.environ.get(PROTOCOL_STATE_ENV) or DEFAULT_PROTOCOL_STATE_DIR
+    return second.state_dir_from(PROTOCOL_STATE_ENV, DEFAULT_PROTOCOL_STATE_DIR)
 
 
 def is_running_4x(cluster: Cluster) -> bool:
     """True when ``cluster`` answers and runs Kafka 4 or later (never raises)."""
-    try:
-        st = cluster.status()
-    except Exception:  # noqa: BLE001 - a cluster that cannot say is not running
-        return False
-    major = (st.kafka_version or "0").split(".")[0]
-    return st.reachable and bool(st.brokers) and major.isdigit() and int(major) >= 4
+    return (second.major(second.running_version(cluster)) or 0) >= 4
 
 
 def protocol_cluster(state_dir: str | Path) -> Cluster:
     """The lab's second, 4.x cluster in ``state_dir`` (free ports, the group settings above); not started.
 
     A state dir made earlier with another 4.x (e.g. 4.1.1) keeps its own version."""
-    return LocalCluster(Path(state_dir).expanduser(), version=NEW_PROTOCOL_VERSION, preferred_ports=None,
-                        broker_overrides=dict(BROKER_OVERRIDES))
+    return second.second_cluster(state_dir, NEW_PROTOCOL_VERSION, BROKER_OVERRIDES)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from lab.producer.settings import (
     ProducerSettings,
 )
 from lab.producer.sweep import SweepSettings
+from lab.replication.elr import VersionsSettings
 from lab.replication.settings import HwLeoSettings, MinIsrSettings, MonitorSettings, StorageSettings, UncleanSettings
 
 # --- producer -------------------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ def _producer_to(s: Any) -> tuple[str, dict[str, Any]]:
 
 # --- replication ----------------------------------------------------------------------------------------
 _REPL_MODES = {"monitor": "replication.monitor", "min-isr": "replication.min-isr", "hw-leo": "replication.hw-leo",
-               "unclean": "replication.unclean", "storage": "replication.storage"}
+               "unclean": "replication.unclean", "elr": "replication.elr", "storage": "replication.storage"}
 _M, _MI, _HW, _UN, _ST = MonitorSettings(), MinIsrSettings(), HwLeoSettings(), UncleanSettings(), StorageSettings()
 _BG = BackgroundProducerSettings()
 #: segment.bytes choices of the storage scenario's slider: 1 MiB is the least Kafka 4.x accepts
@@ -135,11 +136,11 @@ REPLICATION_PARAMS = (
     text("hw_topic", _HW.topic, modes=("hw-leo",)),
     integer("hw_rate", _HW.rate_per_s, 10, 1000, modes=("hw-leo",)),
     integer("hw_hold_s", int(_HW.hold_s), 0, 30, modes=("hw-leo",)),
-    text("un_prefix", _UN.topic_prefix, modes=("unclean",)),
-    choice("un_leader", (1, 2, 3), _UN.in_sync_broker, modes=("unclean",)),
-    choice("un_lagging", (1, 2, 3), _UN.lagging_broker, modes=("unclean",)),
-    integer("un_missed", _UN.messages_while_lagging, 1, 10_000, modes=("unclean",)),
-    integer("un_after", _UN.messages_after, 1, 10_000, modes=("unclean",)),
+    text("un_prefix", _UN.topic_prefix, modes=("unclean", "elr")),
+    choice("un_leader", (1, 2, 3), _UN.in_sync_broker, modes=("unclean", "elr")),
+    choice("un_lagging", (1, 2, 3), _UN.lagging_broker, modes=("unclean", "elr")),
+    integer("un_missed", _UN.messages_while_lagging, 1, 10_000, modes=("unclean", "elr")),
+    integer("un_after", _UN.messages_after, 1, 10_000, modes=("unclean", "elr")),
     choice("segment_bytes", SEGMENT_CHOICES, _ST.segment_bytes, modes=("storage",)),
     integer("st_msgs", _ST.messages, 100, 100_000, modes=("storage",)),
     integer("st_keys", _ST.keys, 1, 1000, modes=("storage",)),
@@ -155,9 +156,10 @@ def _repl_from(mode: str, v: dict[str, Any]) -> Any:
         return MinIsrSettings(v["mi_topic"], int(v["min_isr"]), int(v["mi_writes"]))
     if mode == "hw-leo":
         return HwLeoSettings(v["hw_topic"], int(v["hw_rate"]), 3.0, float(v["hw_hold_s"]))
-    if mode == "unclean":
-        return UncleanSettings(v["un_prefix"], int(v["un_leader"]), int(v["un_lagging"]), 50, int(v["un_missed"]),
-                               int(v["un_after"]))
+    if mode in ("unclean", "elr"):
+        un = UncleanSettings(v["un_prefix"], int(v["un_leader"]), int(v["un_lagging"]), 50, int(v["un_missed"]),
+                             int(v["un_after"]))
+        return un if mode == "unclean" else VersionsSettings(un)
     return StorageSettings(segment_bytes=int(v["segment_bytes"]), messages=int(v["st_msgs"]), keys=int(v["st_keys"]),
                            updates_per_key=int(v["st_updates"]))
 
@@ -171,6 +173,8 @@ def _repl_to(s: Any) -> tuple[str, dict[str, Any]]:
         return "min-isr", {"mi_topic": s.topic, "min_isr": s.min_insync_replicas, "mi_writes": s.probe_messages}
     if isinstance(s, HwLeoSettings):
         return "hw-leo", {"hw_topic": s.topic, "hw_rate": s.rate_per_s, "hw_hold_s": int(s.hold_s)}
+    if isinstance(s, VersionsSettings):
+        return "elr", _repl_to(s.scenario)[1]
     if isinstance(s, UncleanSettings):
         return "unclean", {"un_prefix": s.topic_prefix, "un_leader": s.in_sync_broker, "un_lagging": s.lagging_broker,
                            "un_missed": s.messages_while_lagging, "un_after": s.messages_after}

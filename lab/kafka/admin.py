@@ -7,7 +7,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from confluent_kafka import ElectionType, KafkaError, KafkaException, Message, TopicPartition
@@ -25,6 +25,7 @@ from lab.cluster import clients
 from lab.cluster.base import Cluster
 from lab.core.context import RunContext, poll_until
 from lab.core.errors import KafkaOperationError, LabError, SettingsError, UnreachableError
+from lab.kafka import kafka_topics
 from lab.kafka.specs import TopicSpec
 
 #: How long one admin request may take before the lab reports it instead of waiting on.
@@ -82,6 +83,9 @@ class PartitionInfo:
     leader: int  # -1 when the partition has no leader (offline)
     replicas: tuple[int, ...]
     isr: tuple[int, ...]
+    #: eligible leader replicas and last known ELR (KIP-966) from Kafka's own tool; None: not read
+    elr: tuple[int, ...] | None = None
+    last_known_elr: tuple[int, ...] | None = None
 
     @property
     def under_replicated(self) -> bool:
@@ -94,6 +98,9 @@ class TopicInfo:
     partitions: tuple[PartitionInfo, ...]
     #: Configs set on the topic itself (not broker or built-in defaults).
     configs: dict[str, str]
+    #: where ``elr``/``last_known_elr`` came from ("" when not asked for), and the cluster's ELR feature level
+    elr_source: str = ""
+    elr_feature_level: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -415,9 +422,14 @@ def _metadata(cluster: Cluster, admin: AdminClient) -> ClusterMetadata:
 
 
 def describe_topics(
-    cluster: Cluster, names: list[str] | None = None, *, include_internal: bool = False, with_configs: bool = True
+    cluster: Cluster, names: list[str] | None = None, *, include_internal: bool = False, with_configs: bool = True,
+    with_elr: bool = False,
 ) -> list[TopicInfo]:
-    """Partitions, leader, replicas, ISR (from metadata) and the topic-level configs of each topic."""
+    """Partitions, leader, replicas, ISR (from metadata) and the topic-level configs of each topic.
+
+    ``with_elr``: also the ELR and last known ELR of each partition and the cluster's ELR feature level, from
+    Kafka's own ``kafka-topics --describe`` (``lab.kafka.kafka_topics``: a JVM start, seconds). ``LabError``
+    when that tool cannot run here."""
     admin = cluster.admin()
     md = _metadata(cluster, admin)
     wanted = names or sorted(t for t in md.topics if include_internal or not t.startswith(HIDDEN_PREFIXES))
@@ -449,6 +461,20 @@ def describe_topics(
             for p in sorted(t.partitions.values(), key=lambda p: p.id)
         )
         out.append(TopicInfo(name, parts, configs.get(name, {})))
+    return with_elr_from_tool(cluster, out) if with_elr and out else out
+
+
+def with_elr_from_tool(cluster: Cluster, topics: list[TopicInfo]) -> list[TopicInfo]:
+    """``topics`` with each partition's ELR and last known ELR as Kafka's own tool reports them."""
+    reading = kafka_topics.describe(cluster, [t.name for t in topics], with_feature=True)
+    out = []
+    for t in topics:
+        parts = []
+        for p in t.partitions:
+            tp = reading.get(t.name, p.partition)
+            parts.append(replace(p, elr=tp.elr, last_known_elr=tp.last_known_elr) if tp else p)
+        out.append(replace(t, partitions=tuple(parts), elr_source=reading.source,
+                           elr_feature_level=reading.elr_feature_level))
     return out
 
 

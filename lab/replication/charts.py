@@ -161,3 +161,35 @@ def segment_sizes(segments: pd.DataFrame) -> AnyChart:
         tooltip=["file:N", "size_bytes:Q", "base_offset:Q"],
     ).properties(height=HW_HEIGHT)
     return chart
+
+
+# --- ELR: the same fault on two Kafka versions -------------------------------------------------------
+#: The three counts per topic, in the order drawn (lost in the failure colour).
+ELR_MEASURES = ("acknowledged", "read back", "lost")
+
+
+def versions_frame(verdicts: Any) -> pd.DataFrame:
+    """One row per (Kafka version, topic, measure): counts from ``elr.version_verdict`` (None -> left out)."""
+    rows = []
+    for v in verdicts:
+        for t in (v.clean, v.unclean):
+            side = "unclean election on" if t.unclean_enabled else "unclean election off"
+            for measure, n in zip(ELR_MEASURES, (t.acknowledged, t.read_back, t.lost), strict=True):
+                if n is not None:
+                    rows.append({"Kafka": v.kafka_version, "topic": side, "measure": measure, "messages": n,
+                                 "leader by": t.via, "ELR": {True: "yes", False: "no", None: "?"}[v.elr]})
+    return pd.DataFrame(rows, columns=["Kafka", "topic", "measure", "messages", "leader by", "ELR"])
+
+
+def versions_chart(frame: pd.DataFrame) -> AnyChart:
+    """Acknowledged, read back and lost writes per topic, one panel per Kafka version side by side."""
+    colours = alt.Scale(domain=list(ELR_MEASURES), range=[OK_COLOUR, "#4c78a8", FAIL_COLOUR])
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("topic:N", title=None, axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("measure:N", sort=list(ELR_MEASURES)),
+        y=alt.Y("messages:Q", title="messages"),
+        color=alt.Color("measure:N", scale=colours, legend=_top_legend()),
+        tooltip=["Kafka", "ELR", "topic", "measure", "messages", "leader by"],
+    ).properties(width=260, height=STRIP_HEIGHT)
+    faceted: AnyChart = bars.facet(column=alt.Column("Kafka:N", title="Kafka version"))
+    return faceted

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lab.core.text import fmt, ids, stopped_line, table
+from lab.replication.elr import version_verdict
 
 
 # --- replication ---------------------------------------------------------------------------------
@@ -112,7 +113,46 @@ def unclean(res: Any) -> str:
                        "acknowledged", "read back", "acknowledged but LOST"])
     if res.unclean is not None and res.unclean.elected_by:
         out += f"\nThe lagging replica was elected by {res.unclean.elected_by}."
+    sets = replica_sets(res)
+    if sets:
+        out += "\n\n" + sets
     return "\n".join([out, *stopped_line(res)])
+
+
+def _ids(xs: Any) -> str:
+    return "n/a" if xs is None else (",".join(map(str, xs)) or "-")
+
+
+def replica_sets(res: Any) -> str:
+    """ISR / ELR / last known ELR as sampled, the ELR feature, where they came from, and each topic's verdict."""
+    level = getattr(res, "elr_feature_level", None)
+    head = (f"Kafka {res.kafka_version or '?'}; eligible.leader.replicas.version="
+            f"{level if level is not None else '?'}" + (" (no ELR on this cluster)" if level == 0 else ""))
+    rows = [(o.topic, x.moment, f"{x.t:.1f} s", x.leader if x.leader >= 0 else "none", _ids(x.isr), _ids(x.elr),
+             _ids(x.last_known_elr)) for o in (res.clean, res.unclean) if o is not None for x in o.samples]
+    out = [head]
+    if rows:
+        out.append(table(rows, ["topic", "moment", "t", "leader", "ISR", "ELR", "last known ELR"]))
+    if res.elr_source:
+        out.append(f"(from {res.elr_source})" if rows else f"({res.elr_source})")
+    v = version_verdict(res)
+    out += [f"{t.topic}: {t.text}" for t in (v.clean, v.unclean)]
+    return "\n".join(out)
+
+
+def elr_versions(res: Any) -> str:
+    """The same fault on two Kafka versions: one verdict table, then each run's replica sets."""
+    verdicts = res.verdicts()
+    rows = [(v.kafka_version, {True: "yes", False: "no", None: "?"}[v.elr], t.topic.rsplit("-", 1)[-1], t.via,
+             _ids(t.leader and (t.leader,)), t.acknowledged, fmt(t.read_back), fmt(t.lost))
+            for v in verdicts for t in (v.clean, v.unclean)]
+    out = [table(rows, ["Kafka", "ELR", "topic", "leader by", "leader", "acknowledged", "read back", "lost"])]
+    out += [v.text for v in verdicts]
+    for r in res.runs:
+        out.append("\n" + replica_sets(r))
+    if res.other_cluster:
+        out.append(f"\nsecond cluster (Kafka {res.other_version}): {res.other_cluster}, stopped and deleted")
+    return "\n".join([*out, *stopped_line(res)])
 
 
 def storage(res: Any) -> str:

@@ -7,6 +7,15 @@ the old leader returns. A lab experiment ``unclean(cluster, settings, ctx) -> Un
 other replication scenarios (``lab.replication.scenarios`` re-exports it): a stopped run returns what it measured
 so far, and every broker is up again however it ends.
 
+Eligible leader replicas (KIP-966, Kafka 4.1+): the ISR may now shrink to empty. A replica that leaves the ISR
+while the ISR is below ``min.insync.replicas`` joins the ELR: it has every acknowledged write, so the controller
+may elect it cleanly. Here ``min.insync.replicas=1``: the lagging replica left while the in-sync one still made
+the minimum, so it is not eligible and only an unclean election lets it lead (losing what it missed); the
+in-sync replica was the last to leave (ISR 0 < 1), so it joins the ELR and is elected again, cleanly, when it
+returns. On 3.9 there is no ELR: the ISR keeps its last member while it is down. The scenario samples ISR, ELR
+and last known ELR from Kafka's own ``kafka-topics --describe`` (``lab.kafka.kafka_topics``) at the crash and
+once healed, and reads the ELR feature level, so each run shows which of the two it met.
+
 KRaft note: the lab's three nodes are each broker *and* controller, and the controller quorum needs two
 of them; so the two topics live on two brokers and the third keeps the quorum alive for the election.
 """
@@ -20,10 +29,10 @@ from confluent_kafka import ElectionType, KafkaException, Producer, TopicPartiti
 
 from lab.cluster import clients
 from lab.cluster.base import BrokerAction, Cluster
-from lab.core.errors import Cancelled, ClusterError, ControlsDisabled, KafkaOperationError
+from lab.core.errors import Cancelled, ClusterError, ControlsDisabled, KafkaOperationError, LabError
 from lab.core.results import Result
 from lab.kafka import admin as lab_admin
-from lab.kafka import faults, load
+from lab.kafka import faults, kafka_topics, load
 from lab.kafka.load import ProbeOutcome
 from lab.kafka.observe import Snapshot, not_in_isr
 from lab.kafka.timeline import CHANGE_TIMEOUT_S, Recorder, Timeline
@@ -37,6 +46,23 @@ LOST_IDS_SAMPLE = 20
 #: How the lagging replica became leader of the unclean topic.
 ELECTED_BY_CONTROLLER = "the controller, on its own (topic config unclean.leader.election.enable=true)"
 ELECTED_BY_ADMIN = "AdminClient.elect_leaders(ElectionType.UNCLEAN), after the controller had not elected it"
+#: The moments the scenario reads ISR, ELR and last known ELR with Kafka's tool.
+MOMENT_CRASHED = "in-sync broker crashed"
+MOMENT_HEALED = "both back in sync"
+
+
+@dataclass(frozen=True)
+class ReplicaSample:
+    """One partition's replica sets as Kafka's tool printed them at one moment of the scenario."""
+
+    moment: str
+    #: seconds since the recording started
+    t: float
+    leader: int  # -1: none
+    isr: tuple[int, ...]
+    #: None: not reported (no ELR on the cluster's tool output)
+    elr: tuple[int, ...] | None
+    last_known_elr: tuple[int, ...] | None
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,20 @@ class UncleanTopicOutcome:
     #: Acknowledged messages that are gone.
     lost_acked: int | None
     lost_ids_sample: tuple[int, ...] = ()
+    #: Writes sent in total (acknowledged or not).
+    written: int | None = None
+    #: Leader once the crashed broker was back and both replicas in sync again.
+    leader_after_restart: int | None = None
+    #: ISR / ELR / last known ELR as sampled (``MOMENT_*``).
+    samples: tuple[ReplicaSample, ...] = ()
+
+    def sample(self, moment: str) -> ReplicaSample | None:
+        return next((x for x in self.samples if x.moment == moment), None)
+
+    @property
+    def acknowledged(self) -> int:
+        return sum(x or 0 for x in (self.acked_before, self.acked_while_lagging,
+                                    self.after.acked if self.after else 0))
 
     @property
     def available_after_crash(self) -> bool:
@@ -74,6 +114,11 @@ class UncleanResult(Result):
     clean: UncleanTopicOutcome
     unclean: UncleanTopicOutcome
     timeline: Timeline
+    kafka_version: str = ""
+    #: finalized level of eligible.leader.replicas.version (0: no ELR); None when it could not be read
+    elr_feature_level: int | None = None
+    #: where ISR/ELR samples came from, or why there are none
+    elr_source: str = ""
 
 
 @dataclass
@@ -90,6 +135,41 @@ class _UncleanRun:
     crash: Snapshot | None = None
     after: dict[str, ProbeOutcome] = field(default_factory=dict)
     consumed: dict[str, set[int]] = field(default_factory=dict)
+    samples: dict[str, list[ReplicaSample]] = field(default_factory=dict)
+    leader_after_restart: dict[str, int] = field(default_factory=dict)
+    elr_feature_level: int | None = None
+    elr_source: str = ""
+
+    def read_feature(self, cluster: Cluster) -> None:
+        """The ELR feature level, once, before the faults (the tool needs a cluster that answers)."""
+        if (reason := kafka_topics.unavailable_reason(cluster)) is not None:
+            self.elr_source = reason
+            return
+        try:
+            self.elr_feature_level = kafka_topics.elr_feature_level(cluster, self.rec.ctx)
+        except Cancelled:
+            raise
+        except LabError as exc:  # the figures are extra: the scenario goes on without them, and says why
+            self.elr_source = f"ELR not read: {exc.message}"
+
+    def sample_sets(self, cluster: Cluster, moment: str) -> None:
+        """ISR, ELR and last known ELR of both topics now, from Kafka's own tool (skipped where it cannot run)."""
+        if kafka_topics.unavailable_reason(cluster) is not None or self.elr_source.startswith("ELR not read"):
+            return
+        t = round(self.rec.now(), 3)
+        try:
+            reading = kafka_topics.describe(cluster, self.topics, self.rec.ctx)
+        except Cancelled:
+            raise
+        except LabError as exc:
+            self.rec.step(f"could not read ISR/ELR with kafka-topics ({moment}): {exc.message}")
+            return
+        self.elr_source = reading.source
+        for topic in self.topics:
+            if (p := reading.get(topic)) is not None:
+                self.samples.setdefault(topic, []).append(
+                    ReplicaSample(moment, t, p.leader, p.isr, p.elr, p.last_known_elr))
+        self.rec.step(f"read ISR/ELR with kafka-topics --describe ({moment})")
 
     @property
     def topics(self) -> list[str]:
@@ -117,6 +197,7 @@ class _UncleanRun:
         faults.act(rec, BrokerAction.START, s.lagging_broker)
         rec.wait_until(lambda sn: (p := sn.get(s.clean_topic, 0)) is not None and p.offline,
                        f"{s.clean_topic} has no leader (broker {s.in_sync_broker} fenced)")
+        self.sample_sets(rec.cluster, MOMENT_CRASHED)
 
     def elect(self, cluster: Cluster) -> None:
         """Wait for the controller to elect the lagging replica of the unclean topic; else ask for it."""
@@ -140,6 +221,11 @@ class _UncleanRun:
         faults.act(rec, BrokerAction.START, s.in_sync_broker,
                    lambda sn: all(set(p.isr) == both for p in sn.partitions),
                    f"broker {s.in_sync_broker} is back and both replicas are in sync again")
+        if rec.last is not None:
+            for t in self.topics:
+                if (p := rec.last.get(t, 0)) is not None:
+                    self.leader_after_restart[t] = p.leader
+        self.sample_sets(cluster, MOMENT_HEALED)
         rec.step("everything back; reading both topics from the start")
         self.consumed = {t: set(load.read_ids(cluster, t)) for t in self.topics}
 
@@ -158,7 +244,9 @@ class _UncleanRun:
             topic, enabled, acked(self.before), acked(self.lagging), self.after.get(topic),
             part.leader if part else None, self.epoch_before.get(topic), part.leader_epoch if part else None,
             self.elected_by if enabled else "", len(got) if got is not None else None,
-            len(lost) if lost is not None else None, tuple((lost or [])[:LOST_IDS_SAMPLE]))
+            len(lost) if lost is not None else None, tuple((lost or [])[:LOST_IDS_SAMPLE]),
+            sum(o.sent for d in (self.before, self.lagging, self.after) if (o := d.get(topic))) or None,
+            self.leader_after_restart.get(topic), tuple(self.samples.get(topic, ())))
 
 
 def _wait_for_leader(rec: Recorder, topic: str, node: int, seconds: float) -> bool:
@@ -200,10 +288,12 @@ def unclean(cluster: Cluster, settings: UncleanSettings, ctx: RunContext) -> Unc
                 lab_admin.recreate_topic(cluster, topic, assignment,
                                          {**base, "unclean.leader.election.enable": enabled}, ctx)
             with faults.restoring(cluster, ctx), load.probe_producer(cluster, "all") as prod:
+                run.read_feature(cluster)
                 run.lag_and_crash(prod)
                 run.elect(cluster)
                 run.write_after_and_heal(cluster, prod)
         except Cancelled:
             stopped = ctx.stopped_text()
         return UncleanResult(s, run.outcome(s.clean_topic, False), run.outcome(s.unclean_topic, True),
-                             rec.timeline(), stopped=stopped)
+                             rec.timeline(), cluster.status().kafka_version or "", run.elr_feature_level,
+                             run.elr_source, stopped=stopped)

@@ -29,6 +29,7 @@ from lab.lag.watch import LagWatchResult
 from lab.producer.perftest import CrossCheckResult
 from lab.producer.run import ProduceResult
 from lab.producer.sweep import SweepResult
+from lab.replication.elr import VersionsResult
 from lab.replication.scenarios import HwLeoResult, MinIsrResult, MonitorResult, UncleanResult
 from lab.replication.segments import StorageResult
 from lab.runs.compare import figures
@@ -235,6 +236,15 @@ def unclean(r: UncleanResult) -> Headline:
     return tuple(out)
 
 
+def elr_versions(r: VersionsResult) -> Headline:
+    out = []
+    for v in r.verdicts():
+        for t in (v.clean, v.unclean):
+            name = f"Kafka {v.kafka_version}, unclean election {'on' if t.unclean_enabled else 'off'}"
+            out += [Figure(f"{name}: leader by", t.via), Figure(f"{name}: acknowledged but lost", t.lost, "messages")]
+    return tuple(out)
+
+
 def storage(r: StorageResult) -> Headline:
     out = []
     if r.snapshots:
@@ -297,6 +307,7 @@ PICKERS: dict[type, Callable[[Any], Headline]] = {
     ConsumerSweepResult: consumer_sweep, ConsumerCrossCheckResult: consumer_cross_check, SeedResult: seed,
     StaticResult: static, LagWatchResult: lag_watch, LagDemoResult: lag_demo, SustainableRateResult: sustainable_rate,
     MonitorResult: monitor, MinIsrResult: min_isr, HwLeoResult: hw_leo, UncleanResult: unclean, StorageResult: storage,
+    VersionsResult: elr_versions,
     DuplicateResult: duplicates, TransactionResult: transactions, FencingResult: fencing, PipelineResult: pipeline,
 }
 

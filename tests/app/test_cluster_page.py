@@ -31,3 +31,20 @@ def test_unreachable_cluster_explains_instead_of_raising(monkeypatch: pytest.Mon
     assert not at.exception, at.exception
     assert any("does not answer" in w.value for w in at.warning)
     assert any("not reachable" in e.value for e in at.sidebar.error)
+
+
+@pytest.mark.version_sensitive  # the ELR feature level: 1 on the default 4.x, 0 on 3.9
+def test_elr_table_on_request(app_env: LocalCluster) -> None:
+    from lab.kafka import admin
+    from lab.kafka.specs import TopicSpec
+
+    admin.create_topics(app_env, [TopicSpec("app-cluster-elr", 1, 3)])
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.toggle(key="cluster_show_elr").set_value(True).run()
+    assert not at.exception, at.exception
+    tables = [d.value for d in at.dataframe if "last known ELR" in d.value.columns]
+    assert tables, ([e.value for e in at.error], [list(d.value.columns) for d in at.dataframe])
+    row = tables[0][tables[0]["topic"] == "app-cluster-elr"]
+    assert list(row["ISR"]) == ["1,2,3"] and list(row["ELR"]) == ["-"]
+    level = "1" if app_env.version.startswith("4.") else "0"
+    assert any(f"eligible.leader.replicas.version={level}" in c.value for c in at.caption)

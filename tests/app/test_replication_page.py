@@ -92,3 +92,23 @@ def test_unreachable_cluster_explains_instead_of_raising(monkeypatch: pytest.Mon
     at = open_page()
     assert not at.exception, at.exception
     assert any("not reachable" in i.value for i in at.info)
+
+
+@pytest.mark.version_sensitive  # the second cluster's version and the ELR feature level depend on the session's
+def test_elr_on_request_and_the_version_comparison_says_what_it_starts(app_env: LocalCluster) -> None:
+    from lab.replication import elr
+
+    at = open_page()
+    at.button(key="repl_read_elr").click().run()
+    assert not at.exception, at.exception
+    tables = [d.value for d in at.dataframe if "last known ELR" in d.value.columns]
+    assert tables and list(tables[0]["partition"]) == [0, 1, 2] and set(tables[0]["ELR"]) == {"-"}
+    level = "1" if app_env.version.startswith("4.") else "0"
+    assert any(f"eligible.leader.replicas.version={level}" in c.value and "kafka-topics" in c.value
+               for c in at.caption), [c.value for c in at.caption]
+    at.radio(key="repl_kind").set_value("replication.elr").run()
+    assert not at.exception, at.exception
+    other = elr.other_version(app_env.version)
+    assert any(f"Kafka **{other}**" in c.value and "stops and deletes" in c.value for c in at.caption)
+    assert not at.button(key="repl_run_btn").disabled
+    assert any("eligible leader replicas" in e.label for e in at.expander)

@@ -20,9 +20,10 @@ from lab.kafka.load import BackgroundProducer, BackgroundProducerSettings, read_
 from lab.kafka.observe import EventKind
 from lab.kafka.specs import TopicSpec
 from lab.kafka.timeline import Timeline
+from lab.replication import elr, segments
 from lab.replication import scenarios as replication
-from lab.replication import segments
 from lab.replication.settings import HwLeoSettings, MinIsrSettings, MonitorSettings, StorageSettings
+from lab.replication.unclean import MOMENT_CRASHED
 from tests.conftest import TEST_BROKER_OVERRIDES
 
 LAG_S = int(TEST_BROKER_OVERRIDES["replica.lag.time.max.ms"]) / 1000
@@ -146,6 +147,19 @@ def test_unclean_election_loses_acknowledged_messages_only_when_enabled(
     assert set(dirty.lost_ids_sample) <= set(range(20, 50))
     assert dirty.elected_by
     assert dirty.epoch_after is not None and dirty.epoch_before is not None and dirty.epoch_after > dirty.epoch_before
+    # ELR (KIP-966), as Kafka's own kafka-topics printed it at the crash, and who led again
+    crash = clean.sample(MOMENT_CRASHED)
+    assert crash is not None and crash.leader == -1
+    assert clean.leader_after_restart == 1 and clean.written == 20 + 30 + 10
+    verdict = elr.version_verdict(res)
+    assert verdict.unclean.via == elr.VIA_UNCLEAN and verdict.unclean.lost == 30
+    if res.kafka_version.startswith("3."):  # no ELR: the ISR keeps its last member while it is down
+        assert res.elr_feature_level == 0 and crash.isr == (1,)
+        assert verdict.clean.via == elr.VIA_ISR and verdict.clean.lost == 0
+    else:  # 4.1+: the ISR empties; the last to leave (ISR below min.insync.replicas=1) is eligible
+        assert res.elr_feature_level == 1 and crash.isr == () and crash.elr == (1,)
+        assert verdict.clean.via == elr.VIA_ELR and verdict.clean.lost == 0 and verdict.clean.isr_emptied
+    assert "kafka-topics --describe" in res.elr_source
     assert_whole(whole_cluster)
 
 

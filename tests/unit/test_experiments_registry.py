@@ -48,15 +48,15 @@ def test_entries_are_consistent() -> None:
         assert e.page is None or (ROOT / "pages" / f"{e.page}.py").exists(), name
         assert callable(e.fn) and callable(e.time_limit) and callable(e.render_text)
     broker_changers = {n for n, e in experiments.REGISTRY.items() if e.changes_brokers}
-    assert broker_changers == {"replication.min-isr", "replication.hw-leo", "replication.unclean", "eos.idempotent",
-                               "eos.pipeline"}
+    assert broker_changers == {"replication.min-isr", "replication.hw-leo", "replication.unclean", "replication.elr",
+                               "eos.idempotent", "eos.pipeline"}
 
 
 def test_pages_offer_their_experiments() -> None:
     assert {e.name for e in experiments.for_page("producer")} == {"produce", "produce.sweep"}
     assert {e.name for e in experiments.for_page("replication")} == {
         "replication.monitor", "replication.min-isr", "replication.hw-leo", "replication.unclean",
-        "replication.storage"}
+        "replication.elr", "replication.storage"}
     assert {e.name for e in experiments.for_page("consumer")} == {
         "consumer.seed", "consumer.benchmark", "consumer.sweep", "consumer.cross-check", "consumer.strategies",
         "consumer.static-membership", "consumer.protocols"}
