@@ -11,12 +11,13 @@ deletes that cluster however the run ends.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from lab.cluster import DEFAULT_KAFKA_VERSION, second
 from lab.cluster.base import Cluster
-from lab.cluster.provision import LEGACY_KAFKA_VERSION, check_version
+from lab.cluster.provision import LEGACY_KAFKA_VERSION
 from lab.core.context import ChildContext, Lease, RunContext
 from lab.core.errors import Cancelled, ControlsDisabled
 from lab.core.results import Result
@@ -142,8 +143,13 @@ class VersionsSettings:
     def __post_init__(self) -> None:
         require(isinstance(self.scenario, UncleanSettings), "scenario must be UncleanSettings.",
                 "Build it with UncleanSettings(...).")
+        for name in ("other_version", "other_state_dir"):
+            require(isinstance(getattr(self, name), str), f"{name} must be text.",
+                    "Give a Kafka version like 3.9.2, a directory path, or leave it empty.")
         if self.other_version:
-            check_version(self.other_version)
+            require(re.fullmatch(r"[34]\.\d+\.\d+", self.other_version) is not None,
+                    f"other_version={self.other_version!r} is not a Kafka release number.",
+                    f"Use a 3.x or 4.x release such as {LEGACY_KAFKA_VERSION}, or leave it empty.")
 
     def state_dir(self, version: str) -> str:
         return self.other_state_dir or second.state_dir_from(
