@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = handlers[key]
     try:
         chosen = from_env(bootstrap=args.bootstrap, backend=args.backend, state_dir=args.state_dir,
-                          version=getattr(args, "version", None))
+                          version=getattr(args, "version", None), security=getattr(args, "security", None))
         result = handler(args, chosen)
     except LabError as exc:
         if getattr(args, "json", False):

@@ -113,8 +113,8 @@ class ExternalCluster(Cluster):
     def bootstrap_servers(self) -> str:
         return self._bootstrap
 
-    def client_config(self) -> dict[str, str]:
-        return {"bootstrap.servers": self._bootstrap, **self.security}
+    def security_settings(self) -> dict[str, str]:
+        return dict(self.security)
 
     def start_hint(self) -> str:
         return ("Check that the bootstrap servers are right and reachable from here, and that the security "
@@ -145,4 +145,5 @@ class ExternalCluster(Cluster):
             # metadata's controller id is a random live broker under KRaft, and there is no JMX here
             controller_id=None, brokers=infos,
             controls_enabled=False, controls_disabled_reason=self.controls_disabled_reason,
+            security=self.security_label(),
         )
