@@ -39,7 +39,7 @@ from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, R
 
 from lab.cluster import clients
 from lab.cluster.clients import HasClientConfig
-from lab.cluster.external import parse_properties
+from lab.cluster.external import JAVA_ONLY_KEYS, parse_properties
 from lab.core.errors import ClusterError, SettingsError
 
 PLAINTEXT = "plaintext"
@@ -104,7 +104,7 @@ class SecureFiles:
         if not path.exists():
             raise ClusterError(f"The secured cluster's {path.name} is missing from {self.state_dir}.",
                                hint="Run `kafka-lab cluster down --purge` and `cluster up --security sasl_ssl` again.")
-        return parse_properties(path.read_text())
+        return {k: v for k, v in parse_properties(path.read_text()).items() if k not in JAVA_ONLY_KEYS}
 
     def password(self, user: str) -> str:
         return self.client_settings(user)["sasl.password"]
@@ -120,10 +120,15 @@ def write_private(path: Path, text: str) -> None:
 
 
 def client_properties(user: str, password: str, ca: Path) -> str:
-    """The librdkafka settings (keys ``lab/cluster/external.py`` accepts) of one user, as a properties file."""
-    lines = {"security.protocol": "SASL_SSL", "sasl.mechanism": MECHANISM, "sasl.username": user,
-             "sasl.password": password, "ssl.ca.location": str(ca)}
-    return "".join(f"{k}={v}\n" for k, v in lines.items())
+    """One user's client settings as a properties file both the lab (librdkafka keys, as
+    ``lab/cluster/external.py`` reads them) and Kafka's Java tools (``--command-config``) can use."""
+    rdkafka = {"security.protocol": "SASL_SSL", "sasl.mechanism": MECHANISM, "sasl.username": user,
+               "sasl.password": password, "ssl.ca.location": str(ca)}
+    java = {"sasl.jaas.config": jaas(user, password), "ssl.truststore.type": "PEM", "ssl.truststore.location": str(ca)}
+    return ("# kafka-lab: KAFKA_LAB_CLIENT_CONFIG=<this file> kafka-lab COMMAND --bootstrap HOST:PORT\n"
+            + "".join(f"{k}={v}\n" for k, v in rdkafka.items())
+            + "# Kafka's Java tools also read these (kafka-acls.sh --command-config <this file>)\n"
+            + "".join(f"{k}={v}\n" for k, v in java.items()))
 
 
 def prepare(state_dir: Path) -> SecureFiles:

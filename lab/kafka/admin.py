@@ -25,6 +25,7 @@ from lab.cluster import clients
 from lab.cluster.base import Cluster
 from lab.core.context import RunContext, poll_until
 from lab.core.errors import KafkaOperationError, LabError, SettingsError, UnreachableError
+from lab.kafka import acl
 from lab.kafka.specs import TopicSpec
 
 #: How long one admin request may take before the lab reports it instead of waiting on.
@@ -173,6 +174,7 @@ def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpe
                     cut_off[spec.name] = exc
                     again.append(spec)
                 else:
+                    acl.raise_if_denied(exc, cluster, "Create", topic=spec.name)
                     raise KafkaOperationError(f"Creating topic {spec.name!r} failed: {exc}") from exc
         pending = again
         return not pending
@@ -256,6 +258,7 @@ def recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], con
                 cut_off.append(exc)  # sent again; it may have reached the controller
                 return False
             if err is None or err.code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                acl.raise_if_denied(exc, cluster, "Create", topic=name)
                 raise KafkaOperationError(f"Creating topic {name!r} failed: {exc}") from exc
             # a just-deleted name is refused for a moment (not listed); listed: a cut-off request made it
             return bool(cut_off) and name in _metadata(cluster, adm).topics

@@ -39,7 +39,7 @@ from lab.core.stats import ratio
 from lab.core.validate import require
 from lab.kafka import topics
 from lab.kafka.payloads import make_payloads
-from lab.kafka.tools import KAFKA_VERSION_RE, LOG4J_QUIET, PERF_HEAP, STOP_GRACE_S, TOOL_POLL_S
+from lab.kafka.tools import KAFKA_VERSION_RE, LOG4J_QUIET, PERF_HEAP, STOP_GRACE_S, TOOL_POLL_S, write_java_config
 from lab.producer import run as produce
 from lab.producer import sweep
 from lab.producer.run import ProduceResult
@@ -157,8 +157,10 @@ def parse_lines(text: str) -> tuple[PerfSummary | None, tuple[PerfInterval, ...]
     return final, tuple(intervals)
 
 
-def perf_args(settings: ProducerSettings, topic: str, bootstrap: str, payload_file: Path | None) -> list[str]:
-    """The ProducerPerformance arguments for these settings (without the java command)."""
+def perf_args(settings: ProducerSettings, topic: str, bootstrap: str, payload_file: Path | None,
+              config_file: Path | None = None) -> list[str]:
+    """The ProducerPerformance arguments for these settings (without the java command); ``config_file`` (the
+    cluster's security settings, ``tools.write_java_config``) is how secrets reach the tool."""
     if settings.count is not None:
         records = settings.count
     elif settings.rate is not None and settings.duration_s is not None:
@@ -174,6 +176,8 @@ def perf_args(settings: ProducerSettings, topic: str, bootstrap: str, payload_fi
         args += ["--record-size", str(settings.message_size)]
     props = {"bootstrap.servers": bootstrap, **settings.java_config()}
     args += ["--producer-props", *[f"{k}={v}" for k, v in props.items()]]
+    if config_file is not None:
+        args += ["--producer.config", str(config_file)]
     return args
 
 
@@ -195,8 +199,9 @@ def run_tool(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, k
                 payload_file.write_bytes(b"\n".join(make_payloads(settings.payload, settings.message_size)))
             log_cfg = Path(tmp) / "log4j.properties"
             log_cfg.write_text(LOG4J_QUIET)
+            client_cfg = write_java_config(Path(tmp) / "client.properties", cluster)
             cmd = [rt.java, PERF_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, PERF_CLASS,
-                   *perf_args(settings, topic, cluster.bootstrap_servers(), payload_file)]
+                   *perf_args(settings, topic, cluster.bootstrap_servers(), payload_file, client_cfg)]
             text, wall, stopped = _run_tool(cmd, ctx, settings)
         summary, intervals = parse_lines(text) if stopped else parse_output(text)
         primed = settings.partitions  # fresh_topic wrote one record per partition before the tool ran
