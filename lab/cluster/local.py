@@ -170,7 +170,7 @@ class LocalCluster(Cluster):
                    for n in st.nodes.values()):
                 self.wait_until_ready(timeout_s)
                 if st.security == secure.SASL_SSL:
-                    secure.grant_student(self)  # a no-op when they exist; made again if a start failed after
+                    secure.grant_student(self, self.bootstrap_servers().split(","))  # no-op when they exist
                 return UpReport(True, time.monotonic() - t0, self.status(), notes=tuple(self.usage_notes()))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with self.owning("`cluster up`", lease=lease, face=face):
@@ -204,7 +204,7 @@ class LocalCluster(Cluster):
             self._launch(st, n)
         self.wait_until_ready(timeout_s - (time.monotonic() - t0), starting=[n.node_id for n in to_start + adopted])
         if st.security == secure.SASL_SSL:
-            secure.grant_student(self)
+            secure.grant_student(self, self.bootstrap_servers().split(","))
         return UpReport(not to_start and not paused, time.monotonic() - t0, self.status(),
                         tuple(n.node_id for n in to_start), tuple(notes + self.usage_notes()))
 

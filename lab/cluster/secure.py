@@ -33,13 +33,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
+from confluent_kafka.admin import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    ResourcePatternType,
+    ResourceType,
+)
 
 from lab.cluster import clients
 from lab.cluster.clients import HasClientConfig
 from lab.cluster.external import JAVA_ONLY_KEYS, parse_properties
+from lab.core.context import poll_until
 from lab.core.errors import ClusterError, SettingsError
 
 PLAINTEXT = "plaintext"
@@ -240,8 +249,11 @@ def scram_args(files: SecureFiles) -> list[str]:
 
 #: What the student may do: everything on the resources of these types whose names start with LAB_PREFIX.
 STUDENT_RESOURCE_TYPES = ("TOPIC", "GROUP", "TRANSACTIONAL_ID")
-#: Bound on creating the student's ACLs (the controller answers within a second once the cluster is ready).
+#: Bound on creating the student's ACLs (the controller answers within a second once the cluster is ready),
+#: and on each broker's metadata catching up with them.
 ACL_TIMEOUT_S = 30.0
+#: Pause between asking a broker whether it has the ACLs yet (metadata reaches brokers within milliseconds).
+ACL_POLL_S = 0.2
 
 
 def student_acls() -> list[AclBinding]:
@@ -250,8 +262,10 @@ def student_acls() -> list[AclBinding]:
                        AclOperation.ALL, AclPermissionType.ALLOW) for rt in STUDENT_RESOURCE_TYPES]
 
 
-def grant_student(cluster: HasClientConfig) -> None:
-    """Create the student's ACLs (as admin; creating an existing ACL again is a no-op)."""
+def grant_student(cluster: HasClientConfig, brokers: list[str]) -> None:
+    """Create the student's ACLs (as admin; creating an existing ACL again is a no-op), then wait until each
+    of ``brokers`` (host:port) has them: every broker authorizes from its own copy of the metadata, and one
+    that lags would refuse the student's first request."""
     adm = clients.admin(cluster)  # kept until the futures are done: a dropped client cancels its requests
     futures = adm.create_acls(student_acls(), request_timeout=ACL_TIMEOUT_S)
     for binding, fut in futures.items():
@@ -260,3 +274,21 @@ def grant_student(cluster: HasClientConfig) -> None:
         except KafkaException as exc:
             raise ClusterError(f"Creating the student's ACL {binding} failed: {exc}",
                                hint="See the broker logs under the state dir.") from exc
+    want = len(student_acls())
+    # None: any name, any host (confluent-kafka's "match anything" for these two)
+    flt = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY,  # type: ignore[arg-type]
+                           f"User:{STUDENT_USER}", None, AclOperation.ANY, AclPermissionType.ANY)  # type: ignore[arg-type]
+    for addr in brokers:
+        # a fresh client per broker, bootstrapped on it alone: librdkafka asks the broker it is connected to
+        one = clients.admin(cluster, {"bootstrap.servers": addr})
+
+        def listed(one: Any = one) -> bool:
+            try:
+                found = one.describe_acls(flt, request_timeout=ACL_TIMEOUT_S).result(timeout=ACL_TIMEOUT_S)
+            except KafkaException:
+                return False
+            return len(found) >= want
+
+        if not poll_until(listed, ACL_TIMEOUT_S, every_s=ACL_POLL_S):
+            raise ClusterError(f"Broker {addr} did not list the student's ACLs within {ACL_TIMEOUT_S:.0f} s.",
+                               hint="See the broker logs under the state dir; `kafka-lab cluster up` tries again.")
