@@ -203,7 +203,8 @@ def write_node_config(rt: KafkaRuntime, f: NodeFiles, node: NodeState, nodes: di
 
 
 def prepare_launch(rt: KafkaRuntime, f: NodeFiles, node: NodeState, nodes: dict[int, NodeState],
-                   overrides: dict[str, str], security: dict[str, str] | None = None) -> list[str]:
+                   overrides: dict[str, str], security: dict[str, str] | None = None,
+                   jolokia_policy: Path | None = None) -> list[str]:
     """Write one node's config files and return its JVM command line.
 
     The Jolokia agent is added when the runtime has it and its port is free; the node's marker file says so.
@@ -214,11 +215,13 @@ def prepare_launch(rt: KafkaRuntime, f: NodeFiles, node: NodeState, nodes: dict[
         f.jolokia_marker.touch()
     else:
         f.jolokia_marker.unlink(missing_ok=True)
-    return broker_command(rt, f.props, log_cfg, f.logs, node.jmx_port if with_agent else None)
+    return broker_command(rt, f.props, log_cfg, f.logs, node.jmx_port if with_agent else None, jolokia_policy)
 
 
-def broker_command(rt: KafkaRuntime, props: Path, log_cfg: Path, logs: Path, jolokia_port: int | None) -> list[str]:
-    """The JVM command line of one broker; ``props`` (its server.properties) is how the lab recognises it."""
+def broker_command(rt: KafkaRuntime, props: Path, log_cfg: Path, logs: Path, jolokia_port: int | None,
+                   jolokia_policy: Path | None = None) -> list[str]:
+    """The JVM command line of one broker; ``props`` (its server.properties) is how the lab recognises it.
+    ``jolokia_policy``: a Jolokia access policy file (a secured cluster's agents answer reads only)."""
     cmd = [rt.java, *HEAP.split(), *JVM_OPTS.split()]
     if rt.uses_log4j2:
         cmd.append(f"-Dlog4j2.configurationFile=file:{log_cfg}")
@@ -226,7 +229,8 @@ def broker_command(rt: KafkaRuntime, props: Path, log_cfg: Path, logs: Path, jol
         cmd.append(f"-Dlog4j.configuration=file:{log_cfg}")
     cmd.append(f"-Dkafka.logs.dir={logs}")
     if rt.jolokia_agent is not None and jolokia_port is not None:
-        cmd.append(f"-javaagent:{rt.jolokia_agent}=host={HOST},port={jolokia_port},discoveryEnabled=false")
+        policy = f",policyLocation=file:{jolokia_policy}" if jolokia_policy is not None else ""
+        cmd.append(f"-javaagent:{rt.jolokia_agent}=host={HOST},port={jolokia_port},discoveryEnabled=false{policy}")
     return [*cmd, "-cp", rt.classpath, "kafka.Kafka", str(props)]
 
 

@@ -208,8 +208,9 @@ class BrokerProcesses:
         (the caller holds the cluster lock: nobody else writes the file meanwhile).
         """
         f = self.files(node.node_id)
-        cmd = prepare_launch(rt, f, node, st.nodes, st.broker_overrides,
-                             security_properties(self.state_dir, st, node))
+        secured = st.security == secure.SASL_SSL
+        cmd = prepare_launch(rt, f, node, st.nodes, st.broker_overrides, security_properties(self.state_dir, st, node),
+                             secure.SecureFiles(self.state_dir).jolokia_policy if secured else None)
         with f.stdout_log.open("ab") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=f.dir,
                                     start_new_session=True)

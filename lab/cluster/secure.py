@@ -68,6 +68,19 @@ AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
 #: How long the lab's certificates are valid: a lab cluster lives for a course, not for years.
 CERT_DAYS = 825
+#: The brokers' JMX over HTTP (Jolokia, on 127.0.0.1) has no login: on a secured cluster it answers reads
+#: only, what the lab asks (log end offsets, the active controller). Without this anybody on the machine
+#: could ``exec`` JVM operations, e.g. dump a broker's heap with the admin password in it.
+JOLOKIA_POLICY = """<?xml version="1.0" encoding="utf-8"?>
+<restrict>
+  <commands>
+    <command>read</command>
+    <command>list</command>
+    <command>search</command>
+    <command>version</command>
+  </commands>
+</restrict>
+"""
 #: Random password length in bytes (token_urlsafe: ~1.3 characters per byte, letters, digits, - and _).
 PASSWORD_BYTES = 24
 
@@ -103,9 +116,14 @@ class SecureFiles:
         return self.state_dir / f"{user}.properties"
 
     @property
+    def jolokia_policy(self) -> Path:
+        """The brokers' Jolokia agents answer only reads (see ``JOLOKIA_POLICY``)."""
+        return self.dir / "jolokia-access.xml"
+
+    @property
     def ready(self) -> bool:
         return all(p.exists() for p in (self.ca, self.node_pem, self.properties(ADMIN_USER),
-                                        self.properties(STUDENT_USER)))
+                                        self.properties(STUDENT_USER), self.jolokia_policy))
 
     def client_settings(self, user: str = ADMIN_USER) -> dict[str, str]:
         """``user``'s librdkafka security settings, read from its properties file."""
@@ -147,6 +165,7 @@ def prepare(state_dir: Path) -> SecureFiles:
         return files
     files.dir.mkdir(parents=True, exist_ok=True)
     os.chmod(files.dir, 0o700)
+    files.jolokia_policy.write_text(JOLOKIA_POLICY)
     ca_pem, node_pem = make_tls()
     files.ca.write_text(ca_pem)
     write_private(files.node_pem, node_pem)

@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,6 +123,20 @@ def test_status_and_files_of_the_secured_cluster(secured: Secured, capsys: pytes
     props = (secured.dir / "node-1" / "server.properties").read_text()
     assert "PLAINTEXT" not in props, "no unauthenticated listener"
     assert "listener.name.controller.ssl.client.auth=required" in props
+    url = secured.local.jmx_url(1)
+    if url is not None:  # the brokers' JMX over HTTP: reads only (no exec, e.g. a heap dump with the passwords)
+        assert _jolokia(url + "read/java.lang:type=Runtime/VmName")["status"] == 200
+        assert _jolokia(url + "exec/java.lang:type=Memory/gc")["status"] == 403
+
+
+def _jolokia(url: str) -> dict[str, object]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - the test cluster's loopback agent
+            body = resp.read()
+    except urllib.error.HTTPError as exc:
+        body = exc.read()
+    out: dict[str, object] = json.loads(body)
+    return out
 
 
 def test_producer_run_and_sweep_as_student(secured: Secured) -> None:
