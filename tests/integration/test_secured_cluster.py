@@ -244,6 +244,10 @@ def test_no_secret_in_the_run_store_exports_links_or_logs(secured: Secured, runs
     assert linked, "at least one run has a page, so a link"
     for link in linked:
         secured.assert_no_secret(link, f"the link {link}")
+    st = secured.student.status()  # what the app's cluster badge and Cluster page show of an external cluster
+    assert st.reachable and st.security == "SASL_SSL (SCRAM-SHA-512)"
+    secured.assert_no_secret(json.dumps(st.to_dict(), default=str), "the external cluster's status")
+    secured.assert_no_secret(repr(secured.student.facts()), "a run's cluster facts")
     for log in secured.dir.glob("node-*/logs/*"):
         secured.assert_no_secret(log.read_bytes(), f"the broker log {log}")
     secured.assert_no_secret(caplog.text, "the captured logs")
