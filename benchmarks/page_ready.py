@@ -19,7 +19,7 @@ reload or a link does) and then every page by a click in the sidebar navigation 
                                                 and the page's script run has ended.
 
 The lag page's Run needs a consumer group to watch: the benchmark commits one (``lab-page-ready``) on
-``consumer-tuning`` when the cluster has none. Figures are medians; one machine's load moves them.
+``lab-consumer-tuning`` when the cluster has none. Figures are medians; one machine's load moves them.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def ensure_group(c: Cluster) -> None:
     admin.create_topics(c)  # the lab's topics (as `kafka-lab topics create`; idempotent): the group commits on one
     consumer = clients.consumer(c, {"group.id": BENCH_GROUP, "enable.auto.commit": False})
     try:
-        consumer.commit(offsets=[TopicPartition("consumer-tuning", 0, 0)], asynchronous=False)
+        consumer.commit(offsets=[TopicPartition("lab-consumer-tuning", 0, 0)], asynchronous=False)
     finally:
         consumer.close()
 

@@ -107,7 +107,7 @@ _ENTRIES: tuple[Experiment[Any, Any], ...] = (
                live_lines=text_eos.step_lines,
                question=("Does a consume-transform-produce pipeline keep exactly once through crashes, and what "
                          "happens without transactions?")),
-    Experiment("consumer.seed", "seed the consumer-tuning topic", consume.SeedSettings, consume.SeedResult,
+    Experiment("consumer.seed", "seed the lab-consumer-tuning topic", consume.SeedSettings, consume.SeedResult,
                consume.seed, _fixed(300.0), consumer_text.seed, page="consumer", cli=(("consumer", "seed"),),
                question="Is the topic the consumer experiments read filled with the messages they expect?"),
     Experiment("consumer.benchmark", "consumer fetch benchmark", consume.BenchSettings, consume.BenchResult,

@@ -41,7 +41,7 @@ MODES = {
     "consumer.strategies": "Assignment strategies & rebalances",
     "consumer.static-membership": "Static membership",
     "consumer.protocols": "Classic vs consumer protocol (KIP-848, Kafka 4.x)",
-    "consumer.seed": "Seed the consumer-tuning topic",
+    "consumer.seed": "Seed the lab-consumer-tuning topic",
 }
 SWEEPS = {"fetch-matrix": "fetch.min.bytes x fetch.wait.max.ms", "partition-fetch": "max.partition.fetch.bytes",
           "profiles": "low latency vs high throughput"}

@@ -68,8 +68,8 @@ def topic_names() -> list[str]:
 def settings_form(kind: str) -> Any:
     """The widgets of one scenario -> its settings object (validated by the lab)."""
     if kind == "replication.monitor":
-        names = topic_names() or ["replication-demo"]
-        default = names.index("replication-demo") if "replication-demo" in names else 0
+        names = topic_names() or ["lab-replication-demo"]
+        default = names.index("lab-replication-demo") if "lab-replication-demo" in names else 0
         c = st.columns(4)
         topic = c[0].selectbox("Topic", names, index=default, key="mon_topic", bind=BIND)
         duration = c[1].slider("Watch for (s)", 10, 600, 120, key="mon_s", bind=BIND)
@@ -81,19 +81,19 @@ def settings_form(kind: str) -> Any:
         return replication_settings.MonitorSettings(topic, float(duration), timeline.POLL_INTERVAL_S, prod)
     if kind == "replication.min-isr":
         c = st.columns(3)
-        topic = c[0].text_input("Topic (RF 3, created if missing)", "min-isr-demo", key="mi_topic", bind=BIND)
+        topic = c[0].text_input("Topic (RF 3, created if missing)", "lab-min-isr-demo", key="mi_topic", bind=BIND)
         mi = c[1].selectbox("min.insync.replicas", [1, 2, 3], index=1, key="min_isr", bind=BIND)
         n = fields.number(c[2], "Probe writes per phase", key="mi_writes")
         return replication_settings.MinIsrSettings(topic, int(mi), int(n))
     if kind == "replication.hw-leo":
         c = st.columns(3)
-        topic = c[0].text_input("Topic (RF 3, created if missing)", "hw-leo-demo", key="hw_topic", bind=BIND)
+        topic = c[0].text_input("Topic (RF 3, created if missing)", "lab-hw-leo-demo", key="hw_topic", bind=BIND)
         rate = c[1].slider("acks=all messages/s", 10, 1000, 100, key="hw_rate", bind=BIND)
         hold = c[2].slider("Keep paused after it left the ISR (s)", 0, 30, 5, key="hw_hold_s", bind=BIND)
         return replication_settings.HwLeoSettings(topic, rate, 3.0, float(hold))
     if kind in ("replication.unclean", "replication.elr"):
         c = st.columns(5)
-        prefix = c[0].text_input("Topic prefix", "unclean-demo", key="un_prefix", bind=BIND)
+        prefix = c[0].text_input("Topic prefix", "lab-unclean-demo", key="un_prefix", bind=BIND)
         in_sync = c[1].selectbox("In-sync leader (crashes)", [1, 2, 3], index=0, key="un_leader", bind=BIND)
         lagging = c[2].selectbox("Lagging replica", [1, 2, 3], index=1, key="un_lagging", bind=BIND)
         lag_n = fields.number(c[3], "Writes it misses", key="un_missed")
@@ -315,7 +315,7 @@ st.subheader("Right now")
 names = topic_names()
 shown: str | None = None
 if names:
-    shown = st.selectbox("Topic", names, index=names.index("replication-demo") if "replication-demo" in names
+    shown = st.selectbox("Topic", names, index=names.index("lab-replication-demo") if "lab-replication-demo" in names
                          else 0, key="repl_describe_topic")
     right_now = st.container()  # filled after the Run button: describing takes several round trips
 else:

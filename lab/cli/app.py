@@ -14,10 +14,13 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from confluent_kafka import KafkaException
+
 from lab.cli import cluster, consumer, eos, lag, producer, replication, runs
 from lab.cli.base import Handler, Register, common_parent, write
 from lab.cluster import from_env
 from lab.core.errors import LabError
+from lab.kafka import acl
 
 #: The command groups, in the order `kafka-lab --help` lists them: the cluster, then the course's phases.
 GROUPS: tuple[Register, ...] = (cluster.register, replication.register, eos.register, producer.register,
@@ -80,8 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = handlers[key]
     try:
         chosen = from_env(bootstrap=args.bootstrap, backend=args.backend, state_dir=args.state_dir,
-                          version=getattr(args, "version", None))
-        result = handler(args, chosen)
+                          version=getattr(args, "version", None), security=getattr(args, "security", None))
+        try:
+            result = handler(args, chosen)
+        except (LabError, KafkaException) as exc:  # an ACL refusal: who may not do what, and the fix
+            denial = acl.translate(exc, chosen)
+            if denial is None:
+                raise
+            raise denial from exc
     except LabError as exc:
         if getattr(args, "json", False):
             print(json.dumps({"error": exc.message, "hint": exc.hint, "type": type(exc).__name__}), file=sys.stderr)

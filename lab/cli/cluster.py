@@ -6,8 +6,9 @@ import argparse
 from typing import Any
 
 from lab.cli.base import Handler
-from lab.cluster import BrokerAction, Cluster
+from lab.cluster import DEFAULT_KAFKA_VERSION, BrokerAction, Cluster
 from lab.cluster import text as cluster_text
+from lab.cluster.secure import SECURITY_MODES
 from lab.core import text as core_text
 from lab.kafka import admin
 
@@ -78,8 +79,18 @@ def ids_or_na(xs: tuple[int, ...] | None) -> str:
 def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...], Handler]:
     cl = sub.add_parser("cluster", help="start, stop and inspect the cluster").add_subparsers(dest="verb",
                                                                                              required=True)
-    up = cl.add_parser("up", parents=[common], help="start the 3-broker cluster (no-op when running)")
-    up.add_argument("--version", help="Kafka version for a new local cluster (default 3.9.2)")
+    up = cl.add_parser(
+        "up", parents=[common], help="start the 3-broker cluster (no-op when running)",
+        description="Start the lab's 3-broker KRaft cluster (a no-op when it runs). With --security sasl_ssl a new "
+        "cluster is secured: TLS from a CA the lab makes (for 127.0.0.1/localhost), SCRAM-SHA-512 users 'admin' "
+        "(super user) and 'student' (only topics, groups and transactional ids starting with 'lab-'), ACLs "
+        "enforced, controllers on mutual TLS. Random passwords go to DIR/admin.properties and "
+        "DIR/student.properties (mode 0600, DIR = --state-dir); run experiments as the student with "
+        "KAFKA_LAB_CLIENT_CONFIG=DIR/student.properties kafka-lab COMMAND --bootstrap HOST:PORT.")
+    up.add_argument("--version", help=f"Kafka version for a new local cluster (default {DEFAULT_KAFKA_VERSION})")
+    up.add_argument("--security", choices=SECURITY_MODES,
+                    help="a new local cluster's security: plaintext (default) or sasl_ssl (TLS + SCRAM + ACLs); "
+                    "an existing cluster keeps its own (down --purge to change it)")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for readiness")
     down = cl.add_parser("down", parents=[common], help="stop all brokers")
     down.add_argument("--purge", action="store_true", help="also delete all data")

@@ -111,7 +111,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
         runner.time_limit_flag(p)
         return p
 
-    s = add("seed", "write numbered messages to the consumer-tuning topic (created if missing)")
+    s = add("seed", "write numbered messages to the lab-consumer-tuning topic (created if missing)")
     s.add_argument("--topic", default=consume.SEED_TOPIC)
     s.add_argument("--messages", type=int, default=50_000)
     s.add_argument("--message-bytes", type=int, default=100)

@@ -59,7 +59,7 @@ def cmd_elr(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 
 def _unclean_flags(u: argparse.ArgumentParser) -> None:
-    u.add_argument("--prefix", default="unclean-demo", help="topics <prefix>-clean and <prefix>-unclean")
+    u.add_argument("--prefix", default="lab-unclean-demo", help="topics <prefix>-clean and <prefix>-unclean")
     u.add_argument("--in-sync", type=int, default=1, help="broker that leads and then crashes")
     u.add_argument("--lagging", type=int, default=2, help="broker that misses writes and is left alone")
     u.add_argument("--before", type=int, default=50)
@@ -87,19 +87,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
         return p
 
     d = add("describe", "leader, epoch, replicas, ISR, high watermark and each replica's log end offset", runs=False)
-    d.add_argument("topic", nargs="?", default="replication-demo")
+    d.add_argument("topic", nargs="?", default="lab-replication-demo")
     m = add("monitor", "record ISR shrink/expand, leader and epoch changes (about once a second)")
-    m.add_argument("topic", nargs="?", default="replication-demo")
+    m.add_argument("topic", nargs="?", default="lab-replication-demo")
     m.add_argument("--duration", type=float, default=120.0, help="seconds to watch")
     m.add_argument("--interval", type=float, default=timeline.POLL_INTERVAL_S, help="seconds between polls")
     m.add_argument("--produce-rate", type=int, default=0, help="background producer messages/s (0: none)")
     m.add_argument("--acks", default="all", choices=["0", "1", "all"], help="background producer acks")
     mi = add("min-isr", "stop two followers: acks=all refused with NOT_ENOUGH_REPLICAS, then recovered")
-    mi.add_argument("--topic", default="min-isr-demo")
+    mi.add_argument("--topic", default="lab-min-isr-demo")
     mi.add_argument("--min-isr", type=int, default=2)
     mi.add_argument("--messages", type=int, default=20, help="probe writes per phase and acks setting")
     h = add("hw-leo", "pause a follower under acks=all: HW stalls, then races ahead; resume: it rejoins")
-    h.add_argument("--topic", default="hw-leo-demo")
+    h.add_argument("--topic", default="lab-hw-leo-demo")
     h.add_argument("--rate", type=int, default=100, help="producer messages/s")
     h.add_argument("--baseline", type=float, default=3.0, help="seconds recorded before the pause")
     h.add_argument("--hold", type=float, default=5.0, help="seconds paused after leaving the ISR")
@@ -112,12 +112,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     e.add_argument("--other-state-dir", help=f"its state directory, deleted afterwards (default "
                    f"${elr.COMPARE_STATE_ENV} or {elr.DEFAULT_COMPARE_STATE_DIR})")
     s = add("storage", "segment files as they roll; compaction before/after (local backend)")
-    s.add_argument("--topic", default="storage-demo")
+    s.add_argument("--topic", default="lab-storage-demo")
     s.add_argument("--segment-bytes", type=int, default=replication_settings.StorageSettings().segment_bytes,
                    help="at least 1048576 (1 MiB) on Kafka 4.x; 3.x takes smaller ones")
     s.add_argument("--messages", type=int, default=replication_settings.StorageSettings().messages,
                    help="messages of 1 KB")
-    s.add_argument("--compact-topic", default="compaction-demo")
+    s.add_argument("--compact-topic", default="lab-compaction-demo")
     s.add_argument("--keys", type=int, default=20)
     s.add_argument("--updates", type=int, default=50, help="updates per key")
     return {

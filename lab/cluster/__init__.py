@@ -44,12 +44,21 @@ def from_env(
     backend: str | None = None,
     state_dir: str | None = None,
     version: str | None = None,
+    security: str | None = None,
 ) -> Cluster:
-    """The cluster named by arguments, else by ``KAFKA_LAB_*`` environment variables, else local."""
+    """The cluster named by arguments, else by ``KAFKA_LAB_*`` environment variables, else local.
+
+    ``security`` ("plaintext" or "sasl_ssl") is for making a new local cluster (`cluster up --security`);
+    any other backend refuses it: its security is whatever its brokers have, set through the client config.
+    """
     bootstrap = bootstrap or os.environ.get("KAFKA_LAB_BOOTSTRAP") or None
     backend = (backend or os.environ.get("KAFKA_LAB_BACKEND") or ("external" if bootstrap else "local")).lower()
     if backend not in BACKENDS:
         raise SettingsError(f"Unknown backend {backend!r}.", hint=f"Choose one of {', '.join(BACKENDS)}.")
+    if security is not None and backend != "local":
+        raise SettingsError(f"--security is for the lab's own local cluster, not the {backend} backend.",
+                            hint="For a secured external cluster give its client settings in a file named by "
+                            "KAFKA_LAB_CLIENT_CONFIG (see README, 'Secured cluster').")
     if backend == "external":
         if not bootstrap:
             raise SettingsError("The external backend needs bootstrap servers.",
@@ -63,4 +72,5 @@ def from_env(
     return LocalCluster(
         state_dir or os.environ.get("KAFKA_LAB_STATE_DIR") or None,
         version=version or os.environ.get("KAFKA_LAB_KAFKA_VERSION") or DEFAULT_KAFKA_VERSION,
+        security=security,
     )

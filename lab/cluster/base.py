@@ -74,6 +74,8 @@ class ClusterStatus:
     state_dir: str | None = None
     #: Broker settings chosen for the lab, shown to the user (key -> value).
     broker_settings: dict[str, str] = field(default_factory=dict)
+    #: How clients connect, e.g. "PLAINTEXT" or "SASL_SSL (SCRAM-SHA-512)"; never a secret.
+    security: str = "PLAINTEXT"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,9 +113,21 @@ class Cluster(ABC):
     def bootstrap_servers(self) -> str:
         """Comma-separated host:port list clients connect to."""
 
+    def security_settings(self) -> dict[str, str]:
+        """librdkafka security settings (security.protocol, sasl.*, ssl.*) of this cluster's clients; may hold
+        secrets, so they go only into clients and private files, never into results, logs or command lines."""
+        return {}
+
+    def security_label(self) -> str:
+        """How clients connect, without secrets: "PLAINTEXT", "SASL_SSL (SCRAM-SHA-512)", ..."""
+        cfg = self.security_settings()
+        proto = cfg.get("security.protocol", "PLAINTEXT").upper()
+        mech = cfg.get("sasl.mechanism")
+        return proto + (f" ({mech.upper()})" if mech and proto.startswith("SASL") else "")
+
     def client_config(self) -> dict[str, str]:
         """librdkafka settings every client of this cluster needs (bootstrap + security)."""
-        return {"bootstrap.servers": self.bootstrap_servers()}
+        return {"bootstrap.servers": self.bootstrap_servers(), **self.security_settings()}
 
     def admin(self) -> AdminClient:
         return clients.admin(self)

@@ -27,7 +27,10 @@ SECURITY_KEYS = (
     "ssl.key.password",
     "ssl.endpoint.identification.algorithm",
 )
-SECRET_KEYS = frozenset({"sasl.password", "ssl.key.password"})
+#: Java client names a config file may also hold, so one file serves the lab and Kafka's Java tools (e.g.
+#: `kafka-acls.sh --command-config admin.properties`); the lab reads its own keys above and skips these.
+JAVA_ONLY_KEYS = ("sasl.jaas.config", "ssl.truststore.type", "ssl.truststore.location")
+SECRET_KEYS = frozenset({"sasl.password", "ssl.key.password", "sasl.jaas.config"})
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI")
 
@@ -61,7 +64,7 @@ def security_settings(env: dict[str, str] | None = None) -> dict[str, str]:
         if not p.is_file():
             raise SettingsError(f"KAFKA_LAB_CLIENT_CONFIG points at {p}, which is not a file.",
                                 hint="Give the path of a key=value properties file, or unset it.")
-        cfg.update(parse_properties(p.read_text()))
+        cfg.update({k: v for k, v in parse_properties(p.read_text()).items() if k not in JAVA_ONLY_KEYS})
     for key in SECURITY_KEYS:
         if env.get(env_key(key)):
             cfg[key] = env[env_key(key)]
@@ -108,13 +111,15 @@ class ExternalCluster(Cluster):
 
     def __init__(self, bootstrap: str, security: dict[str, str] | None = None) -> None:
         self._bootstrap = check_bootstrap(bootstrap)
+        #: the client config file the settings came from (KAFKA_LAB_CLIENT_CONFIG), if any: a path, no secret
+        self.config_file = (os.environ.get("KAFKA_LAB_CLIENT_CONFIG") or None) if security is None else None
         self.security = security_settings() if security is None else dict(security)
 
     def bootstrap_servers(self) -> str:
         return self._bootstrap
 
-    def client_config(self) -> dict[str, str]:
-        return {"bootstrap.servers": self._bootstrap, **self.security}
+    def security_settings(self) -> dict[str, str]:
+        return dict(self.security)
 
     def start_hint(self) -> str:
         return ("Check that the bootstrap servers are right and reachable from here, and that the security "
@@ -145,4 +150,5 @@ class ExternalCluster(Cluster):
             # metadata's controller id is a random live broker under KRaft, and there is no JMX here
             controller_id=None, brokers=infos,
             controls_enabled=False, controls_disabled_reason=self.controls_disabled_reason,
+            security=self.security_label(),
         )

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lab.cluster import secure
 from lab.cluster.base import BrokerAction, BrokerInfo, BrokerState, Cluster, ClusterStatus, UpReport
 from lab.cluster.health import await_brokers, round_trip
 from lab.cluster.local_config import (
@@ -63,7 +64,10 @@ class LocalCluster(Cluster):
         version: str = DEFAULT_KAFKA_VERSION,
         preferred_ports: tuple[int, ...] | None = PREFERRED_CLIENT_PORTS,
         broker_overrides: dict[str, str] | None = None,
+        security: str | None = None,
     ) -> None:
+        """``security``: "sasl_ssl" makes a new cluster secured (lab/cluster/secure.py), "plaintext" a plain
+        one; None takes whatever the state dir's cluster is (plain for a new one)."""
         # absolute: the brokers run with their node directory as working directory
         self.state_dir = (Path(state_dir).expanduser() if state_dir else default_state_dir()).absolute()
         if not os.environ.get("KAFKA_HOME"):  # a distribution brings its own version
@@ -71,6 +75,7 @@ class LocalCluster(Cluster):
         self.version = version
         self.preferred_ports = preferred_ports
         self.broker_overrides = dict(broker_overrides or {})
+        self.security = secure.check_mode(security) if security is not None else None
         self._procs = BrokerProcesses(self.state_dir)
         self._runtime: KafkaRuntime | None = None
 
@@ -102,6 +107,22 @@ class LocalCluster(Cluster):
         return {**(st.broker_overrides if st else {}), **self.broker_overrides}
 
     # --- connection ------------------------------------------------------------------------------
+    @property
+    def secured(self) -> bool:
+        st = self._state()
+        return (st.security if st is not None else self.security) == secure.SASL_SSL
+
+    @property
+    def secure_files(self) -> secure.SecureFiles:
+        return secure.SecureFiles(self.state_dir)
+
+    def security_settings(self) -> dict[str, str]:
+        """A secured cluster's admin settings (the lab's own checks run as its super user); none when plain."""
+        return self.secure_files.client_settings(secure.ADMIN_USER) if self.secured else {}
+
+    def client_config(self) -> dict[str, str]:
+        return {"bootstrap.servers": self.bootstrap_servers(), **self.security_settings()}
+
     def bootstrap_servers(self) -> str:
         st = self._state()
         if st is None:
@@ -123,7 +144,7 @@ class LocalCluster(Cluster):
     def _format(self, st: LocalState, node: NodeState) -> None:
         if not self.files(node.node_id).formatted:
             st.broker_overrides = self._overrides(st)
-            format_storage(self._rt(st.version), st, node, self.files(node.node_id))
+            format_storage(self._rt(st.version), st, node, self.files(node.node_id), self.state_dir)
 
     def _launch(self, st: LocalState, node: NodeState) -> None:
         """Start the node's JVM; its pid is in cluster.json before it is ready (see ``BrokerProcesses.launch``)."""
@@ -144,10 +165,13 @@ class LocalCluster(Cluster):
         st = self._state()
         if st is not None:
             self._check_version(st)
+            self._check_security(st)
             if all(self.files(n.node_id).formatted and self._procs.state(n) is BrokerState.RUNNING
                    for n in st.nodes.values()):
                 self.wait_until_ready(timeout_s)
-                return UpReport(True, time.monotonic() - t0, self.status())
+                if st.security == secure.SASL_SSL:
+                    secure.grant_student(self, self.bootstrap_servers().split(","))  # no-op when they exist
+                return UpReport(True, time.monotonic() - t0, self.status(), notes=tuple(self.usage_notes()))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with self.owning("`cluster up`", lease=lease, face=face):
             return self._start_all(t0, timeout_s)
@@ -157,10 +181,13 @@ class LocalCluster(Cluster):
         st = self._state()
         notes: list[str] = []
         if st is None or not any(self.files(n).formatted for n in NODE_IDS):
-            st = new_state(self.version, self.preferred_ports, self.broker_overrides)
+            st = new_state(self.version, self.preferred_ports, self.broker_overrides, self.security or secure.PLAINTEXT)
+            if st.security == secure.SASL_SSL:
+                secure.prepare(self.state_dir)  # CA, certificates, passwords: before the state names it secured
             st.save(self.state_file)
             notes += filter(None, [ports_note(st, self.preferred_ports)])
         self._check_version(st)
+        self._check_security(st)
         self.version = st.version
         adopted = [n for n in st.nodes.values() if self.files(n.node_id).formatted and self._procs.adopt(st, n)]
         notes += [f"Broker {n.node_id} was running (pid {n.pid}) without being recorded; the lab took it over."
@@ -176,8 +203,29 @@ class LocalCluster(Cluster):
         for n in to_start:
             self._launch(st, n)
         self.wait_until_ready(timeout_s - (time.monotonic() - t0), starting=[n.node_id for n in to_start + adopted])
+        if st.security == secure.SASL_SSL:
+            secure.grant_student(self, self.bootstrap_servers().split(","))
         return UpReport(not to_start and not paused, time.monotonic() - t0, self.status(),
-                        tuple(n.node_id for n in to_start), tuple(notes))
+                        tuple(n.node_id for n in to_start), tuple(notes + self.usage_notes()))
+
+    def _check_security(self, st: LocalState) -> None:
+        """Refuse a security mode other than the cluster's own (None asked for: the cluster's is used)."""
+        if self.security is not None and self.security != st.security:
+            raise ClusterError(
+                f"The cluster in {self.state_dir} was made with security {st.security}, not {self.security}.",
+                hint="Run `kafka-lab cluster down --purge` first, or use another --state-dir.",
+            )
+
+    def usage_notes(self) -> list[str]:
+        """How to use a secured cluster as the student (paths only, never a secret); none for a plain one."""
+        if not self.secured:
+            return []
+        f = self.secure_files
+        return [f"Secured (SASL_SSL, {secure.MECHANISM}, TLS, ACLs). Client settings (mode 0600): "
+                f"{f.properties(secure.STUDENT_USER)} (student: only topics, groups and transactional ids "
+                f"starting with '{secure.LAB_PREFIX}') and {f.properties(secure.ADMIN_USER)} (super user).",
+                f"Run experiments as the student: KAFKA_LAB_CLIENT_CONFIG={f.properties(secure.STUDENT_USER)} "
+                f"kafka-lab producer run --bootstrap {self.bootstrap_servers()}"]
 
     def wait_until_ready(self, timeout_s: float, starting: list[int] | None = None) -> None:
         """Block until all nodes are registered and a produce/consume round trip succeeds.
@@ -251,6 +299,7 @@ class LocalCluster(Cluster):
             kafka_version=st.version if st else self.version,
             state_dir=str(self.state_dir),
             broker_settings=LAB_BROKER_SETTINGS | self._overrides(st),
+            security=self.security_label(),
         )
 
     # --- broker controls (under the cluster lock: see Cluster.broker) ------------------------------

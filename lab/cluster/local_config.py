@@ -4,6 +4,7 @@ the logging config and the JVM command line. Pure functions of their arguments (
 from __future__ import annotations
 
 import base64
+import os
 import socket
 import uuid
 from pathlib import Path
@@ -100,9 +101,10 @@ def new_nodes(preferred_client_ports: tuple[int, ...] | None) -> dict[int, NodeS
     return {nid: NodeState(nid, client[i], ctrl[i], jmx[i]) for i, nid in enumerate(NODE_IDS)}
 
 
-def new_state(version: str, preferred_client_ports: tuple[int, ...] | None, overrides: dict[str, str]) -> LocalState:
+def new_state(version: str, preferred_client_ports: tuple[int, ...] | None, overrides: dict[str, str],
+              security: str = "plaintext") -> LocalState:
     """The state of a cluster about to be made: a fresh cluster id and free ports."""
-    return LocalState(version, new_cluster_id(), new_nodes(preferred_client_ports), dict(overrides))
+    return LocalState(version, new_cluster_id(), new_nodes(preferred_client_ports), dict(overrides), security)
 
 
 def ports_note(st: LocalState, preferred_client_ports: tuple[int, ...] | None) -> str | None:
@@ -128,9 +130,11 @@ def new_cluster_id() -> str:
 
 # --- files ------------------------------------------------------------------------------------------------
 def server_properties(
-    node: NodeState, nodes: dict[int, NodeState], data_dir: Path, overrides: dict[str, str]
+    node: NodeState, nodes: dict[int, NodeState], data_dir: Path, overrides: dict[str, str],
+    security: dict[str, str] | None = None,
 ) -> str:
-    """The ``server.properties`` of one combined broker+controller node."""
+    """The ``server.properties`` of one combined broker+controller node; ``security`` (a secured cluster's
+    listener, TLS, SASL and authorizer settings, ``secure.broker_properties``) replaces the plain listeners."""
     voters = ",".join(f"{n}@{HOST}:{nodes[n].controller_port}" for n in sorted(nodes))
     props = {
         "process.roles": "broker,controller",
@@ -144,6 +148,7 @@ def server_properties(
         "log.dirs": str(data_dir),
         **LAB_BROKER_SETTINGS,
         **overrides,
+        **(security or {}),
     }
     return "".join(f"{k}={v}\n" for k, v in props.items())
 
@@ -183,33 +188,40 @@ log4j.logger.org.apache.kafka.clients=WARN
 
 
 def write_node_config(rt: KafkaRuntime, f: NodeFiles, node: NodeState, nodes: dict[int, NodeState],
-                      overrides: dict[str, str]) -> Path:
-    """Write one node's server.properties and logging config (making its folders); returns the latter's path."""
+                      overrides: dict[str, str], security: dict[str, str] | None = None) -> Path:
+    """Write one node's server.properties (mode 0600: a secured node's holds the inter-broker password) and
+    logging config (making its folders); returns the latter's path."""
     f.data.mkdir(parents=True, exist_ok=True)
     f.logs.mkdir(parents=True, exist_ok=True)
-    f.props.write_text(server_properties(node, nodes, f.data, overrides))
+    fd = os.open(f.props, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(server_properties(node, nodes, f.data, overrides, security))
     log_cfg = f.dir / ("log4j2.properties" if rt.uses_log4j2 else "log4j.properties")
     log_cfg.write_text(log4j_config(f.logs, rt.uses_log4j2))
     return log_cfg
 
 
 def prepare_launch(rt: KafkaRuntime, f: NodeFiles, node: NodeState, nodes: dict[int, NodeState],
-                   overrides: dict[str, str]) -> list[str]:
+                   overrides: dict[str, str], security: dict[str, str] | None = None,
+                   jolokia_policy: Path | None = None) -> list[str]:
     """Write one node's config files and return its JVM command line.
 
     The Jolokia agent is added when the runtime has it and its port is free; the node's marker file says so.
     """
-    log_cfg = write_node_config(rt, f, node, nodes, overrides)
+    log_cfg = write_node_config(rt, f, node, nodes, overrides, security)
     with_agent = rt.jolokia_agent is not None and port_is_free(node.jmx_port)
     if with_agent:
         f.jolokia_marker.touch()
     else:
         f.jolokia_marker.unlink(missing_ok=True)
-    return broker_command(rt, f.props, log_cfg, f.logs, node.jmx_port if with_agent else None)
+    return broker_command(rt, f.props, log_cfg, f.logs, node.jmx_port if with_agent else None, jolokia_policy)
 
 
-def broker_command(rt: KafkaRuntime, props: Path, log_cfg: Path, logs: Path, jolokia_port: int | None) -> list[str]:
-    """The JVM command line of one broker; ``props`` (its server.properties) is how the lab recognises it."""
+def broker_command(rt: KafkaRuntime, props: Path, log_cfg: Path, logs: Path, jolokia_port: int | None,
+                   jolokia_policy: Path | None = None) -> list[str]:
+    """The JVM command line of one broker; ``props`` (its server.properties) is how the lab recognises it.
+    ``jolokia_policy``: a Jolokia access policy file (a secured cluster's agents answer reads only)."""
     cmd = [rt.java, *HEAP.split(), *JVM_OPTS.split()]
     if rt.uses_log4j2:
         cmd.append(f"-Dlog4j2.configurationFile=file:{log_cfg}")
@@ -217,7 +229,8 @@ def broker_command(rt: KafkaRuntime, props: Path, log_cfg: Path, logs: Path, jol
         cmd.append(f"-Dlog4j.configuration=file:{log_cfg}")
     cmd.append(f"-Dkafka.logs.dir={logs}")
     if rt.jolokia_agent is not None and jolokia_port is not None:
-        cmd.append(f"-javaagent:{rt.jolokia_agent}=host={HOST},port={jolokia_port},discoveryEnabled=false")
+        policy = f",policyLocation=file:{jolokia_policy}" if jolokia_policy is not None else ""
+        cmd.append(f"-javaagent:{rt.jolokia_agent}=host={HOST},port={jolokia_port},discoveryEnabled=false{policy}")
     return [*cmd, "-cp", rt.classpath, "kafka.Kafka", str(props)]
 
 

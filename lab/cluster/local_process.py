@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 
+from lab.cluster import secure
 from lab.cluster.base import BrokerState
 from lab.cluster.local_config import HOST, format_command, port_is_free, prepare_launch, write_node_config
 from lab.cluster.local_state import STATE_FILE, LocalState, NodeFiles, NodeState
@@ -88,20 +89,38 @@ def check_ports(nodes: list[NodeState]) -> None:
                 )
 
 
-def format_storage(rt: KafkaRuntime, st: LocalState, node: NodeState, f: NodeFiles) -> None:
-    """Write the KRaft metadata (cluster id, node id) into the node's empty data directory.
+def security_properties(state_dir: Path, st: LocalState, node: NodeState) -> dict[str, str] | None:
+    """A secured cluster's listener/TLS/SASL/authorizer settings for ``node``; None for a plain one."""
+    if st.security != secure.SASL_SSL:
+        return None
+    return secure.broker_properties(HOST, node.client_port, node.controller_port, secure.SecureFiles(state_dir))
+
+
+def format_storage(rt: KafkaRuntime, st: LocalState, node: NodeState, f: NodeFiles, state_dir: Path) -> None:
+    """Write the KRaft metadata (cluster id, node id; a secured cluster's SCRAM users) into the node's empty
+    data directory. The SCRAM passwords go to the JVM in an ``@argfile``, never on its command line.
 
     A failure is a ``ClusterError`` carrying the storage tool's output.
     """
-    write_node_config(rt, f, node, st.nodes, st.broker_overrides)
+    write_node_config(rt, f, node, st.nodes, st.broker_overrides, security_properties(state_dir, st, node))
+    cmd = format_command(rt, st.cluster_id, f.props)
     try:
-        res = subprocess.run(format_command(rt, st.cluster_id, f.props), capture_output=True, text=True,
-                             timeout=FORMAT_TIMEOUT_S)
+        if st.security == secure.SASL_SSL:
+            with secure.java_argfile([*cmd[1:], *secure.scram_args(secure.SecureFiles(state_dir))],
+                                     secure.SecureFiles(state_dir).dir) as argfile:
+                res = subprocess.run([cmd[0], f"@{argfile}"], capture_output=True, text=True,
+                                     timeout=FORMAT_TIMEOUT_S)
+        else:
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=FORMAT_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ClusterError(f"Formatting broker {node.node_id}'s storage took over {FORMAT_TIMEOUT_S} s.") from exc
     if res.returncode != 0:
+        said = (res.stdout + res.stderr).strip()
+        if st.security == secure.SASL_SSL:  # the tool may echo its arguments: never show a password
+            for user in (secure.ADMIN_USER, secure.STUDENT_USER):
+                said = said.replace(secure.SecureFiles(state_dir).password(user), "[hidden]")
         raise ClusterError(
-            f"Formatting broker {node.node_id}'s storage failed:\n{(res.stdout + res.stderr).strip()[-1500:]}",
+            f"Formatting broker {node.node_id}'s storage failed:\n{said[-1500:]}",
             hint="Run `kafka-lab cluster down --purge` to start from empty storage.",
         )
 
@@ -189,7 +208,9 @@ class BrokerProcesses:
         (the caller holds the cluster lock: nobody else writes the file meanwhile).
         """
         f = self.files(node.node_id)
-        cmd = prepare_launch(rt, f, node, st.nodes, st.broker_overrides)
+        secured = st.security == secure.SASL_SSL
+        cmd = prepare_launch(rt, f, node, st.nodes, st.broker_overrides, security_properties(self.state_dir, st, node),
+                             secure.SecureFiles(self.state_dir).jolokia_policy if secured else None)
         with f.stdout_log.open("ab") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=f.dir,
                                     start_new_session=True)

@@ -39,6 +39,8 @@ class LocalState:
     #: Broker settings this cluster was made with on top of LAB_BROKER_SETTINGS. Kept here so any process
     #: that attaches (the app, the CLI, a test) restarts a broker with the same settings it had.
     broker_overrides: dict[str, str] = field(default_factory=dict)
+    #: "plaintext" or "sasl_ssl" (lab/cluster/secure.py), fixed when the cluster is made; never a secret.
+    security: str = "plaintext"
 
     @classmethod
     def load(cls, path: Path) -> LocalState | None:
@@ -46,7 +48,8 @@ class LocalState:
             return None
         raw = json.loads(path.read_text())
         nodes = {int(k): NodeState(**v) for k, v in raw["nodes"].items()}
-        return cls(raw["version"], raw["cluster_id"], nodes, dict(raw.get("broker_overrides", {})))
+        return cls(raw["version"], raw["cluster_id"], nodes, dict(raw.get("broker_overrides", {})),
+                   str(raw.get("security", "plaintext")))
 
     def check_version(self, wanted: str, default: str, state_dir: Path) -> None:
         """Refuse a version other than the cluster's own (``default``: none asked for, the cluster's is used)."""

@@ -23,6 +23,7 @@ def status(st: ClusterStatus) -> str:
         f"backend:     {st.backend}" + (f" (Kafka {st.kafka_version})" if st.kafka_version else ""),
         f"bootstrap:   {st.bootstrap_servers}",
         f"reachable:   {'yes' if st.reachable else 'NO'}",
+        f"security:    {st.security}",
         f"cluster id:  {st.cluster_id or '-'}",
         f"controller:  {st.controller_id if st.controller_id is not None else '- (not known: no JMX)'}"
         + (" (the KRaft quorum's active controller)" if st.controller_id is not None else ""),

@@ -48,6 +48,7 @@ from lab.kafka.tools import (
     TOOL_POLL_S,
     tool_version,
     version_at_least,
+    write_java_config,
 )
 
 PERF_CLASS = "org.apache.kafka.tools.ConsumerPerformance"
@@ -141,8 +142,8 @@ def run_tool(cluster: Cluster, s: ConsumerSettings, count: int, ctx: RunContext,
     stopped, wall s, command)."""
     rt = ensure_runtime(kafka_version, with_jolokia=False)
     with tempfile.TemporaryDirectory(prefix="lab-cperf-") as tmp:
-        cfg = Path(tmp) / "consumer.properties"
-        cfg.write_text("".join(f"{k}={v}\n" for k, v in s.java_config().items()))
+        # the cluster's security settings and the fetch settings, mode 0600, deleted with the directory
+        cfg = write_java_config(Path(tmp) / "consumer.properties", cluster, s.java_config())
         log_cfg = Path(tmp) / "log4j.properties"
         log_cfg.write_text(LOG4J_QUIET)
         cmd = [rt.java, PERF_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, PERF_CLASS,

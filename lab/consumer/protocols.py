@@ -26,6 +26,7 @@ from lab.core.context import RunContext
 from lab.core.errors import Cancelled, KafkaOperationError, SettingsError
 from lab.core.results import Result
 from lab.core.validate import is_choices, require
+from lab.kafka import acl
 
 #: The version of the second cluster a 3.x app cluster needs: the default (no second download).
 NEW_PROTOCOL_VERSION = DEFAULT_KAFKA_VERSION
@@ -102,6 +103,7 @@ def broker_configs(cluster: Cluster) -> dict[str, str]:
         res = ConfigResource(ConfigResource.Type.BROKER, str(node))
         entries = adm.describe_configs([res])[res].result(timeout=15)
     except Exception as exc:  # noqa: BLE001 - translated at this edge
+        acl.raise_if_denied(exc, cluster, "DescribeConfigs")  # a broker's configs: the cluster resource
         raise KafkaOperationError(f"Could not read the brokers' group settings: {exc}",
                                   hint=cluster.start_hint()) from exc
     return {k: str(entries[k].value) for k in SHOWN_BROKER_CONFIGS if k in entries}

@@ -1,4 +1,4 @@
-"""The consumer lab's backlog: ``seed`` writes numbered records to a topic (``consumer-tuning`` by default,
+"""The consumer lab's backlog: ``seed`` writes numbered records to a topic (``lab-consumer-tuning`` by default,
 created with 6 partitions if missing); ``top_up`` writes only what a run needs beyond what the topic already
 holds, so a benchmark's first run seeds its own backlog (no terminal needed) and later runs reuse it.
 
@@ -24,7 +24,7 @@ from lab.kafka import admin, topics
 from lab.kafka.load import PURGE_ERRORS
 from lab.kafka.specs import TopicSpec
 
-SEED_TOPIC = "consumer-tuning"
+SEED_TOPIC = "lab-consumer-tuning"
 SEED_PARTITIONS = 6
 MAX_SEED = 10_000_000
 MAX_MESSAGE_BYTES = 100_000

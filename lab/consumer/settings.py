@@ -66,7 +66,7 @@ def _range_text(name: str, bounds: tuple[int, int], unit: str = "") -> str:
 class ConsumerSettings:
     """One consumer: the topic, librdkafka's fetch/commit/group knobs, processing delay, count or duration."""
 
-    topic: str = "consumer-tuning"
+    topic: str = "lab-consumer-tuning"
     fetch_min_bytes: int = 1
     #: librdkafka's name; Java's is fetch.max.wait.ms
     fetch_wait_max_ms: int = 500

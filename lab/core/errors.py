@@ -14,6 +14,8 @@ boundary with ``raise LabError(...) from exc`` so pages and the CLI need to catc
     │   ├── ControlsDisabled the backend cannot stop/start brokers (external clusters)
     │   └── ClusterBusy      another experiment (tab, CLI) holds the cluster lock; names it
     ├── KafkaOperationError  an admin/produce/consume call failed on a reachable cluster
+    │   └── AuthorizationError   the cluster's ACLs refused it; names principal, operation, resource
+    │                            and the kafka-acls line that would allow it
     ├── RunStoreError        the run store's file cannot be opened, read or written (names the file)
     └── Cancelled            the user cancelled a running experiment
 """
@@ -75,6 +77,18 @@ class ClusterBusy(ClusterError):
 
 class KafkaOperationError(LabError):
     """A Kafka call failed on a reachable cluster (translated from ``KafkaException``)."""
+
+
+class AuthorizationError(KafkaOperationError):
+    """The cluster's ACLs refused an operation: ``principal`` (e.g. "User:student") may not ``operation``
+    (Kafka's ACL operation name: Read, Write, Create, Describe, ...) the ``resource_type`` ("topic", "group",
+    "transactional-id", "cluster") named ``resource``; the hint holds the kafka-acls line that allows it."""
+
+    def __init__(self, message: str, *, hint: str | None = None, principal: str = "", operation: str = "",
+                 resource_type: str = "", resource: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.principal, self.operation = principal, operation
+        self.resource_type, self.resource = resource_type, resource
 
 
 class RunStoreError(LabError):

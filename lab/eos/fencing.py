@@ -145,7 +145,8 @@ def _zombie_and_successor(f: _Fence) -> None:
     zombie = transactional_producer(f.cluster, f.tid, zt, {"error_cb": client_errors.append})
     successor: Producer | None = None
     try:
-        txn_call("init_transactions (zombie)", zombie.init_transactions, TXN_CALL_TIMEOUT_S)
+        txn_call("init_transactions (zombie)", zombie.init_transactions, TXN_CALL_TIMEOUT_S, cluster=f.cluster,
+                 tid=f.tid)
         f.fields["zombie"] = _identity(zombie, zt, ctx)
         f.step(f"zombie: init_transactions, epoch {_epoch(f.fields['zombie'])}", 0.2)
         txn_call("begin_transaction (zombie)", zombie.begin_transaction)

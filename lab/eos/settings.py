@@ -27,7 +27,7 @@ class DuplicateSettings:
     the margin), 300 records/s so each timed-out request holds a few batches.
     """
 
-    topic: str = "eos-duplicates"
+    topic: str = "lab-eos-duplicates"
     #: "off", "on" or "both" (without, then with ``enable.idempotence``)
     idempotence: str = "both"
     leader: int = 2
@@ -109,7 +109,7 @@ class TransactionSettings:
     """``transactions`` batches of ``records_per_transaction``; ``aborted`` of them (spread evenly among all
     but the last) are aborted; the last is held open ``hold_open_s`` and then committed."""
 
-    topic: str = "eos-transactions"
+    topic: str = "lab-eos-transactions"
     partitions: int = 3
     transactions: int = 6
     records_per_transaction: int = 9
@@ -145,7 +145,7 @@ class TransactionSettings:
 
 @dataclass(frozen=True)
 class FencingSettings:
-    topic: str = "eos-fencing"
+    topic: str = "lab-eos-fencing"
     #: records each producer writes in its transaction
     records: int = 5
 
@@ -160,7 +160,7 @@ PIPELINE_MODES = {"both": pipeline.MODES, "exactly-once": ("exactly-once",), "at
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    topic_prefix: str = "eos-pipeline"
+    topic_prefix: str = "lab-eos-pipeline"
     #: "both", "exactly-once" or "at-least-once"
     modes: str = "both"
     records: int = 3000

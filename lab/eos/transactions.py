@@ -29,6 +29,7 @@ from lab.core.results import Result
 from lab.eos import logs, sequence
 from lab.eos.eosstats import ClientTrace, ProducerIdentity
 from lab.eos.settings import TRANSACTION_TIMEOUT_MS, TransactionSettings
+from lab.kafka import acl
 from lab.kafka import admin as lab_admin
 from lab.kafka.timeline import Step
 
@@ -98,12 +99,15 @@ class TransactionResult(Result):
         return sum(sum(o.records.values()) for o in self.outcomes if not o.committed)
 
 
-def txn_call(what: str, fn: Any, *args: Any) -> float:
-    """Call a transactional API (``commit_transaction`` …); its duration in ms; ``KafkaOperationError`` on failure."""
+def txn_call(what: str, fn: Any, *args: Any, cluster: Cluster | None = None, tid: str | None = None) -> float:
+    """Call a transactional API (``commit_transaction`` …); its duration in ms; ``KafkaOperationError`` on
+    failure (``AuthorizationError`` naming transactional id ``tid`` when the ACLs of ``cluster`` refused it)."""
     start = time.perf_counter()
     try:
         fn(*args)
     except KafkaException as exc:
+        if cluster is not None:
+            acl.raise_if_denied(exc, cluster, "Write", transactional_id=tid)
         raise KafkaOperationError(f"{what} failed: {exc}",
                                   hint="The transaction coordinator may be moving; run again once "
                                        "`kafka-lab cluster status` shows every broker.") from exc
@@ -264,7 +268,7 @@ def _transact(run: _TxnRun) -> None:
     open_txn = False
     try:
         cons.assign([TopicPartition(s.topic, p, 0) for p in range(s.partitions)])
-        txn_call("init_transactions", prod.init_transactions, TXN_CALL_TIMEOUT_S)
+        txn_call("init_transactions", prod.init_transactions, TXN_CALL_TIMEOUT_S, cluster=run.cluster, tid=run.tid)
         prod.poll(0.3)  # one statistics window: the PID and epoch
         run.step(f"init_transactions: {run.tid} registered")
         for i in range(s.transactions):

@@ -25,7 +25,7 @@ from lab.cluster import clients
 from lab.cluster.base import Cluster
 from lab.core.context import RunContext, poll_until
 from lab.core.errors import KafkaOperationError, LabError, SettingsError, UnreachableError
-from lab.kafka import kafka_topics
+from lab.kafka import acl, kafka_topics
 from lab.kafka.specs import TopicSpec
 
 #: How long one admin request may take before the lab reports it instead of waiting on.
@@ -53,26 +53,26 @@ HIDDEN_PREFIXES = ("__",)
 
 MIB = 1024 * 1024
 LAB_TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec("replication-demo", 3, 3, {"min.insync.replicas": "2"},
+    TopicSpec("lab-replication-demo", 3, 3, {"min.insync.replicas": "2"},
               "Replication, ISR and min.insync.replicas under broker failure."),
     TopicSpec(
-        "deep-dive-topic", 3, 3,
+        "lab-deep-dive-topic", 3, 3,
         {"segment.bytes": str(10 * MIB), "segment.ms": "3600000", "retention.bytes": str(100 * MIB),
          "retention.ms": "604800000", "cleanup.policy": "delete", "compression.type": "gzip",
          "min.insync.replicas": "2"},
         "Log segments and retention: 10 MiB / 1 h segments, 100 MiB / 7 day retention, gzip on the broker.",
     ),
-    TopicSpec("compression-bench", 3, 3, {"compression.type": "producer"},
+    TopicSpec("lab-compression-bench", 3, 3, {"compression.type": "producer"},
               "Codec comparison: the broker keeps whatever codec the producer used."),
-    TopicSpec("batch-bench", 3, 3, {}, "linger.ms x batch.size experiments."),
-    TopicSpec("consumer-tuning", 6, 3, {}, "Fetch tuning, assignment strategies and lag (6 partitions)."),
+    TopicSpec("lab-batch-bench", 3, 3, {}, "linger.ms x batch.size experiments."),
+    TopicSpec("lab-consumer-tuning", 6, 3, {}, "Fetch tuning, assignment strategies and lag (6 partitions)."),
     TopicSpec(
-        "compacted-demo", 1, 3,
+        "lab-compacted-demo", 1, 3,
         {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.01", "segment.ms": "10000",
          "segment.bytes": str(MIB), "delete.retention.ms": "1000", "min.compaction.lag.ms": "0"},
         "Log compaction: only the latest value per key survives cleaning.",
     ),
-    TopicSpec("transactions-demo", 3, 3, {"min.insync.replicas": "2"},
+    TopicSpec("lab-transactions-demo", 3, 3, {"min.insync.replicas": "2"},
               "Idempotent and transactional producers."),
 )
 
@@ -180,6 +180,7 @@ def create_topics(cluster: Cluster, specs: tuple[TopicSpec, ...] | list[TopicSpe
                     cut_off[spec.name] = exc
                     again.append(spec)
                 else:
+                    acl.raise_if_denied(exc, cluster, "Create", topic=spec.name)
                     raise KafkaOperationError(f"Creating topic {spec.name!r} failed: {exc}") from exc
         pending = again
         return not pending
@@ -263,6 +264,7 @@ def recreate_topic(cluster: Cluster, name: str, assignment: list[list[int]], con
                 cut_off.append(exc)  # sent again; it may have reached the controller
                 return False
             if err is None or err.code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                acl.raise_if_denied(exc, cluster, "Create", topic=name)
                 raise KafkaOperationError(f"Creating topic {name!r} failed: {exc}") from exc
             # a just-deleted name is refused for a moment (not listed); listed: a cut-off request made it
             return bool(cut_off) and name in _metadata(cluster, adm).topics

@@ -9,23 +9,25 @@ the lab asks Kafka's own tool (``org.apache.kafka.tools.TopicCommand``), which p
 A JVM start per call (1–3 s): the lab does it only when asked for (``--elr``, a button) or when a scenario
 needs the figures. Whether the cluster keeps an ELR at all is the finalized level of the feature
 ``eligible.leader.replicas.version`` (``kafka-features describe``): 1 on new 4.1+ clusters, 0 on 3.9, where
-the ISR never empties and there is no ELR. Clusters that need client security are not described this way:
-their secrets would have to be handed to the JVM, and the lab keeps them out of files and command lines.
+the ISR never empties and there is no ELR. A secured cluster's client settings reach the tool in a private
+0600 file (``--command-config``), never on its command line.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from lab.cluster.base import Cluster
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
 from lab.core import subprocs
 from lab.core.context import RunContext
 from lab.core.errors import LabError
-from lab.kafka.tools import KAFKA_VERSION_RE, STOP_GRACE_S, TOOL_POLL_S
+from lab.kafka.tools import KAFKA_VERSION_RE, STOP_GRACE_S, TOOL_POLL_S, write_java_config
 
 TOPIC_COMMAND = "org.apache.kafka.tools.TopicCommand"
 FEATURE_COMMAND = "org.apache.kafka.tools.FeatureCommand"
@@ -105,15 +107,6 @@ def parse_features(text: str) -> dict[str, int]:
     return out
 
 
-def unavailable_reason(cluster: Cluster) -> str | None:
-    """Why Kafka's tool cannot describe this cluster (None when it can)."""
-    proto = cluster.client_config().get("security.protocol", "PLAINTEXT").upper()
-    if proto != "PLAINTEXT":
-        return (f"ELR not read: the cluster needs client security ({proto}), and the lab does not hand its "
-                "secrets to Kafka's JVM tools")
-    return None
-
-
 def tool_version(cluster: Cluster) -> str:
     """The jars to run: the cluster's own version when the lab provisions it, else the lab's default."""
     v = str(getattr(cluster, "version", "") or "")
@@ -123,12 +116,16 @@ def tool_version(cluster: Cluster) -> str:
 def run_tool(cluster: Cluster, main_class: str, args: list[str], ctx: RunContext | None = None) -> str:
     """Run one of Kafka's tools against ``cluster``; its stdout. ``LabError`` with its last lines on failure;
     ``Cancelled`` (the JVM stopped) when ``ctx`` is cancelled meanwhile."""
-    reason = unavailable_reason(cluster)
-    if reason:
-        raise LabError(reason + ".", hint="Describe it with your own kafka-topics and a --command-config file.")
     rt = ensure_runtime(tool_version(cluster), with_jolokia=False)
-    cmd = [rt.java, TOOL_HEAP, "-cp", rt.classpath, main_class, "--bootstrap-server", cluster.bootstrap_servers(),
-           *args]
+    with tempfile.TemporaryDirectory(prefix="lab-tool-") as tmp:
+        # a secured cluster's settings reach the tool in a 0600 file, never on its command line
+        cfg = write_java_config(Path(tmp) / "client.properties", cluster)
+        cmd = [rt.java, TOOL_HEAP, "-cp", rt.classpath, main_class, "--bootstrap-server",
+               cluster.bootstrap_servers(), "--command-config", str(cfg), *args]
+        return _wait_for(cluster, main_class, cmd, ctx)
+
+
+def _wait_for(cluster: Cluster, main_class: str, cmd: list[str], ctx: RunContext | None) -> str:
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except OSError as exc:

@@ -11,12 +11,13 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from lab.cluster import clients
 from lab.cluster.base import Cluster
 from lab.core.context import RunContext, poll_until
 from lab.core.errors import Cancelled, KafkaOperationError, LabError
+from lab.kafka import acl
 from lab.kafka.admin import ADMIN_TIMEOUT_S, broker_configs, create_topics, is_unknown_topic
 from lab.kafka.specs import ClusterLimits, TopicSpec
 
@@ -70,12 +71,12 @@ def fresh_topics(cluster: Cluster, shapes: Sequence[tuple[int, int, dict[str, st
     except KafkaException as exc:
         raise KafkaOperationError(f"Could not create the run's topic on {cluster.bootstrap_servers()}: {exc}",
                                   hint=cluster.start_hint()) from exc
-    failures: list[str] = []
+    failures: list[tuple[KafkaError, str | None]] = []
     primer = clients.producer(cluster, {"acks": "all", "linger.ms": 0, "message.timeout.ms": PRIME_TIMEOUT_MS})
     for sp in specs:
         for p in range(sp.partitions):
             primer.produce(sp.name, b"", partition=p,
-                           on_delivery=lambda err, _msg: failures.append(err.str()) if err is not None else None)
+                           on_delivery=lambda err, m: failures.append((err, m.topic())) if err is not None else None)
     try:
         # flush in short slices so a cancel is seen while a slow leader is still answering
         poll_until(lambda: primer.flush(0.1) == 0, PRIME_TIMEOUT_MS / 1000 + 1, ctx, every_s=0.0)
@@ -86,10 +87,12 @@ def fresh_topics(cluster: Cluster, shapes: Sequence[tuple[int, int, dict[str, st
     if failures or len(primer):
         primer.purge()
         delete_topics(cluster, names)
+        if failures:
+            acl.raise_if_denied(failures[0][0], cluster, "Write", topic=failures[0][1])
         what = f"The fresh topic {names[0]!r}" if len(names) == 1 else f"One of {len(names)} fresh topics"
         raise KafkaOperationError(
             f"{what} did not accept writes: "
-            + (failures[0] if failures else f"no acknowledgement of its priming record(s) within "
+            + (failures[0][0].str() if failures else f"no acknowledgement of its priming record(s) within "
                f"{PRIME_TIMEOUT_MS / 1000:.0f} s") + ".",
             hint="Check the cluster (`kafka-lab cluster status`): every broker should be running.")
     return names

@@ -22,6 +22,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from lab.cluster.base import Cluster
 from lab.core.errors import KafkaOperationError, SettingsError
+from lab.kafka import acl
 
 #: How long one admin request may take before the sample is reported as failed.
 REQUEST_TIMEOUT_S = 10.0
@@ -79,10 +80,13 @@ class GroupSummary:
     total_lag: int | None
 
 
-def _result(fut: Future[Any], what: str, cluster: Cluster) -> Any:
+def _result(fut: Future[Any], what: str, cluster: Cluster, group: str | None = None) -> Any:
+    """The future's result; an ACL refusal as ``AuthorizationError`` (Describe on ``group``), any other
+    failure as ``KafkaOperationError`` saying what could not be done."""
     try:
         return fut.result(timeout=REQUEST_TIMEOUT_S)
     except KafkaException as exc:
+        acl.raise_if_denied(exc, cluster, "Describe", group=group)
         raise KafkaOperationError(f"Could not {what}: {exc.args[0].str() if exc.args else exc}",
                                   hint=cluster.start_hint()) from exc
     except TimeoutError as exc:
@@ -110,7 +114,7 @@ def list_groups(cluster: Cluster) -> list[GroupSummary]:
     commits: dict[str, dict[tuple[str, int], int] | None] = {}
     for g in ids:
         try:
-            got = _result(offsets[g], f"read the committed offsets of {g!r}", cluster)
+            got = _result(offsets[g], f"read the committed offsets of {g!r}", cluster, g)
             commits[g] = {(tp.topic, tp.partition): tp.offset for tp in got.topic_partitions or [] if tp.offset >= 0}
         except KafkaOperationError:
             commits[g] = None
@@ -123,7 +127,7 @@ def list_groups(cluster: Cluster) -> list[GroupSummary]:
     out = []
     for g in listed:
         try:
-            desc = _result(described[g.group_id], f"describe the group {g.group_id!r}", cluster)
+            desc = _result(described[g.group_id], f"describe the group {g.group_id!r}", cluster, g.group_id)
             state, protocol, members = _name(desc.state), _name(getattr(desc, "type", "unknown")), len(desc.members)
         except KafkaOperationError:
             state, protocol, members = _name(g.state), _name(getattr(g, "type", "?")), 0
@@ -145,10 +149,10 @@ def sample(cluster: Cluster, group: str, *, isolation: str = "read_uncommitted",
     adm = admin or cluster.admin()
     now = time.monotonic()
     desc = _result(adm.describe_consumer_groups([group], request_timeout=REQUEST_TIMEOUT_S)[group],
-                   f"describe the group {group!r}", cluster)
+                   f"describe the group {group!r}", cluster, group)
     req = [ConsumerGroupTopicPartitions(group)]
     committed = _result(adm.list_consumer_group_offsets(req, request_timeout=REQUEST_TIMEOUT_S)[group],
-                        f"read the committed offsets of {group!r}", cluster)
+                        f"read the committed offsets of {group!r}", cluster, group)
     owners: dict[tuple[str, int], str] = {}
     for m in desc.members:
         for tp in (m.assignment.topic_partitions if m.assignment else []):

@@ -63,6 +63,7 @@ from lab.kafka.tools import (
     WARMUP_RECORDS_SINCE,
     tool_version,
     version_at_least,
+    write_java_config,
 )
 from lab.producer import run as produce
 from lab.producer import sweep
@@ -222,10 +223,13 @@ def tool_records(settings: ProducerSettings) -> int:
 
 
 def perf_args(settings: ProducerSettings, topic: str, bootstrap: str, payload_file: Path | None, *,
-              kafka_version: str = DEFAULT_KAFKA_VERSION, warmup_records: int = 0) -> list[str]:
+              kafka_version: str = DEFAULT_KAFKA_VERSION, warmup_records: int = 0,
+              config_file: Path | None = None) -> list[str]:
     """The ProducerPerformance arguments for these settings (without the java command), in the flags of the
     tool of ``kafka_version``: ``--bootstrap-server`` and ``--command-property`` from 4.2, ``--producer-props``
-    before; ``--warmup-records`` when ``warmup_records`` > 0 and the version has it (4.2+), else left out."""
+    before; ``--warmup-records`` when ``warmup_records`` > 0 and the version has it (4.2+), else left out.
+    ``config_file`` (the cluster's security settings, ``tools.write_java_config``) is how secrets reach the
+    tool: ``--command-config`` from 4.2, ``--producer.config`` before."""
     records = tool_records(settings)
     require(is_whole(warmup_records) and 0 <= warmup_records < max(records, 1),
             f"warmup_records={warmup_records!r} is not a count below the {records:,} records the tool sends.",
@@ -240,6 +244,8 @@ def perf_args(settings: ProducerSettings, topic: str, bootstrap: str, payload_fi
         args += ["--record-size", str(settings.message_size)]
     if warmup_records and version_at_least(kafka_version, WARMUP_RECORDS_SINCE):
         args += ["--warmup-records", str(warmup_records)]
+    if config_file is not None:
+        args += ["--command-config" if new_flags else "--producer.config", str(config_file)]
     props = settings.java_config() if new_flags else {"bootstrap.servers": bootstrap, **settings.java_config()}
     # the properties flag takes every word after it: it goes last
     args += ["--command-property" if new_flags else "--producer-props", *[f"{k}={v}" for k, v in props.items()]]
@@ -293,9 +299,10 @@ def run_tool(cluster: Cluster, settings: ProducerSettings, ctx: RunContext, *, k
                 payload_file.write_bytes(b"\n".join(make_payloads(settings.payload, settings.message_size)))
             log_cfg = Path(tmp) / "log4j.properties"
             log_cfg.write_text(LOG4J_QUIET)
+            client_cfg = write_java_config(Path(tmp) / "client.properties", cluster)
             cmd = [rt.java, PERF_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, PERF_CLASS,
                    *perf_args(settings, topic, cluster.bootstrap_servers(), payload_file, kafka_version=version,
-                              warmup_records=warm)]
+                              warmup_records=warm, config_file=client_cfg)]
             text, wall, stopped = _run_tool(cmd, ctx, settings)
         out = parse_lines(text) if stopped else parse_output(text)
         primed = settings.partitions  # fresh_topic wrote one record per partition before the tool ran

@@ -18,7 +18,7 @@ from lab.kafka.timeline import POLL_INTERVAL_S
 class MonitorSettings:
     """Watch one topic for ``duration_s`` seconds; optionally write to it with a background producer."""
 
-    topic: str = "replication-demo"
+    topic: str = "lab-replication-demo"
     duration_s: float = 60.0
     interval_s: float = POLL_INTERVAL_S
     producer: BackgroundProducerSettings | None = None
@@ -38,7 +38,7 @@ class MonitorSettings:
 class MinIsrSettings:
     """Stop the two followers of a replication-factor-3 partition one at a time and probe writes."""
 
-    topic: str = "min-isr-demo"
+    topic: str = "lab-min-isr-demo"
     min_insync_replicas: int = 2
     #: Messages written with acks=all and with acks=1 in every phase.
     probe_messages: int = 20
@@ -59,7 +59,7 @@ class MinIsrSettings:
 class HwLeoSettings:
     """Pause (SIGSTOP) one follower while an acks=all producer writes; resume it after it left the ISR."""
 
-    topic: str = "hw-leo-demo"
+    topic: str = "lab-hw-leo-demo"
     rate_per_s: int = 100
     #: Steady state recorded before the pause (seconds).
     baseline_s: float = 3.0
@@ -87,12 +87,12 @@ class StorageSettings:
     ~6 MB of 1 KB messages fill five 1 MiB segments in a few seconds (3.x also took 16 KiB segments of 100 B
     messages; 4.x refuses segments under 1 MiB)."""
 
-    topic: str = "storage-demo"
+    topic: str = "lab-storage-demo"
     segment_bytes: int = MIN_SEGMENT_BYTES_4X
     messages: int = 6000
     message_bytes: int = 1000
     bursts: int = 5
-    compact_topic: str = "compaction-demo"
+    compact_topic: str = "lab-compaction-demo"
     keys: int = 20
     updates_per_key: int = 50
     compaction_wait_s: float = 60.0
@@ -131,7 +131,7 @@ class UncleanSettings:
     nodes) alive so an election can happen at all.
     """
 
-    topic_prefix: str = "unclean-demo"
+    topic_prefix: str = "lab-unclean-demo"
     in_sync_broker: int = 1
     lagging_broker: int = 2
     messages_before: int = 50

@@ -142,9 +142,6 @@ class _UncleanRun:
 
     def read_feature(self, cluster: Cluster) -> None:
         """The ELR feature level, once, before the faults (the tool needs a cluster that answers)."""
-        if (reason := kafka_topics.unavailable_reason(cluster)) is not None:
-            self.elr_source = reason
-            return
         try:
             self.elr_feature_level = kafka_topics.elr_feature_level(cluster, self.rec.ctx)
         except Cancelled:
@@ -154,7 +151,7 @@ class _UncleanRun:
 
     def sample_sets(self, cluster: Cluster, moment: str) -> None:
         """ISR, ELR and last known ELR of both topics now, from Kafka's own tool (skipped where it cannot run)."""
-        if kafka_topics.unavailable_reason(cluster) is not None or self.elr_source.startswith("ELR not read"):
+        if self.elr_source.startswith("ELR not read"):
             return
         t = round(self.rec.now(), 3)
         try:

@@ -28,6 +28,7 @@ from lab.core.catalogue import Experiment
 from lab.core.context import Progress, Run, RunContext
 from lab.core.errors import Cancelled, LabError, SettingsError
 from lab.core.results import ClusterFacts, Result, RunInfo, new_run_id, now_iso, stamp
+from lab.kafka import acl
 from lab.runs import store as runs
 
 if TYPE_CHECKING:
@@ -152,6 +153,11 @@ def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: st
                 result = exp.fn(cluster, settings, ctx)
             except Cancelled as exc:  # an experiment that does not keep the convention still says why
                 raise LabError(f"The {exp.title} stopped without a result: {exc.message}") from exc
+            except Exception as exc:  # an ACL refusal no inner layer named: say who may not do what
+                denial = acl.translate(exc, cluster, settings)
+                if denial is None or denial is exc:
+                    raise
+                raise denial from exc
             info = RunInfo(run_id, exp.name, started_at, now_iso(), facts[0], face, time.monotonic() - t0)
             return stamp(result, info, ctx.stopped_text() if ctx.cancelled else None)
         finally:

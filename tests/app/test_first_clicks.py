@@ -166,17 +166,17 @@ def test_first_click_gives_a_result_worth_reading(app_env: LocalCluster, page: s
 
 
 def test_consumer_benchmark_seeds_its_topic_once(app_env: LocalCluster) -> None:
-    """On a fresh cluster the first run seeds `consumer-tuning` itself (the progress says so); the next run
+    """On a fresh cluster the first run seeds `lab-consumer-tuning` itself (the progress says so); the next run
     reuses the seed and still reads for its few seconds."""
     from lab.consumer.seed import backlog_size
 
     at = open_page("consumer")
     run_first_click(at, "consumer", "consumer.benchmark")
-    _, held = backlog_size(app_env, "consumer-tuning")
+    _, held = backlog_size(app_env, "lab-consumer-tuning")
     assert held >= MIN_BACKLOG
     r = run_first_click(at, "consumer", "consumer.benchmark")
     check(r, at)
-    assert backlog_size(app_env, "consumer-tuning")[1] == held, "the seed is reused, not written again"
+    assert backlog_size(app_env, "lab-consumer-tuning")[1] == held, "the seed is reused, not written again"
     assert any("Read for 3 s" in c.value for c in at.caption), [c.value for c in at.caption]
 
 
@@ -285,4 +285,4 @@ def test_cluster_page_first_click_creates_the_lab_topics(app_env: LocalCluster) 
     at.button(key="cluster_create_topics").click().run()
     assert not at.exception, at.exception
     assert not errors(at), errors(at)
-    assert any("consumer-tuning" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("lab-consumer-tuning" in s.value for s in at.success), [s.value for s in at.success]

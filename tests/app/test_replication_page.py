@@ -46,7 +46,7 @@ def test_page_shows_brokers_state_and_the_key_questions(app_env: LocalCluster) -
         assert f"Broker {n}" in text
     assert text.count("running") >= 3
     assert any(b.key == "repl_stop_2" for b in at.button)
-    # the describe table: one row per partition of replication-demo, with epochs and LEOs from JMX
+    # the describe table: one row per partition of lab-replication-demo, with epochs and LEOs from JMX
     # the panel refreshes itself every 2 s; a topic created a moment ago may need one more refresh
     for _ in range(5):
         if at.dataframe:

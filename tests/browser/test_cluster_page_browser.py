@@ -16,8 +16,8 @@ def test_cluster_page_shows_brokers_and_topics(page, app_url: str, cluster: Loca
     page.get_by_text("reachable", exact=False).first.wait_for()
     page.locator("[class*='st-key-cluster_create_topics'] button").first.click()
     # "created" on a fresh cluster, "exists" when an earlier test of the session made it first
-    page.get_by_text(re.compile(r"replication-demo: (created|exists)")).first.wait_for()
-    page.locator("table").get_by_text("replication-demo").first.wait_for()
+    page.get_by_text(re.compile(r"lab-replication-demo: (created|exists)")).first.wait_for()
+    page.locator("table").get_by_text("lab-replication-demo").first.wait_for()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "cluster.png"), full_page=True)
     body = page.inner_text("body")

@@ -16,7 +16,7 @@ SHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"
 
 
 def test_monitor_sees_a_broker_button_press(page, app_url: str, whole_cluster: LocalCluster) -> None:
-    # its own RF-3 topic (sorted first, so the monitor picks it unless the lab's replication-demo exists);
+    # its own RF-3 topic (sorted first, so the monitor picks it unless the lab's lab-replication-demo exists);
     # the lab's catalogue topics are created by the Cluster page's own test
     whole_cluster.wait_until_ready(60)  # a broker resumed by an earlier test may still be re-registering
     admin.create_topics(whole_cluster, [TopicSpec(f"a-browser-{uuid.uuid4().hex[:8]}", 3, 3)])

@@ -28,8 +28,8 @@ def test_cluster_status_and_up_json(cluster: LocalCluster, capsys: pytest.Captur
 def test_topics_create_and_describe_json(cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
     sd = str(cluster.state_dir)
     created = run_json(capsys, "topics", "create", "--json", "--state-dir", sd)
-    assert {c["name"] for c in created} >= {"replication-demo", "compacted-demo"}
-    described = run_json(capsys, "topics", "describe", "replication-demo", "--json", "--state-dir", sd)
+    assert {c["name"] for c in created} >= {"lab-replication-demo", "lab-compacted-demo"}
+    described = run_json(capsys, "topics", "describe", "lab-replication-demo", "--json", "--state-dir", sd)
     (topic,) = described
     assert topic["configs"]["min.insync.replicas"] == "2"
     assert all(len(p["replicas"]) == 3 for p in topic["partitions"])

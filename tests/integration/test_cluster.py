@@ -129,7 +129,7 @@ def test_lab_topics_catalogue_creates(cluster: LocalCluster) -> None:
 
     poll_until(all_listed, 30, every_s=0.2)
     assert wanted <= names
-    rd = admin.describe_topics(cluster, ["replication-demo"])[0]
+    rd = admin.describe_topics(cluster, ["lab-replication-demo"])[0]
     assert rd.configs["min.insync.replicas"] == "2" and all(len(p.replicas) == 3 for p in rd.partitions)
 
 

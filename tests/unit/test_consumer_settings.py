@@ -96,7 +96,7 @@ def test_eager_and_profiles() -> None:
 
 
 def test_seed_and_bench_settings() -> None:
-    assert SeedSettings().messages == 50_000 and SeedSettings().topic == "consumer-tuning"
+    assert SeedSettings().messages == 50_000 and SeedSettings().topic == "lab-consumer-tuning"
     with pytest.raises(SettingsError) as info:
         SeedSettings(messages=0)
     assert "1 to 10,000,000" in (info.value.hint or "")
