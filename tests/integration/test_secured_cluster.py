@@ -168,7 +168,7 @@ def test_consumer_benchmark_and_perf_tool_as_student_no_secret_on_a_command_line
     assert "ConsumerPerformance" in seen and "kafka.Kafka" in seen, "the watch saw the tool and the brokers"
     assert str(secured.dir) in seen, "the watch saw this module's brokers"
     secured.assert_no_secret(seen, "a command line (ps)")
-    assert "--consumer.config" in " ".join(res.command)  # type: ignore[attr-defined]
+    assert "--command-config" in " ".join(res.command)  # type: ignore[attr-defined]  # 4.2+ names it so
 
 
 def test_strategies_lag_and_describe_as_student(secured: Secured) -> None:
@@ -195,8 +195,10 @@ def test_strategies_lag_and_describe_as_student(secured: Secured) -> None:
     lag = lag_sample.sample(secured.student, group)
     assert lag.total_lag == 15, lag
 
-    described = admin.describe_topics(secured.student, [topic])
+    described = admin.describe_topics(secured.student, [topic], with_elr=True)
     assert described[0].name == topic and len(described[0].partitions) == 1
+    # ISR, ELR and the feature level from Kafka's own tools, which got the student's settings in a file
+    assert described[0].elr_feature_level == 1 and described[0].partitions[0].elr == (), described[0]
     with pytest.raises(ControlsDisabled):
         secured.student.broker("stop", 1)
 
