@@ -1,0 +1,49 @@
+"""Lessons and their answers as terminal text (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lab.lessons.base import Answer, Lesson
+
+
+def listing(lessons: Iterable[Lesson]) -> str:
+    """One line per lesson: phase, id, what it takes, the question."""
+    rows = [(f"{x.phase}", x.id, x.experiment + (" (stops brokers)" if x.changes_brokers else ""), x.question)
+            for x in lessons]
+    if not rows:
+        return "No lessons."
+    w_id = max(len(r[1]) for r in rows)
+    w_exp = max(len(r[2]) for r in rows)
+    head = f"{'phase':<5}  {'id':<{w_id}}  {'experiment':<{w_exp}}  question"
+    return "\n".join([head, *(f"{p:<5}  {i:<{w_id}}  {e:<{w_exp}}  {q}" for p, i, e, q in rows)])
+
+
+def show(lesson: Lesson) -> str:
+    """The lesson before it runs: the question, the choices, what runs, what to try next."""
+    lines = [f"{lesson.title} (phase {lesson.phase}, `{lesson.id}`)", "", lesson.question,
+             f"  Asked in: {lesson.source}", "", f"Predict one (kafka-lab lesson run {lesson.id} --predict CHOICE):"]
+    lines += [f"  {c.key:<20} {c.text}" for c in lesson.choices]
+    brokers = ", which stops and restarts brokers" if lesson.changes_brokers else ""
+    lines += ["", f"Runs: {lesson.experiment}{brokers}" + (f" ({lesson.takes})" if lesson.takes else ""),
+              f"Page: {lesson.link()}"]
+    if lesson.try_next:
+        lines += ["", "Try next:"]
+        lines += [f"  {t.label}: {link}\n    {t.look_for}" for t, link in lesson.try_next_links()]
+    return "\n".join(lines)
+
+
+def answer(lesson: Lesson, ans: Answer) -> str:
+    """The answer: the measured sentences, the figures, and what to try next."""
+    lines = [lesson.question, "", ans.headline, ""]
+    lines += [f"- {s}" for s in ans.sentences]
+    if ans.figures:
+        lines += ["", "Figures:"]
+        w = max(len(f.label) for f in ans.figures)
+        lines += [f"  {f.label:<{w}}  {f.value:,.6g}{' ' + f.unit if f.unit else ''}" for f in ans.figures]
+    if lesson.try_next:
+        lines += ["", "Try next:"]
+        lines += [f"  {t.label}: {link}\n    {t.look_for}" for t, link in lesson.try_next_links()]
+    if ans.run_id:
+        lines += ["", f"Run {ans.run_id} (kafka-lab runs show {ans.run_id})."]
+    return "\n".join(lines)
