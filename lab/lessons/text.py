@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from lab.lessons.base import Answer, Lesson
 
@@ -47,3 +48,21 @@ def answer(lesson: Lesson, ans: Answer) -> str:
     if ans.run_id:
         lines += ["", f"Run {ans.run_id} (kafka-lab runs show {ans.run_id})."]
     return "\n".join(lines)
+
+
+def answer_dict(ans: Answer) -> dict[str, Any]:
+    """The answer for --json: the figures as numbers by key (and with their labels and units)."""
+    return {"lesson": ans.lesson, "shown": ans.shown, "outcome": ans.outcome, "outcome_text": ans.outcome_text,
+            "prediction": ans.prediction, "held": ans.held, "sentences": list(ans.sentences),
+            "figures": ans.values, "figure_labels": {f.key: {"label": f.label, "unit": f.unit} for f in ans.figures},
+            "doubts": list(ans.doubts), "run_id": ans.run_id}
+
+
+def lesson_dict(lesson: Lesson) -> dict[str, Any]:
+    """A lesson for --json: what it asks, offers and runs."""
+    return {"id": lesson.id, "phase": lesson.phase, "page": lesson.page, "title": lesson.title,
+            "question": lesson.question, "source": lesson.source,
+            "choices": [{"key": c.key, "text": c.text} for c in lesson.choices], "experiment": lesson.experiment,
+            "changes_brokers": lesson.changes_brokers, "takes": lesson.takes, "link": lesson.link(),
+            "try_next": [{"label": t.label, "link": link, "look_for": t.look_for}
+                         for t, link in lesson.try_next_links()]}
