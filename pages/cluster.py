@@ -12,6 +12,7 @@ from lab import LabError
 from lab.kafka import admin
 from pages import _brokers
 from pages._brokers import STATE_COLOUR
+from pages._lesson import lesson_panel
 from pages._shared import broker_counts, cluster_changed, cluster_or_stop, cluster_status, cluster_topics, show_error
 
 #: How often the broker and topic tables refresh themselves (seconds).
@@ -24,6 +25,7 @@ st.caption(
 )
 
 cluster = cluster_or_stop()
+lesson_panel("cluster", cluster)
 
 
 @st.fragment(run_every=REFRESH_S)

@@ -20,6 +20,7 @@ from lab.lag.status import GroupStatus, PartitionStatus
 from lab.lag.watch import LagWatchResult
 from pages._charts import show_chart
 from pages._fields import Fields
+from pages._lesson import lesson_panel
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import require_reachable, show_error
@@ -39,6 +40,7 @@ st.caption(
     "estimates how many seconds behind the group is."
 )
 cluster = require_reachable()
+lesson_panel("lag", cluster)
 link = PageLink("lag")
 fields = Fields("lag")
 
