@@ -150,7 +150,7 @@ def _live_partial(partial: Any) -> None:
 def answer_for(page: str, lesson: Lesson) -> tuple[str, Answer | LabError | None]:
     """This page's lesson run of ``lesson``, read as an answer: ("none" | "running" | "failed" | "done", …)."""
     run = current(page)
-    if run is None or run.lesson != lesson.id:
+    if run is None or not _answers(run, lesson):
         return "none", None
     live = launcher.get(run.run_id)
     if live is not None and not live.done:
@@ -169,10 +169,19 @@ def answer_for(page: str, lesson: Lesson) -> tuple[str, Answer | LabError | None
         result = rec.result if rec is not None else None
     if result is None:
         return "failed", LabError(f"Run {run.run_id} has no result to answer from.")
-    try:
-        return "done", lesson.answer(result, run.prediction)
+    try:  # a prediction is judged only by the lesson it was made for
+        return "done", lesson.answer(result, run.prediction if run.lesson == lesson.id else None)
     except LabError as exc:
         return "failed", exc
+
+
+def _answers(run: LessonRun, lesson: Lesson) -> bool:
+    """The run answers ``lesson``: it was made for it, or for a lesson with the same experiment and preset (the
+    two codec questions read one sweep)."""
+    if run.lesson == lesson.id:
+        return True
+    other = lessons.LESSONS.get(run.lesson)
+    return other is not None and (other.experiment, other.settings) == (lesson.experiment, lesson.settings)
 
 
 def render_answer(lesson: Lesson, answer: Answer) -> None:
