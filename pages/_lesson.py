@@ -99,7 +99,7 @@ def pick(page: str) -> Lesson | None:
 
 def render_question(lesson: Lesson) -> None:
     st.markdown(f"#### {lesson.question}")
-    brokers = " It stops and restarts brokers; the cluster is put back however it ends." if lesson.changes_brokers \
+    brokers = " It stops or pauses brokers; the cluster is put back however it ends." if lesson.changes_brokers \
         else ""
     st.caption(f"{lesson.source}. The run: {lesson.takes}.{brokers}")
 

@@ -1,8 +1,10 @@
-"""The lesson of phase 5 from the assignment-strategies experiment: why cooperative rebalancing matters
-for large consumer groups (the course's third reflection question)."""
+"""Lessons of phase 5: from the assignment-strategies experiment, why cooperative rebalancing matters for large
+consumer groups (the course's third reflection question); from the static-membership one, a restart without a
+rebalance."""
 
 from __future__ import annotations
 
+from lab.consumer.static import StaticCase, StaticResult, StaticSettings
 from lab.consumer.strategies import StrategiesResult, StrategiesSettings, StrategyRun
 from lab.lessons.base import Choice, Figure, Finding, Lesson, TryNext, pct
 
@@ -91,4 +93,69 @@ COOPERATIVE_REBALANCE = Lesson(
     takes="about 40 s (two strategies, each with a join and a leave)",
 )
 
-LESSONS = (COOPERATIVE_REBALANCE,)
+
+# --- static membership (KIP-345) ---------------------------------------------------------------------------
+STATIC, DYNAMIC = "static, back in time", "dynamic"
+STATIC_PRESET = StaticSettings(cases=(STATIC, DYNAMIC), members=3)
+
+
+def _case_sentence(c: StaticCase) -> str:
+    gen = f"generation {c.generation_before} → {c.generation_after}"
+    return (f"{c.case}: {c.restarted} closed and came back after {c.back_t - c.closed_t:.1f} s; the other members got "
+            f"{c.others_callbacks} rebalance callbacks, {gen}, "
+            f"{'the same' if c.same_partitions else 'other'} partitions back, {c.unowned_partition_s:.2f} "
+            "partition-seconds owned by nobody.")
+
+
+def find_static(r: StaticResult) -> Finding:
+    by = {c.case: c for c in r.cases}
+    s = r.settings
+    sentences = [f"A group of {s.members} members on {s.partitions} partitions, session.timeout.ms="
+                 f"{s.session_timeout_ms}; one member restarts, once with a group.instance.id and once without."]
+    sentences += [_case_sentence(c) for c in r.cases]
+    figures: list[Figure] = []
+    for c in r.cases:
+        key = "static" if c.case == STATIC else "dynamic" if c.case == DYNAMIC else c.case
+        figures += [Figure(f"{key}.others_callbacks", f"{c.case}: callbacks on the other members",
+                           float(c.others_callbacks)),
+                    Figure(f"{key}.generation_change", f"{c.case}: generations the group went through",
+                           float((c.generation_after or 0) - (c.generation_before or 0))),
+                    Figure(f"{key}.unowned_partition_s", f"{c.case}: partition-seconds owned by nobody",
+                           round(c.unowned_partition_s, 3), "s")]
+    sm, dy = by.get(STATIC), by.get(DYNAMIC)
+    if sm is None or dy is None:
+        return Finding(None, tuple(sentences), tuple(figures), ("the run needs both the static and the dynamic case",))
+    if not sm.rebalanced and sm.same_partitions and dy.rebalanced:
+        return Finding("static-no-rebalance", tuple(sentences), tuple(figures))
+    if sm.rebalanced and dy.rebalanced:
+        return Finding("both-rebalance", tuple(sentences), tuple(figures))
+    if not sm.rebalanced and not dy.rebalanced:
+        return Finding("neither", tuple(sentences), tuple(figures))
+    return Finding(None, tuple(sentences), tuple(figures),
+                   (f"the static member rebalanced={sm.rebalanced} (same partitions: {sm.same_partitions}), the "
+                    f"dynamic one rebalanced={dy.rebalanced}: no choice fits",))
+
+
+STATIC_MEMBERSHIP = Lesson(
+    id="static-membership", phase=5, page="consumer", title="Static membership: a restart without a rebalance",
+    question="A consumer restarts quickly (a rolling deploy): does a static group.instance.id avoid a rebalance?",
+    source="Practice 003e, phase 5 (static group membership, KIP-345)",
+    choices=(
+        Choice("static-no-rebalance", "The static member gets its partitions back with no rebalance; a dynamic one "
+                                      "makes the group rebalance"),
+        Choice("both-rebalance", "Both make the group rebalance: any restart does"),
+        Choice("neither", "Neither: a quick restart never makes the group rebalance"),
+    ),
+    experiment="consumer.static-membership", settings=STATIC_PRESET, find=find_static,
+    why=("Why: a dynamic member gets a new member id on every start, so its leaving and its joining are two "
+         "membership changes, each a rebalance. A static member (group.instance.id) keeps its identity: the "
+         "coordinator holds its partitions for session.timeout.ms and hands them back when it returns, without "
+         "touching the others. The cost: its partitions wait for it while it is away."),
+    try_next=(
+        TryNext("5 members", StaticSettings(cases=(STATIC, DYNAMIC), members=5),
+                "the dynamic restart disturbs more members (more callbacks); the static one still none."),
+    ),
+    takes="about 30 s (two restarts)",
+)
+
+LESSONS = (COOPERATIVE_REBALANCE, STATIC_MEMBERSHIP)

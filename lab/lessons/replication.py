@@ -1,5 +1,6 @@
-"""Lessons of phases 1 and 2 from the min.insync.replicas scenario: why RF 3 with min.insync.replicas=2
-wants three brokers, and when 1 is the right choice instead of 2."""
+"""Lessons of phases 1 and 2: from the min.insync.replicas scenario, why RF 3 with min.insync.replicas=2 wants
+three brokers and when 1 is the right choice instead of 2; from the HW vs LEO scenario, what the high watermark
+does while a follower is stopped."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from lab.replication.scenarios import (
     PHASE_ALL_UP,
     PHASE_ONE_DOWN,
     PHASE_TWO_DOWN,
+    HwLeoResult,
     MinIsrPhase,
     MinIsrResult,
 )
-from lab.replication.settings import MinIsrSettings
+from lab.replication.settings import HwLeoSettings, MinIsrSettings
 
 #: Probe writes per phase and acks setting: enough to see "all" or "none", quick to send (about 15 s in all).
 PROBES = 20
@@ -171,4 +173,71 @@ MIN_ISR_ONE_VS_TWO = Lesson(
     takes="about 20 s; stops and restarts two brokers",
 )
 
-LESSONS = (MIN_ISR_RF3, MIN_ISR_ONE_VS_TWO)
+
+# --- phase 2: the high watermark when a follower stops ---------------------------------------------------
+#: A high watermark flat for less than this is normal (the producer writes every 10 ms, polls see it move).
+MIN_STALL_S = 1.0
+#: The stall "ended when the follower left the ISR" if it ended within this much of that moment.
+LEFT_SLACK_S = 2.0
+
+
+def find_hw_stall(r: HwLeoResult) -> Finding:
+    s = r.settings
+    follower, leader = (x if x is not None else "?" for x in (r.follower, r.leader))
+    sentences = [f"An acks=all producer at {s.rate_per_s} messages/s; follower broker {follower} of leader {leader} "
+                 f"paused (SIGSTOP), and resumed {s.hold_s:g} s after it left the ISR."]
+    figures: list[Figure] = []
+    for key, label, value, unit in (("replica_lag_time_max_ms", "replica.lag.time.max.ms", r.replica_lag_time_max_ms,
+                                     "ms"),
+                                    ("hw_stalled_s", "longest time the HW stood still", r.hw_stalled_s, "s"),
+                                    ("left_isr_after_s", "paused follower left the ISR after", r.left_isr_after_s, "s"),
+                                    ("rejoined_after_s", "resumed follower rejoined the ISR after", r.rejoined_after_s,
+                                     "s"),
+                                    ("max_follower_behind", "most messages the follower was behind",
+                                     r.max_follower_behind, "messages")):
+        if value is not None:
+            figures.append(Figure(key, label, round(float(value), 3), unit))
+    stall, left = r.hw_stalled_s, r.left_isr_after_s
+    if stall is None or left is None:
+        return Finding(None, tuple(sentences), tuple(figures),
+                       ("the run ended before the follower left the ISR and the stall could be measured",))
+    lag_ms = f" (replica.lag.time.max.ms={r.replica_lag_time_max_ms})" if r.replica_lag_time_max_ms else ""
+    sentences.append(f"The high watermark stood still for {stall:.1f} s; the paused follower left the ISR "
+                     f"{left:.1f} s after the pause{lag_ms}.")
+    if r.max_follower_behind is not None:
+        sentences.append(f"While out, the follower fell up to {r.max_follower_behind:,} messages behind the leader's "
+                         "log end offset" + (f", and rejoined the ISR {r.rejoined_after_s:.1f} s after it was "
+                                             "resumed." if r.rejoined_after_s is not None else "."))
+    if stall < MIN_STALL_S:
+        return Finding("keeps-moving", tuple(sentences), tuple(figures))
+    if stall <= left + LEFT_SLACK_S:
+        return Finding("stalls-then-jumps", tuple(sentences), tuple(figures))
+    return Finding("stops-for-good", tuple(sentences), tuple(figures))
+
+
+HW_STALL = Lesson(
+    id="hw-stall", phase=2, page="replication", title="The high watermark when a follower stops",
+    question="Under acks=all, what happens to the high watermark when one follower stops fetching?",
+    source="Practice 003e, phase 2 (ISR, HW and LEO)",
+    choices=(
+        Choice("stalls-then-jumps", "It stands still until the follower leaves the ISR, then moves on without it"),
+        Choice("keeps-moving", "It keeps moving: the leader and the other follower are enough"),
+        Choice("stops-for-good", "It stands still until the follower comes back"),
+    ),
+    experiment="replication.hw-leo", settings=HwLeoSettings(), find=find_hw_stall,
+    why=("Why: the leader advances the high watermark only to the offset every ISR member has fetched, and acks=all "
+         "answers when the HW passes a write. A stopped follower is still in the ISR until replica.lag.time.max.ms "
+         "has passed without it catching up, so for that long nothing new is committed or visible to consumers; "
+         "then the leader drops it and the HW moves on, confirmed by fewer copies. min.insync.replicas is the "
+         "floor under that shrinking set."),
+    try_next=(
+        TryNext("Hold the follower out 15 s", HwLeoSettings(hold_s=15.0),
+                "the HW moves on the whole time; the follower's LEO falls further behind and it takes longer to "
+                "catch up and rejoin."),
+        TryNext("500 messages/s", HwLeoSettings(rate_per_s=500),
+                "the stall lasts as long (it is a timeout, not a rate), but five times as many writes wait in it."),
+    ),
+    takes="about 20 s; pauses a follower broker",
+)
+
+LESSONS = (MIN_ISR_RF3, MIN_ISR_ONE_VS_TWO, HW_STALL)

@@ -10,7 +10,7 @@ from lab.lessons.base import Answer, Lesson
 
 def listing(lessons: Iterable[Lesson]) -> str:
     """One line per lesson: phase, id, what it takes, the question."""
-    rows = [(f"{x.phase}", x.id, x.experiment + (" (stops brokers)" if x.changes_brokers else ""), x.question)
+    rows = [(f"{x.phase}", x.id, x.experiment + (" (changes brokers)" if x.changes_brokers else ""), x.question)
             for x in lessons]
     if not rows:
         return "No lessons."
@@ -25,7 +25,7 @@ def show(lesson: Lesson) -> str:
     lines = [f"{lesson.title} (phase {lesson.phase}, `{lesson.id}`)", "", lesson.question,
              f"  Asked in: {lesson.source}", "", f"Predict one (kafka-lab lesson run {lesson.id} --predict CHOICE):"]
     lines += [f"  {c.key:<20} {c.text}" for c in lesson.choices]
-    brokers = ", which stops and restarts brokers" if lesson.changes_brokers else ""
+    brokers = ", which stops, pauses or restarts brokers" if lesson.changes_brokers else ""
     lines += ["", f"Runs: {lesson.experiment}{brokers}" + (f" ({lesson.takes})" if lesson.takes else ""),
               f"Page: {lesson.link()}"]
     if lesson.try_next:

@@ -8,6 +8,7 @@ import dataclasses
 from sample_runs import info, produce
 
 from lab.consumer.groups import GroupTimeline
+from lab.consumer.static import StaticCase, StaticResult
 from lab.consumer.strategies import RebalanceFigures, StrategiesResult, StrategyRun
 from lab.core.stats import LatencySummary
 from lab.core.verdict import Doubt
@@ -24,8 +25,8 @@ from lab.lessons import lag as lag_lessons
 from lab.lessons import producer as producer_lessons
 from lab.producer.run import ProduceResult
 from lab.producer.sweep import SweepResult
-from lab.replication.scenarios import MIN_ISR_PHASES, MinIsrPhase, MinIsrResult
-from lab.replication.settings import MinIsrSettings
+from lab.replication.scenarios import MIN_ISR_PHASES, HwLeoResult, MinIsrPhase, MinIsrResult
+from lab.replication.settings import HwLeoSettings, MinIsrSettings
 
 
 def _probe(acks: str, acked: int, n: int = 20) -> ProbeOutcome:
@@ -104,3 +105,23 @@ def lag_demo(slow: tuple[int, int] = (0, 1_150), out: tuple[int, int] = (1_150, 
               LagDemoPhase("scale-out", 10.0, 20.0, 4, out[0], out[1], GroupStatus.OK, "caught up"))
     watch = LagWatchResult(LagWatchSettings("g"), (), (), GroupStatus.OK)
     return LagDemoResult(s, "lab-lag-t", "g", watch, phases, run=info("20261206T160000-lagdem", "lag.scenario"))
+
+
+def hw_leo(stalled_s: float | None = 5.4, left_after_s: float | None = 5.2) -> HwLeoResult:
+    """Follower 2 of leader 1 paused at 3.0 s; it left the ISR ``left_after_s`` later; resumed 5 s after."""
+    left = None if left_after_s is None else 3.0 + left_after_s
+    resumed = None if left is None else left + 5.0
+    return HwLeoResult(HwLeoSettings(), 1, 2, 5000, 3.0, left, resumed, None if resumed is None else resumed + 1.7,
+                       stalled_s, 1_030, Timeline(), run=info("20261206T160000-hwleo0", "replication.hw-leo"))
+
+
+def _static_case(case: str, callbacks: int, gen: tuple[int, int], same: bool = True) -> StaticCase:
+    return StaticCase(case, "member-2", 10.0, 12.1, gen[0], gen[1], callbacks, same, 0.8,
+                      GroupTimeline((), (), (), ()))
+
+
+def static(static_callbacks: int = 0, static_gen: tuple[int, int] = (3, 3)) -> StaticResult:
+    cases = (_static_case("static, back in time", static_callbacks, static_gen),
+             _static_case("dynamic", 8, (2, 4), same=False))
+    return StaticResult(consumer_lessons.STATIC_PRESET, cases,
+                        run=info("20261206T160000-static", "consumer.static-membership"))

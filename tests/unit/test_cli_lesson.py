@@ -23,7 +23,7 @@ def test_list_has_every_lesson(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lesson", "list"]) == 0
     out = capsys.readouterr().out
     assert all(x.id in out and x.question in out for x in lessons.LESSONS.values())
-    assert "replication.min-isr (stops brokers)" in out
+    assert "replication.min-isr (changes brokers)" in out
     assert main(["lesson", "list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [d["id"] for d in data] == list(lessons.LESSONS)

@@ -7,7 +7,7 @@ import dataclasses
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from lesson_results import CODECS, codec_sweep, lag_demo, min_isr, strategies, transactions
+from lesson_results import CODECS, codec_sweep, hw_leo, lag_demo, min_isr, static, strategies, transactions
 
 from lab import lessons, registry
 from lab.core.errors import SettingsError
@@ -178,3 +178,38 @@ def test_lag_answer_quotes_growth_and_drain() -> None:
 def test_lag_not_shown_when_it_did_not_grow() -> None:
     a = lessons.get("lag-recovery").answer(lag_demo(slow=(0, 150), out=(150, 20)), "grows-then-drains")
     assert not a.shown and a.held is None and "grew by only 150 records" in " ".join(a.doubts)
+
+
+# --- phase 2: the high watermark -----------------------------------------------------------------------
+def test_hw_stall_answer_quotes_the_stall_and_the_isr_exit() -> None:
+    a = lessons.get("hw-stall").answer(hw_leo(), "stalls-then-jumps")
+    assert a.shown and a.held is True
+    text = " ".join(a.sentences)
+    assert "stood still for 5.4 s; the paused follower left the ISR 5.2 s after the pause" in text
+    assert "(replica.lag.time.max.ms=5000)" in text and "up to 1,030 messages behind" in text
+    assert a.values["hw_stalled_s"] == 5.4 and a.values["rejoined_after_s"] == 1.7
+
+
+def test_hw_stall_other_outcomes_and_not_shown() -> None:
+    lesson = lessons.get("hw-stall")
+    assert lesson.answer(hw_leo(stalled_s=0.4), "stalls-then-jumps").held is False
+    assert lesson.answer(hw_leo(stalled_s=12.0)).outcome == "stops-for-good"
+    absent = lesson.answer(hw_leo(stalled_s=None, left_after_s=None), "stalls-then-jumps")
+    assert not absent.shown and absent.held is None and "before the follower left the ISR" in absent.doubts[0]
+
+
+# --- phase 5: static membership ------------------------------------------------------------------------
+def test_static_answer_counts_the_others_callbacks() -> None:
+    a = lessons.get("static-membership").answer(static(), "static-no-rebalance")
+    assert a.shown and a.held is True
+    text = " ".join(a.sentences)
+    assert "static, back in time: member-2 closed and came back after 2.1 s; the other members got 0 rebalance " \
+           "callbacks, generation 3 → 3, the same partitions back" in text
+    assert "dynamic: member-2 closed and came back after 2.1 s; the other members got 8 rebalance callbacks, " \
+           "generation 2 → 4" in text
+    assert a.values["dynamic.others_callbacks"] == 8 and a.values["static.generation_change"] == 0
+
+
+def test_static_that_rebalanced_is_not_the_textbook_answer() -> None:
+    a = lessons.get("static-membership").answer(static(static_callbacks=4, static_gen=(3, 5)), "static-no-rebalance")
+    assert a.shown and a.outcome == "both-rebalance" and a.held is False

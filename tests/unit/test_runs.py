@@ -167,7 +167,8 @@ def test_a_file_from_a_newer_lab_is_refused_by_name(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.close()
-    with pytest.raises(RunStoreError, match=f"{path} has schema version 99; this lab reads up to {runs_schema.LATEST}") as e:
+    latest = runs_schema.LATEST
+    with pytest.raises(RunStoreError, match=f"{path} has schema version 99; this lab reads up to {latest}") as e:
         RunStore(path)
     assert "Update the lab" in str(e.value)
 
