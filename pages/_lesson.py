@@ -190,7 +190,7 @@ def render_answer(lesson: Lesson, answer: Answer) -> None:
     if answer.shown:
         st.success(f"**{answer.headline}**")
     else:
-        st.warning(f"**{answer.headline}** " + "; ".join(answer.doubts))
+        st.warning(f"**{answer.headline}** The reasons are in the answer below.")
     st.markdown("\n".join(f"- {s}" for s in answer.sentences))
     with st.expander("The figures, as numbers"):
         st.dataframe(pd.DataFrame([{"figure": f.label, "value": f.value, "unit": f.unit} for f in answer.figures]),
