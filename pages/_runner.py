@@ -157,12 +157,18 @@ class PageRunner:
             r.cancel()
         self._refusal(box)
 
-    def _start(self, make: Make, box: Any) -> bool:
+    def start(self, exp: Experiment[Any, Any], settings: Any, box: Any, *,
+              lesson: tuple[str, str | None] | None = None) -> bool:
+        """Launch ``exp`` with ``settings`` as this runner's run (a lesson's preset: ``lesson`` is its id and
+        the prediction, kept with the run); False (and the reason in ``box``) when it was refused."""
+        return self._start(lambda: (exp, settings), box, lesson)
+
+    def _start(self, make: Make, box: Any, lesson: tuple[str, str | None] | None = None) -> bool:
         """Launch the run; False (and the reason on the page) when it was refused."""
         st.session_state.pop(self._busy_key, None)
         try:
             exp, settings = make()
-            r = launcher.launch(exp, self.cluster, settings, face="app", owner=session_id())
+            r = launcher.launch(exp, self.cluster, settings, face="app", owner=session_id(), lesson=lesson)
         except ClusterBusy as exc:
             holder = getattr(exc, "holder", None)
             st.session_state[self._busy_key] = (exc, getattr(holder, "run_id", None))
@@ -177,6 +183,10 @@ class PageRunner:
     @property
     def _busy_key(self) -> str:
         return f"{self.key}_busy_refusal"
+
+    def refusal(self, box: Any) -> None:
+        """The "cluster is busy" refusal of the last start, in ``box`` (``controls`` shows it by itself)."""
+        self._refusal(box)
 
     def _refusal(self, box: Any) -> None:
         """The "cluster is busy" refusal of the last Run, shown while the other run holds the cluster and

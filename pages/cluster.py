@@ -14,6 +14,7 @@ from lab.kafka import admin
 from lab.kafka.kafka_topics import ids_text
 from pages import _brokers
 from pages._brokers import STATE_COLOUR
+from pages._lesson import lesson_panel
 from pages._shared import broker_counts, cluster_changed, cluster_or_stop, cluster_status, cluster_topics, show_error
 
 #: How often the broker and topic tables refresh themselves (seconds).
@@ -26,6 +27,7 @@ st.caption(
 )
 
 cluster = cluster_or_stop()
+lesson_panel("cluster", cluster)
 #: How long one kafka-topics reading of the ELR is shown before it is read again (a JVM start each time).
 ELR_TTL_S = 15.0
 
@@ -64,7 +66,8 @@ def live_view() -> None:
             return
 
     st.subheader("Brokers")
-    st.caption(broker_counts(st_))
+    st.caption(broker_counts(st_) + ". Each node is a broker and a KRaft controller; a stopped broker leaves the "
+               "in-sync replica sets (ISR) in the table below, and comes back into them once it has caught up.")
     if not st_.controls_enabled:
         st.info(f"Broker controls are off: {st_.controls_disabled_reason}")
     for b in st_.brokers:
@@ -97,6 +100,9 @@ def live_view() -> None:
     ]
     if rows:  # a static table: readable on a projector, and its text is in the page
         st.table(pd.DataFrame(rows).set_index(["topic", "partition"]))
+        shown = {t.name for t in topics}
+        st.caption("What the lab's topics are for: " + "; ".join(
+            f"**{spec.name}** — {spec.purpose.rstrip('.')}" for spec in admin.LAB_TOPICS if spec.name in shown) + ".")
     with st.expander("Configs set on each topic (everything else is the broker default)"):
         st.dataframe(
             pd.DataFrame([{"topic": t.name, "config": k, "value": v} for t in topics for k, v in t.configs.items()]),
@@ -152,16 +158,6 @@ def create_lab_topics() -> None:
 st.button("Create the lab's topics", key="cluster_create_topics", on_click=create_lab_topics,
           help="Creates the course's topics with their settings; existing ones get their configs set again.")
 
-with st.expander("What the lab's topics are for"):
-    for spec in admin.LAB_TOPICS:
-        st.markdown(f"- **{spec.name}** ({spec.partitions} partitions, RF {spec.replication_factor}): {spec.purpose}")
-
 with st.expander("Broker settings chosen for the lab"):
     st.dataframe(pd.DataFrame(sorted(cluster_status(cluster).broker_settings.items()), columns=["setting", "value"]),
                  hide_index=True)
-    st.markdown(
-        "Why three brokers for `min.insync.replicas=2` with replication factor 3? With `acks=all` a write "
-        "needs two live copies. Three brokers let one fail (or be restarted for an upgrade) while writes go on "
-        "and every acknowledged record still exists on two machines. With only two brokers, losing one would "
-        "stop all `acks=all` writes; with `min.insync.replicas=1` an acknowledged write could live on one disk."
-    )

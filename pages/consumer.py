@@ -30,6 +30,7 @@ from lab.export.pages import MIN_BYTES, PARTITION_BYTES
 from lab.registry import Experiment
 from pages._charts import show_chart
 from pages._fields import Fields
+from pages._lesson import lesson_panel
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import require_reachable, show_error
@@ -56,6 +57,7 @@ st.caption(
     "counts from librdkafka's statistics, pauses from the rebalance callbacks."
 )
 cluster = require_reachable()
+lesson_panel("consumer", cluster)
 link = PageLink("consumer")
 fields = Fields("consumer")
 

@@ -17,6 +17,7 @@ from lab.eos import settings as eos_settings
 from lab.eos import text as text_eos
 from pages._charts import show_chart
 from pages._fields import Fields
+from pages._lesson import lesson_panel
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import cluster_status, require_reachable
@@ -39,6 +40,7 @@ st.caption(
 )
 
 cluster = require_reachable()
+lesson_panel("eos", cluster)
 link = PageLink("eos")
 fields = Fields("eos")
 

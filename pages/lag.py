@@ -20,6 +20,7 @@ from lab.lag.status import GroupStatus, PartitionStatus
 from lab.lag.watch import LagWatchResult
 from pages._charts import show_chart
 from pages._fields import Fields
+from pages._lesson import lesson_panel
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import require_reachable, show_error
@@ -39,6 +40,7 @@ st.caption(
     "estimates how many seconds behind the group is."
 )
 cluster = require_reachable()
+lesson_panel("lag", cluster)
 link = PageLink("lag")
 fields = Fields("lag")
 
@@ -231,6 +233,12 @@ def draw(r: object) -> None:
         if v.status is not PartitionStatus.OK:
             st.markdown(f":{STATUS_COLOUR[v.status]}[**{v.status.value}**] `{v.topic}[{v.partition}]` — {v.reason}")
     st.dataframe(verdict_table(r), hide_index=True, width="stretch")
+    st.caption(f"**Lag** = end offset (`list_offsets`, the {r.end_offset_name}) − committed offset "
+               "(`list_consumer_group_offsets`); *no commit* is not zero. **Lag (time)**: how long ago the log's end "
+               "was where the group has committed now (`>`: before the first sample). **Status** over the last "
+               f"{r.settings.window_samples} samples: WARN lag grew every time, STALL lag but no commit moved, STOP "
+               "nothing committed for the whole window, REWIND a commit went back; any of the last three makes the "
+               "group ERR.")
     frame = r.partitions_frame()
     show_chart(charts_lag.lag_per_partition(frame), "lag-per-partition", key="lag_per_partition")
     left, right = st.columns(2)
@@ -253,20 +261,3 @@ def draw_scenario(r: LagDemoResult) -> None:
 
 runner.show(draw, draw, idle="Pick a consumer group in the sidebar and press **Run** to watch its lag, or choose "
                               "the scenario to make lag happen.")
-
-with st.expander("Where the numbers come from"):
-    st.markdown(
-        "- **Committed offset**: what the group told the cluster it has processed "
-        "(`list_consumer_group_offsets`); a partition the group owns but never committed shows *no commit*, "
-        "not zero.\n"
-        "- **End offset**: `list_offsets(latest)` with the group's isolation level — the high watermark, or "
-        "for read_committed the last stable offset.\n"
-        "- **Owner**, state and protocol: `describe_consumer_groups`.\n"
-        "- **Lag in seconds**: from the end offsets seen over time, the moment the log's end was where the "
-        "group has now committed (interpolated between two samples); now minus that moment. `>` means the "
-        "committed offset is older than everything watched so far.\n"
-        "- **Status**, over the last N samples: WARN when lag grew between every pair of samples, STALL when "
-        "the committed offset did not move while there was lag, STOP when nothing was committed for longer "
-        "than the window spans while there was lag, REWIND when the committed offset went back. The group is "
-        "ERR when any partition is STALL, STOP or REWIND."
-    )

@@ -24,6 +24,7 @@ from lab.producer.sweep import SweepProgress, SweepResult, SweepSettings
 from lab.registry import Experiment
 from pages._charts import show_chart
 from pages._fields import Fields
+from pages._lesson import lesson_panel
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import require_reachable
@@ -47,6 +48,7 @@ st.caption(
     "requests and the compression ratio from its statistics."
 )
 cluster = require_reachable()
+lesson_panel("producer", cluster)
 link = PageLink("producer")
 fields = Fields("producer")
 

@@ -20,6 +20,7 @@ from lab.replication import settings as replication_settings
 from pages import _brokers
 from pages._charts import show_chart
 from pages._fields import Fields
+from pages._lesson import lesson_panel
 from pages._links import PageLink
 from pages._runner import PageRunner
 from pages._shared import cluster_status, cluster_topics, require_reachable
@@ -48,6 +49,7 @@ st.caption(
 )
 
 cluster = require_reachable()
+lesson_panel("replication", cluster)
 link = PageLink("replication")
 fields = Fields("replication")
 

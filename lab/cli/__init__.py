@@ -9,6 +9,7 @@
     consumer.py     consumer seed|benchmark|sweep|perf-test|strategies|static-membership|protocols (phase 5)
     lag.py          lag watch|scenario|rate                                        (phase 6)
     runs.py         runs list|show|rerun|delete|export: the run history
+    lesson.py       lesson list|show|run: the course's questions answered from a measured run
     app.py          the parser built from the groups, the old names (``bench``, ``lag-scenario``,
                     ``lag-rate``) as aliases, and ``main``
 """

@@ -29,8 +29,10 @@ def run(exp: Experiment[Any, Any], args: argparse.Namespace, cluster: Cluster, s
     return result if args.json else exp.render_text(result)
 
 
-def run_result(exp: Experiment[Any, Any], args: argparse.Namespace, cluster: Cluster, settings: Any) -> Any:
-    """Run ``exp`` with ``settings`` (progress on stderr unless --quiet/--json) and return its stamped result."""
+def run_result(exp: Experiment[Any, Any], args: argparse.Namespace, cluster: Cluster, settings: Any, *,
+               lesson: tuple[str, str | None] | None = None) -> Any:
+    """Run ``exp`` with ``settings`` (progress on stderr unless --quiet/--json) and return its stamped result.
+    ``lesson``: (lesson id, prediction) the run answers, kept with it in the run store."""
     quiet = bool(getattr(args, "quiet", False)) or bool(getattr(args, "json", False))
     last = [""]
     printed = [0]
@@ -48,5 +50,5 @@ def run_result(exp: Experiment[Any, Any], args: argparse.Namespace, cluster: Clu
             last[0] = p.message
 
     result = launcher.run_sync(exp, cluster, settings, face="cli", time_limit_s=getattr(args, "time_limit", None),
-                               on_progress=on_progress, every_s=0.5)
+                               on_progress=on_progress, every_s=0.5, lesson=lesson)
     return result

@@ -92,11 +92,15 @@ def cmd_list(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 
 def cmd_show(args: argparse.Namespace, cluster: Cluster) -> Any:
-    rec = _record(_store(args), args.run_id)
+    store = _store(args)
+    rec = _record(store, args.run_id)
     if args.json:
         return rec
     exp = experiments.REGISTRY.get(rec.experiment)
     out = text_runs.header(rec, exp.title if exp else None)
+    tag = store.lesson(rec.run_id)
+    if tag is not None:
+        out += f"\nLesson: {tag[0]}, predicted: {tag[1] or 'nothing'} (kafka-lab lesson show {tag[0]})"
     if rec.result is not None and exp is not None:
         out += "\n\n" + exp.render_text(rec.result)
     elif rec.result is None:

@@ -127,8 +127,10 @@ def cancel_owned_by(is_alive: Callable[[str], bool]) -> list[LabRun[Any]]:
 
 
 def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: str = "cli",
-           owner: str | None = None, time_limit_s: float | None = None) -> LabRun[R]:
+           owner: str | None = None, time_limit_s: float | None = None,
+           lesson: tuple[str, str | None] | None = None) -> LabRun[R]:
     """Start ``exp`` on ``cluster`` in the background; returns at once (see the module docstring).
+    ``lesson``: (lesson id, prediction or None) the run answers, kept with it in the run store.
 
     Raises ``ClusterBusy`` (before starting anything) when the experiment changes brokers and another
     one, in any process on this machine, holds the cluster lock; ``SettingsError`` for settings of the
@@ -181,6 +183,8 @@ def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: st
         return result
 
     runs.record_start(run_id, exp.name, settings, face, started_at)
+    if lesson is not None:
+        runs.record_lesson(run_id, *lesson)
     try:
         run = _experiment.start(body, time_limit_s=limit, name=exp.title)
     except BaseException as exc:
@@ -197,9 +201,9 @@ def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: st
 
 def run_sync(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: str = "cli",
              time_limit_s: float | None = None, on_progress: Callable[[Progress], None] | None = None,
-             every_s: float = 0.5) -> R:
+             every_s: float = 0.5, lesson: tuple[str, str | None] | None = None) -> R:
     """Launch and wait (the CLI's and the tests' way); Ctrl-C cancels and still returns what was measured."""
-    r = launch(exp, cluster, settings, face=face, time_limit_s=time_limit_s)
+    r = launch(exp, cluster, settings, face=face, time_limit_s=time_limit_s, lesson=lesson)
     try:
         while not r.done:
             r.join(every_s)

@@ -9,6 +9,8 @@ version ``i`` to ``i + 1``, all in one transaction, so a file is either migrated
         run_bodies (the result document, zlib-compressed codec JSON, read only by ``get``)
     v2  runs.boot_id (a row left "running" by an earlier boot is interrupted, whatever its pid) and the
         indexes a listing uses (newest first, by experiment, by status)
+    v3  run_lessons: the lesson a run answered and the prediction made before it ran (a table of its
+        own, so rewriting a run's row at its end keeps them)
 """
 
 from __future__ import annotations
@@ -53,6 +55,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX runs_by_start ON runs (started_at, run_id)",
         "CREATE INDEX runs_by_experiment ON runs (experiment, started_at)",
         "CREATE INDEX runs_by_status ON runs (status)",
+    ),
+    (  # v3
+        """CREATE TABLE run_lessons (
+            run_id TEXT PRIMARY KEY,
+            lesson TEXT NOT NULL,
+            prediction TEXT
+        )""",
     ),
 )
 #: The version this lab writes.

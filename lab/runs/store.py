@@ -36,7 +36,7 @@ from lab.core.results import ClusterFacts, Result
 from lab.runs.schema import connect, default_path, problem
 
 __all__ = ["STATUSES", "RunRecord", "RunStore", "RunStoreError", "RunSummary", "last_problem", "open_store",
-           "record_end", "record_start", "status_for", "summary_figures"]
+           "record_end", "record_lesson", "record_start", "status_for", "summary_figures"]
 
 #: Every status a run can have; "running" until it ends, "interrupted" when its process died first.
 STATUSES = ("running", "finished", "cancelled", "timed out", "failed", "interrupted")
@@ -317,7 +317,20 @@ class RunStore:
         with self._write("changed") as c:
             cur = c.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
             c.execute("DELETE FROM run_bodies WHERE run_id = ?", (run_id,))
+            c.execute("DELETE FROM run_lessons WHERE run_id = ?", (run_id,))
         return cur.rowcount > 0
+
+    def set_lesson(self, run_id: str, lesson: str, prediction: str | None) -> None:
+        """Keep with the run the lesson it answers and the prediction made before it ran (None: none made)."""
+        with self._write() as c:
+            c.execute("INSERT OR REPLACE INTO run_lessons (run_id, lesson, prediction) VALUES (?, ?, ?)",
+                      (run_id, lesson, prediction))
+
+    def lesson(self, run_id: str) -> tuple[str, str | None] | None:
+        """(lesson id, prediction) of a run made for a lesson; None for any other run."""
+        with self._read() as c:
+            row = c.execute("SELECT lesson, prediction FROM run_lessons WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else (str(row[0]), row[1])
 
     def mark_interrupted(self) -> builtins.list[str]:
         """Rows still "running" whose process is gone, or from another boot, become "interrupted"."""
@@ -463,6 +476,14 @@ def record_start(run_id: str, experiment: str, settings: Any, face: str, started
         _note(run_id, exc)
     else:
         _note(run_id, None)
+
+
+def record_lesson(run_id: str, lesson: str, prediction: str | None) -> None:
+    """The launcher's "this run answers a lesson" (never raises, like ``record_start``)."""
+    try:
+        open_store().set_lesson(run_id, lesson, prediction)
+    except Exception as exc:  # noqa: BLE001 - kept for last_problem(); the run goes on
+        _note(run_id, exc)
 
 
 def record_end(run_id: str, build: Callable[[], RunRecord]) -> None:

@@ -70,3 +70,17 @@ def test_a_broken_store_never_fails_a_run(cluster: OfflineCluster, tmp_path: Pat
     assert res.counted == 2
     problem = runs.last_problem()
     assert problem is not None and str(bad) in problem and "Move it aside" in problem
+
+
+def test_a_lesson_run_keeps_its_lesson_and_prediction_past_its_end(cluster: OfflineCluster,
+                                                                   store: runs.RunStore) -> None:
+    r = launcher.launch(exp(count), cluster, CountSettings(3), face="test", lesson=("lag-recovery", "flat"))
+    assert store.lesson(r.run_id) == ("lag-recovery", "flat")
+    r.wait()  # the end rewrites the run's row; the lesson is kept beside it
+    got = store.get(r.run_id, TYPES)
+    assert got is not None and got.status == "finished" and store.lesson(r.run_id) == ("lag-recovery", "flat")
+    other = launcher.run_sync(exp(count), cluster, CountSettings(2), face="test", lesson=("lag-recovery", None))
+    assert other.run is not None and store.lesson(other.run.run_id) == ("lag-recovery", None)
+    plain = launcher.run_sync(exp(count), cluster, CountSettings(2), face="test")
+    assert plain.run is not None and store.lesson(plain.run.run_id) is None
+    assert store.delete(r.run_id) and store.lesson(r.run_id) is None

@@ -153,7 +153,7 @@ def test_a_v1_file_is_migrated_with_its_rows_kept(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     store = RunStore(path)
-    assert runs_schema.version(store._conn) == runs_schema.LATEST == 2
+    assert runs_schema.version(store._conn) == runs_schema.LATEST == 3
     indexes = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"runs_by_start", "runs_by_experiment", "runs_by_status"} <= indexes
     got = store.get("old-1")
@@ -167,7 +167,8 @@ def test_a_file_from_a_newer_lab_is_refused_by_name(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.close()
-    with pytest.raises(RunStoreError, match=f"{path} has schema version 99; this lab reads up to 2") as e:
+    latest = runs_schema.LATEST
+    with pytest.raises(RunStoreError, match=f"{path} has schema version 99; this lab reads up to {latest}") as e:
         RunStore(path)
     assert "Update the lab" in str(e.value)
 
