@@ -135,7 +135,9 @@ def _badge_body() -> None:
     else:
         st.error(f"● {c.backend} cluster not reachable")
         st.caption(c.start_hint())
-    st.caption(f"bootstrap: `{s.bootstrap_servers}`")
+    user = c.security_settings().get("sasl.username")  # a name, not a secret: says whose ACLs apply
+    secured = "" if s.security == "PLAINTEXT" else f" · {s.security}" + (f" as `{user}`" if user else "")
+    st.caption(f"bootstrap: `{s.bootstrap_servers}`{secured}")
 
 
 def cluster_badge() -> None:

@@ -253,3 +253,49 @@ def test_no_secret_in_the_run_store_exports_links_or_logs(secured: Secured, runs
     for log in secured.dir.glob("node-*/logs/*"):
         secured.assert_no_secret(log.read_bytes(), f"the broker log {log}")
     secured.assert_no_secret(caplog.text, "the captured logs")
+
+
+def _page_text(at: object) -> str:
+    """Everything the page drew (every element's protobuf, sidebar included), as one text."""
+    out: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)  # type: ignore[attr-defined]
+    return "\n".join(out)
+
+
+def test_pages_as_student_run_and_show_no_secret(secured: Secured, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app pointed at the secured cluster as the student (bootstrap + client config file, as a person
+    sets it up): the Cluster page and a producer run on the Producer page, whose drawn elements hold
+    neither password."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KAFKA_LAB_BOOTSTRAP", secured.bootstrap)
+    monkeypatch.setenv("KAFKA_LAB_CLIENT_CONFIG", str(secured.dir / "student.properties"))
+    app = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+    at = AppTest.from_file(app, default_timeout=60)
+    at.switch_page("pages/cluster.py")
+    at.run()
+    assert not at.exception, at.exception
+    shown = _page_text(at)
+    assert "SASL_SSL" in shown, "the Cluster page says how it connects"
+    secured.assert_no_secret(shown, "the Cluster page")
+
+    at.switch_page("pages/producer.py")
+    at.run()
+    at.sidebar.radio(key="run_for").set_value("count").run()
+    at.sidebar.text_input(key="count").input("500")
+    at.sidebar.button(key="producer_run_btn").click().run()
+    assert not at.exception, at.exception
+    run = launcher.get(at.session_state["producer_run_id"])
+    assert run is not None and run.join(90), "the run did not finish in time"
+    at.run()
+    assert not at.exception, at.exception
+    assert run.result.delivered == 500, run.result
+    secured.assert_no_secret(_page_text(at), "the Producer page after a run")
