@@ -4,7 +4,9 @@ directory, and stopped (data deleted) at the end. Under pytest-xdist (`-n 2`, th
 share that one cluster (``tests/shared_cluster.py``): the first that needs it starts it, the last one
 stops it. Every test that uses it takes its turn: shared with the other worker's ordinary cluster tests,
 or alone for the tests that break brokers (``breaks_brokers``: marked here for every ``whole_cluster``
-test, by hand for the rest) or see what the other worker's tests do (``alone_on_cluster``)."""
+test, by hand for the rest) or see what the other worker's tests do (``alone_on_cluster``). The engine's
+broker-breaking tests (``whole_cluster`` with no app looking) break a second cluster of their own,
+``breakable_cluster``, so the ordinary tests do not wait while they run."""
 
 from __future__ import annotations
 
@@ -141,12 +143,14 @@ def cluster_access(tmp_path_factory: pytest.TempPathFactory) -> ClusterAccess:
 
 
 @pytest.fixture(scope="session")
-def cluster(cluster_access: ClusterAccess) -> Iterator[LocalCluster]:
-    """The run's one cluster: started by the first worker that needs it, stopped by the last to finish.
+def breakable_access(tmp_path_factory: pytest.TempPathFactory) -> ClusterAccess:
+    """The breakable cluster's directory and locks: the same machinery, another cluster."""
+    return ClusterAccess(shared_dir(tmp_path_factory).with_name("breakable-cluster"))
 
-    The lab's catalogue topics are created once when it starts, so tests that create them again (as
-    `topics create` or the Cluster page do) find them, whichever worker comes first."""
-    state = Path(os.environ.get("KAFKA_LAB_TEST_STATE_DIR") or cluster_access.dir / "kafka-cluster")
+
+def session_cluster(access: ClusterAccess, state: Path) -> Iterator[LocalCluster]:
+    """One cluster for every worker of the run: started by the first worker that needs it (with the lab's
+    catalogue topics, so tests that create them again find them), stopped by the last to finish."""
     c = LocalCluster(state, version=kafka_version_under_test(), preferred_ports=None,
                      broker_overrides=TEST_BROKER_OVERRIDES)
 
@@ -158,24 +162,53 @@ def cluster(cluster_access: ClusterAccess) -> Iterator[LocalCluster]:
             c.down(purge=True)
             raise
 
-    cluster_access.join(start)
-    cluster_access.heal = lambda: make_whole(c)
+    access.join(start)
+    access.heal = lambda: make_whole(c)
     try:
         yield c
     finally:
-        cluster_access.leave(lambda: c.down(purge=True))
+        access.leave(lambda: c.down(purge=True))
+
+
+@pytest.fixture(scope="session")
+def cluster(cluster_access: ClusterAccess) -> Iterator[LocalCluster]:
+    """The run's shared cluster: ordinary tests use it together; the app and browser tests point at it."""
+    state = Path(os.environ.get("KAFKA_LAB_TEST_STATE_DIR") or cluster_access.dir / "kafka-cluster")
+    yield from session_cluster(cluster_access, state)
+
+
+@pytest.fixture(scope="session")
+def breakable_cluster(breakable_access: ClusterAccess) -> Iterator[LocalCluster]:
+    """A second cluster for the engine's broker-breaking tests (``whole_cluster`` without an app): they take
+    turns on it alone while the ordinary tests go on on the shared one, instead of stopping them all."""
+    override = os.environ.get("KAFKA_LAB_TEST_STATE_DIR")
+    state = Path(f"{override}-breakable") if override else breakable_access.dir / "kafka-cluster"
+    yield from session_cluster(breakable_access, state)
+
+
+#: Fixtures that point an app (AppTest, a served app) at the shared cluster: a test with one breaks that one.
+APP_FIXTURES = {"app_env", "app_url"}
+
+
+def on_breakable(request: pytest.FixtureRequest) -> bool:
+    """Whether this test's cluster is the breakable one: it breaks brokers through ``whole_cluster`` and no
+    app of the run looks at what it breaks."""
+    names = set(request.fixturenames)
+    return "whole_cluster" in names and not APP_FIXTURES & names
 
 
 @pytest.fixture(autouse=True)
 def cluster_turn(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A test that uses the cluster holds it shared, or alone when marked so (``ALONE_MARKERS``), from
+    """A test that uses a cluster holds it shared, or alone when marked so (``ALONE_MARKERS``), from
     before its first fixture that touches the cluster until after the last one's teardown."""
-    if "cluster" not in request.fixturenames:
+    names = set(request.fixturenames)
+    if not {"cluster", "whole_cluster"} & names:
         yield
         return
-    request.getfixturevalue("cluster")
-    access: ClusterAccess = request.getfixturevalue("cluster_access")
-    alone = any(request.node.get_closest_marker(m) for m in ALONE_MARKERS)
+    breakable = on_breakable(request)
+    request.getfixturevalue("breakable_cluster" if breakable else "cluster")
+    access: ClusterAccess = request.getfixturevalue("breakable_access" if breakable else "cluster_access")
+    alone = breakable or any(request.node.get_closest_marker(m) for m in ALONE_MARKERS)
     breaks = request.node.get_closest_marker("breaks_brokers") is not None
     with access.hold(alone, request.node.nodeid, breaks=breaks) as waited:
         request.node.user_properties.append(("cluster_turn_wait_s", round(waited, 2)))
@@ -183,13 +216,15 @@ def cluster_turn(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def whole_cluster(cluster: LocalCluster, cluster_turn: None) -> Iterator[LocalCluster]:
-    """The session cluster, made whole again (all brokers running) after a test that breaks it. Such a
-    test has the cluster to itself (it is marked ``breaks_brokers``)."""
+def whole_cluster(request: pytest.FixtureRequest, cluster_turn: None) -> Iterator[LocalCluster]:
+    """A cluster this test may break (it has it to itself: it is marked ``breaks_brokers``), made whole
+    again (all brokers running) afterwards: the breakable cluster, or the shared one when an app of the run
+    looks at it."""
+    c: LocalCluster = request.getfixturevalue("breakable_cluster" if on_breakable(request) else "cluster")
     try:
-        yield cluster
+        yield c
     finally:
-        cluster.up(timeout_s=120)
+        c.up(timeout_s=120)
 
 
 @pytest.fixture
