@@ -14,14 +14,15 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from lab.cli import cluster, consumer, eos, lag, producer, replication, runs
+from lab.cli import cluster, consumer, eos, lag, producer, replication, runs, share
 from lab.cli.base import Handler, Register, common_parent, write
 from lab.cluster import from_env
 from lab.core.errors import LabError
 
 #: The command groups, in the order `kafka-lab --help` lists them: the cluster, then the course's phases.
 GROUPS: tuple[Register, ...] = (cluster.register, replication.register, eos.register, producer.register,
-                               consumer.register, lag.register, runs.register)
+                               consumer.register, lag.register, share.register,
+                               runs.register)
 #: Old command names, still accepted: each says its new name once (on stderr) and runs it.
 ALIASES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("bench", "produce"): ("producer", "run"),

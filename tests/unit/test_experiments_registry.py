@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 #: CLI commands that are not experiment runs (instant reads, cluster control, housekeeping).
 NOT_EXPERIMENTS = {("cluster", "up"), ("cluster", "down"), ("cluster", "status"), ("broker",),
                    ("topics", "create"), ("topics", "describe"), ("producer", "cleanup"), ("replication", "describe"),
-                   ("runs", "list"), ("runs", "show"), ("runs", "rerun"), ("runs", "delete"), ("runs", "export")}
+                   ("runs", "list"), ("runs", "show"), ("runs", "rerun"), ("runs", "delete"), ("runs", "export"),
+                   ("share", "describe")}
 
 
 def command_paths() -> set[tuple[str, ...]]:
