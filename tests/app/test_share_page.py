@@ -17,8 +17,8 @@ from tests.conftest import kafka_version_under_test
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
-pytestmark = pytest.mark.skipif(version_refusal(kafka_version_under_test()) is not None,
-                                reason="the test cluster's Kafka has no share groups")
+needs_share_groups = pytest.mark.skipif(version_refusal(kafka_version_under_test()) is not None,
+                                        reason="the test cluster's Kafka has no share groups")
 
 
 def open_page() -> AppTest:
@@ -30,6 +30,17 @@ def open_page() -> AppTest:
     return at
 
 
+@pytest.mark.version_sensitive
+def test_on_3_9_the_page_says_why_and_how(app_env: LocalCluster) -> None:
+    if version_refusal(kafka_version_under_test()) is None:
+        pytest.skip("the session's cluster runs share groups; run with KAFKA_LAB_TEST_KAFKA_VERSION=3.9.2")
+    at = open_page()
+    assert any("cannot run share groups" in w.value and "3.9" in w.value for w in at.warning)
+    assert any("--version" in i.value for i in at.info)
+    assert not at.sidebar.button  # nothing to run here
+
+
+@needs_share_groups
 def test_default_run_shows_every_share_member_busy_and_idle_group_members(app_env: LocalCluster) -> None:
     at = open_page()
     at.sidebar.button(key="share_run_btn").click().run()
@@ -49,6 +60,7 @@ def test_default_run_shows_every_share_member_busy_and_idle_group_members(app_en
     assert len(charts) >= 3
 
 
+@needs_share_groups
 def test_acks_form_refuses_a_lock_below_the_brokers_minimum_and_shows_the_settings(app_env: LocalCluster) -> None:
     at = open_page()
     at.sidebar.radio(key="share_mode").set_value("acks").run()
