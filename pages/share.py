@@ -142,7 +142,7 @@ def side_metrics(side: SideResult | None, label: str, where: Any) -> None:
                   + ("" if side.complete else " · not every record processed"))
 
 
-def state_table(stt: ShareGroupState | None, when: str = "while its members worked") -> None:
+def state_table(stt: ShareGroupState | None, when: str = "after the drain, its members still in the group") -> None:
     if stt is None:
         st.caption("kafka-share-groups could not describe the share group during the run.")
         return
@@ -154,7 +154,8 @@ def state_table(stt: ShareGroupState | None, when: str = "while its members work
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("Several members may be assigned the same partition. The start offset is the first record the group "
                "has not finished with (everything below it is acknowledged or archived); the lag counts the records "
-               "still to be delivered.")
+               "still to be delivered. Right after the last acknowledgements Kafka's start offset can trail the end by "
+               "a few records while the lag already reads 0.")
 
 
 def draw_compare(r: ShareCompareResult) -> None:

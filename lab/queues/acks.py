@@ -161,7 +161,7 @@ def run(cluster: Cluster, settings: ShareAcksSettings, ctx: RunContext) -> Share
         offsets = log_offsets(cluster, topic, s.partitions)
         ctx.report(None, "asking kafka-share-groups for the group's start offsets",
                    partial(ds, complete, quiet, offsets))
-        after = state.describe_quietly(cluster, group)
+        after = state.describe_quietly(cluster, group, ctx)
     finally:
         topics.delete_topics(cluster, [topic])
     return partial(ds, complete, quiet, offsets, after, ctx.stopped_text() if ctx.cancelled else None)

@@ -44,7 +44,8 @@ class SideResult:
     deliveries: tuple[Delivery, ...]
     #: every record processed (accepted, for the share group) before the side ended
     complete: bool
-    #: the share group's state as kafka-share-groups described it while its members ran (share side only)
+    #: the share group's state as kafka-share-groups described it after the drain, its members still in the
+    #: group (share side only)
     state: ShareGroupState | None = None
 
     @property
@@ -132,13 +133,13 @@ def read(cluster: Cluster, s: ShareCompareSettings, topic: str, kind: str, t0: f
             ctx.report(None, f"{label} of {s.members}: {n:,} of {s.records:,} records processed",
                        make(side) if make else None)
 
-        seen: ShareGroupState | None = None
-        if kind == "share":  # the group's state as Kafka's own tool describes it, while the members work
-            team.wait(lambda ds: len(tally.lab_records(ds)) >= min(s.records, s.members * s.max_poll_records),
-                      bound, report)
-            if not ctx.cancelled:
-                seen = state.describe_quietly(cluster, name)
         complete = team.wait(finished, bound, report)
+        seen: ShareGroupState | None = None
+        if kind == "share" and not ctx.cancelled:
+            # the group's state as Kafka's own tool describes it: after the drain, members still in the group (a
+            # JVM started while they work would take CPU from them and slow what is measured)
+            ctx.report(None, "asking kafka-share-groups for the group's members and start offsets")
+            seen = state.describe_quietly(cluster, name, ctx)
     return SideResult(kind, name, members, round(start, 4), tuple(team.deliveries()), complete, seen)
 
 

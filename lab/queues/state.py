@@ -20,8 +20,10 @@ from pathlib import Path
 
 from lab.cluster.base import Cluster
 from lab.cluster.provision import DEFAULT_KAFKA_VERSION, ensure_runtime
-from lab.core.errors import LabError
-from lab.kafka.tools import LOG4J_QUIET, STOP_GRACE_S
+from lab.core import subprocs
+from lab.core.context import RunContext
+from lab.core.errors import Cancelled, LabError
+from lab.kafka.tools import LOG4J_QUIET, STOP_GRACE_S, TOOL_POLL_S
 
 TOOL_CLASS = "org.apache.kafka.tools.consumer.group.ShareGroupCommand"
 #: A describe is one admin request; a JVM start on a busy 2-core machine takes a few seconds more.
@@ -114,42 +116,61 @@ def _note(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip().startswith("Share group")), "")
 
 
-def run_tool(cluster: Cluster, args: list[str],
+def run_tool(cluster: Cluster, args: list[str], ctx: RunContext | None = None,
              kafka_version: str = DEFAULT_KAFKA_VERSION) -> tuple[str, tuple[str, ...]]:
-    """Run the tool with ``args`` after the bootstrap; (its stdout, the command without the classpath)."""
+    """Run the tool with ``args`` after the bootstrap; (its stdout, the command as shown: no classpath). The
+    JVM is always stopped: at its end, at ``TOOL_TIMEOUT_S``, or at once when ``ctx`` is cancelled
+    (``Cancelled``)."""
     rt = ensure_runtime(kafka_version, with_jolokia=False)
     tool_args = ["--bootstrap-server", cluster.bootstrap_servers(), *args]
-    with tempfile.TemporaryDirectory(prefix="lab-share-tool-") as tmp:
+    shown = ("kafka-share-groups", *tool_args)
+    with tempfile.TemporaryDirectory(prefix="lab-share-tool-") as tmp, \
+            tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         log_cfg = Path(tmp) / "log4j.properties"
         log_cfg.write_text(LOG4J_QUIET)
         cmd = [rt.java, TOOL_HEAP, f"-Dlog4j.configuration=file:{log_cfg}", "-cp", rt.classpath, TOOL_CLASS,
                *tool_args]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S + STOP_GRACE_S)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise LabError(f"Kafka's kafka-share-groups tool did not answer: {exc}",
-                           hint="Check that Java is installed and the cluster answers.") from exc
-    shown = ("kafka-share-groups", *tool_args)
+            proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        except OSError as exc:
+            raise LabError(f"Could not start Kafka's kafka-share-groups tool: {exc}",
+                           hint="Check that Java is installed.") from exc
+        try:
+            deadline = time.monotonic() + TOOL_TIMEOUT_S
+            while proc.poll() is None:
+                if ctx is not None and ctx.wait(TOOL_POLL_S):
+                    raise Cancelled(ctx.stopped_text())
+                if ctx is None:
+                    time.sleep(TOOL_POLL_S)
+                if time.monotonic() > deadline:
+                    raise LabError(f"kafka-share-groups did not answer within {TOOL_TIMEOUT_S:.0f} s.",
+                                   hint="Check the cluster with `kafka-lab cluster status`.")
+        finally:
+            subprocs.stop(proc, STOP_GRACE_S)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-6:])
+        tail = "\n".join((stderr or stdout).strip().splitlines()[-6:])
         raise LabError(f"kafka-share-groups exited with status {proc.returncode}.", hint=f"Its last lines:\n{tail}")
-    return proc.stdout, shown
+    return stdout, shown
 
 
-def describe(cluster: Cluster, group: str) -> ShareGroupState:
+def describe(cluster: Cluster, group: str, ctx: RunContext | None = None) -> ShareGroupState:
     """Members and assignment, then start offsets and lag, of ``group`` (two runs of the tool)."""
     at = time.time()
-    members_text, cmd = run_tool(cluster, ["--describe", "--group", group, "--members"])
-    offsets_text, _ = run_tool(cluster, ["--describe", "--group", group, "--offsets"])
+    members_text, cmd = run_tool(cluster, ["--describe", "--group", group, "--members"], ctx)
+    offsets_text, _ = run_tool(cluster, ["--describe", "--group", group, "--offsets"], ctx)
     note = " ".join(n for n in (_note(members_text), _note(offsets_text)) if n)
     return ShareGroupState(group, round(at, 3), parse_members(members_text), parse_offsets(offsets_text), note, cmd)
 
 
-def describe_quietly(cluster: Cluster, group: str) -> ShareGroupState | None:
-    """``describe``, or None when the tool could not (the state is shown next to a measurement, not needed by it)."""
+def describe_quietly(cluster: Cluster, group: str, ctx: RunContext | None = None) -> ShareGroupState | None:
+    """``describe``, or None when the tool could not or the run was cancelled meanwhile (the state is shown next
+    to a measurement, not needed by it)."""
     try:
-        return describe(cluster, group)
-    except LabError:
+        return describe(cluster, group, ctx)
+    except LabError:  # Cancelled too: the caller sees ctx.cancelled
         return None
 
 
