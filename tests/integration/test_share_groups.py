@@ -12,6 +12,7 @@ import pytest
 from lab import registry as experiments
 from lab.cli import main
 from lab.cluster import LocalCluster
+from lab.core.context import poll_until
 from lab.queues.acks import ShareAcksResult
 from lab.queues.backlog import ShareGroupsUnavailable, version_refusal
 from lab.queues.compare import ShareCompareResult
@@ -114,3 +115,26 @@ def test_on_3_9_the_run_says_why_and_how(cluster: LocalCluster) -> None:
     with pytest.raises(ShareGroupsUnavailable) as info:
         run("share.acks", cluster, ShareAcksSettings())
     assert "cannot run share groups" in info.value.message and "--version" in (info.value.hint or "")
+
+
+@needs_share_groups
+@pytest.mark.parametrize("name", ["share.compare", "share.crash"])
+def test_a_cancel_stops_every_member_and_the_victim(cluster: LocalCluster, name: str) -> None:
+    """Cancelled while its members work (slowly: 200 ms a record), a run returns what it counted, and no member
+    thread or member process of it is left."""
+    import threading
+
+    import psutil
+
+    settings = (ShareCompareSettings(records=300, processing_delay_ms=200.0) if name == "share.compare"
+                else ShareCrashSettings(records=300, processing_delay_ms=200.0, lock_duration_ms=60_000,
+                                        failure="freeze"))
+    busy = "records processed" if name == "share.compare" else "waiting for them"
+    run_ = launcher.launch(experiments.get(name), cluster, settings, face="cli")
+    assert poll_until(lambda: busy in run_.progress().message or run_.done, 120, every_s=0.1)
+    assert not run_.done, run_.error
+    run_.cancel()
+    result = run_.wait()
+    assert result.stopped and "cancelled" in result.stopped
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("lab-share-")]
+    assert not [p.cmdline() for p in psutil.Process().children(recursive=True) if "lab.queues.victim" in p.cmdline()]
