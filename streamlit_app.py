@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/producer.py", title="4 · Producer tuning", icon=":material/speed:"),
     st.Page("pages/consumer.py", title="5 · Consumer tuning", icon=":material/download:"),
     st.Page("pages/lag.py", title="6 · Consumer lag", icon=":material/hourglass_bottom:"),
+    st.Page("pages/share.py", title="7 · Share groups", icon=":material/queue:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ]
 

@@ -31,6 +31,11 @@ from lab.producer import perftest, sweep
 from lab.producer import run as produce
 from lab.producer import text as producer_text
 from lab.producer.settings import ProducerSettings
+from lab.queues import acks as share_acks
+from lab.queues import compare as share_compare
+from lab.queues import crash as share_crash
+from lab.queues import settings as share_settings
+from lab.queues import text as text_share
 from lab.replication import elr, segments, text
 from lab.replication import scenarios as replication
 from lab.replication import settings as replication_settings
@@ -150,6 +155,20 @@ _ENTRIES: tuple[Experiment[Any, Any], ...] = (
                lagrate.SustainableRateResult, lagrate.find_rate, lagrate.time_limit_for, text_lag.sustainable_rate,
                page="lag", cli=(("lag", "rate"),),
                question="What is the highest produce rate this consumer group keeps up with?"),
+    Experiment("share.compare", "share group vs consumer group, more readers than partitions",
+               share_settings.ShareCompareSettings, share_compare.ShareCompareResult, share_compare.run,
+               share_compare.time_limit_for, text_share.compare, page="share", cli=(("share", "compare"),),
+               question=("With more readers than partitions, how much faster does a share group work through a "
+                         "backlog than a consumer group, and what happens to the order per partition?")),
+    Experiment("share.acks", "accept, release, reject and a poison record", share_settings.ShareAcksSettings,
+               share_acks.ShareAcksResult, share_acks.run, share_acks.time_limit_for, text_share.acks, page="share",
+               cli=(("share", "acks"),),
+               question=("Is every record of a share group accepted exactly once when some fail, and does a record "
+                         "that always fails stop at the delivery-count limit?")),
+    Experiment("share.crash", "a share consumer dies mid-record", share_settings.ShareCrashSettings,
+               share_crash.ShareCrashResult, share_crash.run, share_crash.time_limit_for, text_share.crash,
+               page="share", cli=(("share", "crash"),),
+               question=("When a share consumer dies holding records, how long until the others get them again?")),
 )
 
 catalogue.register(_ENTRIES)

@@ -8,6 +8,7 @@
     producer.py     producer run|compression|batch|acks|presets|perf-test|cleanup  (phase 4)
     consumer.py     consumer seed|benchmark|sweep|perf-test|strategies|static-membership|protocols (phase 5)
     lag.py          lag watch|scenario|rate                                        (phase 6)
+    share.py        share compare|acks|crash|describe: share groups                (phase 7)
     runs.py         runs list|show|rerun|delete|export: the run history
     lesson.py       lesson list|show|run: the course's questions answered from a measured run
     app.py          the parser built from the groups, the old names (``bench``, ``lag-scenario``,

@@ -48,6 +48,18 @@ LAB_BROKER_SETTINGS: dict[str, str] = {
     "group.consumer.heartbeat.interval.ms": "1000",
     "group.consumer.min.session.timeout.ms": "6000",
     "group.consumer.session.timeout.ms": "10000",
+    # share groups (KIP-932, Kafka 4.2+; the share page): a record's acquisition lock runs out after 5 s instead
+    # of 30 s and a record is archived after 3 deliveries instead of 5, so a crash's redelivery and a poison
+    # record fit in a demo; the allowed minimums are lowered so a run may set a group's own values down to
+    # 1 s and 2 deliveries. Heartbeat and session as for consumer groups. (3.9 brokers ignore what they lack.)
+    "group.share.min.record.lock.duration.ms": "1000",
+    "group.share.record.lock.duration.ms": "5000",
+    "group.share.min.delivery.count.limit": "2",
+    "group.share.delivery.count.limit": "3",
+    "group.share.min.heartbeat.interval.ms": "500",
+    "group.share.heartbeat.interval.ms": "1000",
+    "group.share.min.session.timeout.ms": "6000",
+    "group.share.session.timeout.ms": "10000",
     "auto.create.topics.enable": "false",
     "unclean.leader.election.enable": "false",
     # the log cleaner checks often so compaction is visible within seconds

@@ -36,6 +36,7 @@ from lab.producer.settings import (
     ProducerSettings,
 )
 from lab.producer.sweep import SweepSettings
+from lab.queues.settings import FAILURES, ShareAcksSettings, ShareCompareSettings, ShareCrashSettings
 from lab.replication.elr import VersionsSettings
 from lab.replication.settings import HwLeoSettings, MinIsrSettings, MonitorSettings, StorageSettings, UncleanSettings
 
@@ -391,6 +392,61 @@ def _lag_to(s: Any) -> tuple[str, dict[str, Any]]:
                         "phase_s": int(s.phase_s), "phases": tuple(s.phases)}
 
 
+# --- share groups --------------------------------------------------------------------------------------
+_SHARE_MODES = {"compare": "share.compare", "acks": "share.acks", "crash": "share.crash"}
+_SC, _SA, _SK = ShareCompareSettings(), ShareAcksSettings(), ShareCrashSettings()
+_SHARED = ("compare", "acks", "crash")
+
+# each experiment's own defaults for the knobs they share (a mode's fields show its own)
+SHARE_PARAMS = (
+    choice("mode", list(_SHARE_MODES), "compare"),
+    integer("partitions", _SC.partitions, 1, 12),
+    integer("members", _SC.members, 1, 12, modes=("compare",)),
+    integer("records", _SC.records, 10, 20_000, modes=("compare",)),
+    number("delay_ms", _SC.processing_delay_ms, 0.0, 1000.0, modes=("compare",)),
+    integer("max_poll", _SC.max_poll_records, 1, 500, modes=_SHARED),
+    integer("a_members", _SA.members, 1, 12, modes=("acks",)),
+    integer("a_records", _SA.records, 10, 20_000, modes=("acks",)),
+    number("a_delay_ms", _SA.processing_delay_ms, 0.0, 1000.0, modes=("acks",)),
+    number("release", _SA.release_fraction, 0.0, 0.5, modes=("acks",)),
+    number("reject", _SA.reject_fraction, 0.0, 0.5, modes=("acks",)),
+    flag("poison", _SA.poison, modes=("acks",)),
+    integer("limit", _SA.delivery_count_limit, 2, 10, modes=("acks",)),
+    integer("lock_ms", _SA.lock_duration_ms, 1000, 60_000, modes=("acks",)),
+    integer("k_members", _SK.members, 1, 12, modes=("crash",)),
+    integer("k_records", _SK.records, 10, 20_000, modes=("crash",)),
+    number("k_delay_ms", _SK.processing_delay_ms, 0.0, 1000.0, modes=("crash",)),
+    integer("k_lock_ms", _SK.lock_duration_ms, 1000, 60_000, modes=("crash",)),
+    choice("failure", FAILURES, _SK.failure, modes=("crash",)),
+)
+
+
+def _share_from(mode: str, v: dict[str, Any]) -> Any:
+    if mode == "acks":
+        return ShareAcksSettings(int(v["partitions"]), int(v["a_members"]), int(v["a_records"]),
+                                 float(v["a_delay_ms"]), int(v["max_poll"]), float(v["release"]), float(v["reject"]),
+                                 bool(v["poison"]), int(v["limit"]), int(v["lock_ms"]))
+    if mode == "crash":
+        return ShareCrashSettings(int(v["partitions"]), int(v["k_members"]), int(v["k_records"]),
+                                  float(v["k_delay_ms"]), int(v["max_poll"]), int(v["k_lock_ms"]), str(v["failure"]))
+    return ShareCompareSettings(int(v["partitions"]), int(v["members"]), int(v["records"]), float(v["delay_ms"]),
+                                int(v["max_poll"]))
+
+
+def _share_to(s: Any) -> tuple[str, dict[str, Any]]:
+    if isinstance(s, ShareAcksSettings):
+        return "acks", {"partitions": s.partitions, "a_members": s.members, "a_records": s.records,
+                        "a_delay_ms": float(s.processing_delay_ms), "max_poll": s.max_poll_records,
+                        "release": float(s.release_fraction), "reject": float(s.reject_fraction),
+                        "poison": s.poison, "limit": s.delivery_count_limit, "lock_ms": s.lock_duration_ms}
+    if isinstance(s, ShareCrashSettings):
+        return "crash", {"partitions": s.partitions, "k_members": s.members, "k_records": s.records,
+                         "k_delay_ms": float(s.processing_delay_ms), "max_poll": s.max_poll_records,
+                         "k_lock_ms": s.lock_duration_ms, "failure": s.failure}
+    return "compare", {"partitions": s.partitions, "members": s.members, "records": s.records,
+                       "delay_ms": float(s.processing_delay_ms), "max_poll": s.max_poll_records}
+
+
 #: page -> its link parameters; a page not listed has no settings to link (the cluster page)
 PAGES: dict[str, PageLinks] = {
     "producer": PageLinks("producer", "mode", _PRODUCER_MODES, PRODUCER_PARAMS, _producer_to, _producer_from),
@@ -398,4 +454,5 @@ PAGES: dict[str, PageLinks] = {
     "eos": PageLinks("eos", "scenario", _EOS_MODES, EOS_PARAMS, _eos_to, _eos_from),
     "consumer": PageLinks("consumer", "mode", _CONSUMER_MODES, CONSUMER_PARAMS, _consumer_to, _consumer_from),
     "lag": PageLinks("lag", "mode", _LAG_MODES, LAG_PARAMS, _lag_to, _lag_from),
+    "share": PageLinks("share", "mode", _SHARE_MODES, SHARE_PARAMS, _share_to, _share_from),
 }

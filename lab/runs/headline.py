@@ -29,6 +29,9 @@ from lab.lag.watch import LagWatchResult
 from lab.producer.perftest import CrossCheckResult
 from lab.producer.run import ProduceResult
 from lab.producer.sweep import SweepResult
+from lab.queues.acks import ShareAcksResult
+from lab.queues.compare import ShareCompareResult
+from lab.queues.crash import ShareCrashResult
 from lab.replication.elr import VersionsResult
 from lab.replication.scenarios import HwLeoResult, MinIsrResult, MonitorResult, UncleanResult
 from lab.replication.segments import StorageResult
@@ -302,6 +305,33 @@ def generic(result: Any) -> Headline:
 
 
 #: Result type -> its headline.
+# --- share groups --------------------------------------------------------------------------------------
+def share_compare(r: ShareCompareResult) -> Headline:
+    out = []
+    for who, side in (("share group", r.share), ("consumer group", r.group)):
+        if side is not None:
+            out.append(Figure(f"{who}: throughput", side.records_per_s, "records/s",
+                              f"({len(side.members) - len(side.idle)} of {len(side.members)} members busy)"))
+    return (*out, Figure("share ÷ consumer group", r.speedup, "×"))
+
+
+def share_acks(r: ShareAcksResult) -> Headline:
+    poison = r.fates.get(r.settings.poison_seq) if r.settings.poison_seq is not None else None
+    return (Figure("accepted exactly once", r.accepted_once, "records", f"(more than once: {r.accepted_twice})"),
+            Figure("deliveries per record", ", ".join(f"{n}×: {c:,}" for n, c in r.histogram.items())),
+            Figure("poison record deliveries", poison.deliveries if poison else None, "",
+                   f"(limit {r.settings.delivery_count_limit})"),
+            Figure("delivered after the end", r.quiet_deliveries, "records"))
+
+
+def share_crash(r: ShareCrashResult) -> Headline:
+    after = r.after_kill_s
+    return (Figure("records the dead member held", len(r.victim_records), "records"),
+            Figure(f"redelivered after the {'kill' if r.settings.failure == 'kill' else 'freeze'}",
+                   max(after) if after else None, "s", f"(lock {r.lock_s:g} s)"),
+            Figure("every record accepted", _yes(r.complete)))
+
+
 PICKERS: dict[type, Callable[[Any], Headline]] = {
     ProduceResult: produce, SweepResult: sweep, CrossCheckResult: cross_check, BenchResult: bench,
     ConsumerSweepResult: consumer_sweep, ConsumerCrossCheckResult: consumer_cross_check, SeedResult: seed,
@@ -309,6 +339,7 @@ PICKERS: dict[type, Callable[[Any], Headline]] = {
     MonitorResult: monitor, MinIsrResult: min_isr, HwLeoResult: hw_leo, UncleanResult: unclean, StorageResult: storage,
     VersionsResult: elr_versions,
     DuplicateResult: duplicates, TransactionResult: transactions, FencingResult: fencing, PipelineResult: pipeline,
+    ShareCompareResult: share_compare, ShareAcksResult: share_acks, ShareCrashResult: share_crash,
 }
 
 

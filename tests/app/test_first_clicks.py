@@ -28,6 +28,7 @@ from lab.consumer import protocols
 from lab.consumer.fetch import MIN_BACKLOG, BenchResult
 from lab.core.verdict import MIN_MEASURED_S, Doubt
 from lab.lag import sample as lag
+from lab.queues.backlog import version_refusal
 from lab.runs import launcher
 from tests.conftest import LaggingGroup, kafka_version_under_test
 
@@ -40,7 +41,8 @@ KEYS = {"producer": ("producer_mode", "producer_run_id", "producer_run_btn"),
         "replication": ("repl_kind", "repl_run_id", "repl_run_btn"),
         "eos": ("eos_kind", "eos_run_id", "eos_run_btn"),
         "consumer": ("consumer_mode", "consumer_run_id", "consumer_run_btn"),
-        "lag": ("lag_mode", "lag_run_id", "lag_run_btn")}
+        "lag": ("lag_mode", "lag_run_id", "lag_run_btn"),
+        "share": ("share_mode", "share_run_id", "share_run_btn")}
 #: Each mode as its selector offers it, and the registered experiment it runs (its time bound is the wait's).
 MODES: dict[str, dict[str, str]] = {
     "producer": {"single": "produce", "codec": "produce.sweep", "batch": "produce.sweep", "acks": "produce.sweep",
@@ -55,6 +57,7 @@ MODES: dict[str, dict[str, str]] = {
                  "consumer.static-membership": "consumer.static-membership",
                  "consumer.protocols": "consumer.protocols"},
     "lag": {"scenario": "lag.scenario", "rate": "lag.sustainable-rate"},
+    "share": {"compare": "share.compare", "acks": "share.acks", "crash": "share.crash"},
 }
 
 
@@ -84,6 +87,9 @@ def cases() -> list[Any]:
             if name == "consumer.protocols" and int(kafka_version_under_test().split(".")[0]) < 4:
                 marks.append(pytest.mark.skip(reason="needs Kafka 4: on 3.9 the page offers a 4.x cluster "
                                                      "(test_consumer_protocols_first_click_*)"))
+            if page == "share" and version_refusal(kafka_version_under_test()) is not None:
+                marks.append(pytest.mark.skip(reason="share groups need Kafka 4.2+: on 3.9 the page says so "
+                                                     "(test_share_page.py)"))
             if (page, mode) in KNOWN:
                 marks.append(pytest.mark.xfail(reason=KNOWN[(page, mode)], strict=True))
             out.append(pytest.param(page, mode, name, id=f"{page}-{mode}", marks=marks))

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOT_EXPERIMENTS = {("cluster", "up"), ("cluster", "down"), ("cluster", "status"), ("broker",),
                    ("topics", "create"), ("topics", "describe"), ("producer", "cleanup"), ("replication", "describe"),
                    ("runs", "list"), ("runs", "show"), ("runs", "rerun"), ("runs", "delete"), ("runs", "export"),
+                   ("share", "describe"),
                    # a lesson runs its registered experiment by the lesson's id (tests/unit/test_lessons.py)
                    ("lesson", "list"), ("lesson", "show"), ("lesson", "run")}
 
