@@ -67,11 +67,10 @@ def first_step(has_answer: bool) -> Step:
 # --- what is shown large -------------------------------------------------------------------------------------
 def key_figures(lesson: Lesson, answer: Answer) -> tuple[Figure, ...]:
     """The answer's figures a presenter shows large, in the answer's order: those the lesson names
-    (``Lesson.key_figures``, ``*`` matching any part), else its first ones; at most ``MAX_KEY_FIGURES``."""
-    if not lesson.key_figures:
-        return answer.figures[:MAX_KEY_FIGURES]
+    (``Lesson.key_figures``, ``*`` matching any part), else — or when this run measured none of them — its
+    first ones; at most ``MAX_KEY_FIGURES``."""
     named = [f for f in answer.figures if any(fnmatch.fnmatchcase(f.key, p) for p in lesson.key_figures)]
-    return tuple(named[:MAX_KEY_FIGURES])
+    return tuple(named[:MAX_KEY_FIGURES]) or answer.figures[:MAX_KEY_FIGURES]
 
 
 def figure_text(figure: Figure) -> str:
