@@ -121,7 +121,7 @@ MIN_ISR_RF3 = Lesson(
                 "acks=all writes are refused as soon as one broker is down: no room for a failure at all."),
     ),
     takes="about 20 s; stops and restarts two brokers",
-    key_figures=KEY_PROBES, chart="writes",
+    key_figures=KEY_PROBES, chart="isr",
 )
 
 
@@ -174,7 +174,7 @@ MIN_ISR_ONE_VS_TWO = Lesson(
                 "the same pattern with ten times the writes: none lost, none refused, one copy each."),
     ),
     takes="about 20 s; stops and restarts two brokers",
-    key_figures=KEY_PROBES, chart="writes",
+    key_figures=KEY_PROBES, chart="isr",
 )
 
 
