@@ -3,8 +3,10 @@ the engine (the launcher, tagged with the lesson) with a short version of the le
 ``/<page>?present=1&run=ID``. The answer step must show its key figures at least 48 px tall, nothing may
 overflow the viewport sideways, the sidebar is collapsed, and ←/→ move between the steps.
 
-The short presets are real runs of the lessons' experiments, only briefer (two codecs, fewer probes, shorter
-phases): this test checks how an answer is shown, not what it says (the app and unit tests do that)."""
+The short presets are real runs of the lessons' experiments, only briefer (two codecs at full speed only, fewer
+probes, shorter phases): this test checks how an answer is shown, not what it says (the app and unit tests do
+that). The four lessons that leave the brokers alone run side by side, once; the two that stop or pause
+brokers run in their own tests, alone on the cluster."""
 
 from __future__ import annotations
 
@@ -40,10 +42,10 @@ SHORT: dict[str, tuple[str, Any]] = {
     "cluster": ("min-isr-rf3", MinIsrSettings(min_insync_replicas=2, probe_messages=3)),
     "replication": ("hw-stall", HwLeoSettings(baseline_s=1.0, hold_s=1.0)),
     "eos": ("read-committed", dataclasses.replace(eos_lessons.PRESET, transactions=3, aborted=1, hold_open_s=1.0)),
-    "producer": ("codec-latency", SweepSettings(kind="codec", codecs=("none", "lz4"), fixed_rate_s=1.5,
+    "producer": ("codec-latency", SweepSettings(kind="codec", codecs=("none", "lz4"), at_fixed_rate=False,
                                                 base=ProducerSettings(count=None, duration_s=1.5, payload="json",
                                                                       message_size=500))),
-    "consumer": ("cooperative-rebalance", dataclasses.replace(consumer_lessons.PRESET, members=2, hold_s=1.0)),
+    "consumer": ("cooperative-rebalance", dataclasses.replace(consumer_lessons.PRESET, members=2, hold_s=0.0)),
     "lag": ("lag-recovery", dataclasses.replace(lag_lessons.PRESET, phase_s=6.0)),
 }
 
