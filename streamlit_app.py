@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._present import sidebar_state
 from pages._shared import cluster_badge
 
-st.set_page_config(page_title="Kafka Tuning Lab", page_icon="🧪", layout="wide")
+st.set_page_config(page_title="Kafka Tuning Lab", page_icon="🧪", layout="wide", initial_sidebar_state=sidebar_state())
 
 #: One page per phase of the course; later phases append theirs here.
 PAGES = [

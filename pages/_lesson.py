@@ -23,6 +23,7 @@ from lab import registry as experiments
 from lab.cluster import Cluster
 from lab.kafka import timeline
 from lab.lessons import Answer, Lesson
+from lab.lessons.story import story_html
 from lab.replication import charts as replication_charts
 from lab.runs import launcher
 from lab.runs import store as runs_store
@@ -152,6 +153,18 @@ def answer_for(page: str, lesson: Lesson) -> tuple[str, Answer | LabError | None
     run = current(page)
     if run is None or not _answers(run, lesson):
         return "none", None
+    state, result = run_result(run)
+    if state != "done":
+        return state, result
+    try:  # a prediction is judged only by the lesson it was made for
+        return "done", lesson.answer(result, run.prediction if run.lesson == lesson.id else None)
+    except LabError as exc:
+        return "failed", exc
+
+
+def run_result(run: LessonRun) -> tuple[str, Any]:
+    """The run's result: ("running", None) | ("failed", LabError) | ("done", result), from the launcher while the
+    run is this server's, else from the run store."""
     live = launcher.get(run.run_id)
     if live is not None and not live.done:
         return "running", None
@@ -169,10 +182,7 @@ def answer_for(page: str, lesson: Lesson) -> tuple[str, Answer | LabError | None
         result = rec.result if rec is not None else None
     if result is None:
         return "failed", LabError(f"Run {run.run_id} has no result to answer from.")
-    try:  # a prediction is judged only by the lesson it was made for
-        return "done", lesson.answer(result, run.prediction if run.lesson == lesson.id else None)
-    except LabError as exc:
-        return "failed", exc
+    return "done", result
 
 
 def _answers(run: LessonRun, lesson: Lesson) -> bool:
@@ -184,9 +194,18 @@ def _answers(run: LessonRun, lesson: Lesson) -> bool:
     return other is not None and (other.experiment, other.settings) == (lesson.experiment, lesson.settings)
 
 
-def render_answer(lesson: Lesson, answer: Answer) -> None:
+def story_download(lesson: Lesson, answer: Answer, result: Any, *, key: str) -> None:
+    """The lesson's whole story (question, predictions, charts, answer) as one offline HTML file, made on click."""
+    st.download_button("Lesson story (HTML)", data=lambda: story_html(lesson, answer, result),
+                       file_name=f"lesson-{lesson.id}-{answer.run_id or 'run'}.html", mime="text/html",
+                       key=f"{key}_story_html", on_click="ignore", icon=":material/description:",
+                       help="The question, the predictions, the charts and the answer in one file that opens "
+                            "offline, for the class's notes.")
+
+
+def render_answer(lesson: Lesson, answer: Answer, result: Any = None) -> None:
     """The answer from this run: what it showed (or that it did not), the sentences with the figures, the
-    prediction judged, and what to try next."""
+    prediction judged, and what to try next (and, with the ``result``, its story as a file)."""
     if answer.shown:
         st.success(f"**{answer.headline}**")
     else:
@@ -198,6 +217,8 @@ def render_answer(lesson: Lesson, answer: Answer) -> None:
     render_try_next(lesson)
     if answer.run_id:
         st.caption(f"Run `{answer.run_id}`, kept in the run store with your prediction (the Runs page has it).")
+    if result is not None:
+        story_download(lesson, answer, result, key=f"lesson_{lesson.id}")
 
 
 def render_try_next(lesson: Lesson) -> None:
@@ -222,4 +243,5 @@ def lesson_panel(page: str, cluster: Cluster) -> None:
         elif state == "failed" and isinstance(got, LabError):
             show_error(got)
         elif state == "done" and isinstance(got, Answer):
-            render_answer(lesson, got)
+            run = current(page)
+            render_answer(lesson, got, run_result(run)[1] if run is not None else None)

@@ -124,7 +124,10 @@ class PageLink:
         return out
 
     def url(self) -> str:
-        query = urlencode(self.params(), doseq=True)
+        params = self.params()
+        if links.parse_present(st.query_params.get(links.PRESENT_PARAM))[0]:  # the link keeps presenter mode
+            params[links.PRESENT_PARAM] = "1"
+        query = urlencode(params, doseq=True)
         here = st.context.url
         base = f"{here.rsplit('/', 1)[0]}/{self.page}" if here else f"/{self.page}"
         return base + (f"?{query}" if query else "")

@@ -14,7 +14,7 @@ from lab.kafka import admin
 from lab.kafka.kafka_topics import ids_text
 from pages import _brokers
 from pages._brokers import STATE_COLOUR
-from pages._lesson import lesson_panel
+from pages._present import lesson_panel
 from pages._shared import broker_counts, cluster_changed, cluster_or_stop, cluster_status, cluster_topics, show_error
 
 #: How often the broker and topic tables refresh themselves (seconds).

@@ -30,8 +30,8 @@ from lab.export.pages import MIN_BYTES, PARTITION_BYTES
 from lab.registry import Experiment
 from pages._charts import show_chart
 from pages._fields import Fields
-from pages._lesson import lesson_panel
 from pages._links import PageLink
+from pages._present import lesson_panel
 from pages._runner import PageRunner
 from pages._shared import require_reachable, show_error
 

@@ -17,8 +17,8 @@ from lab.eos import settings as eos_settings
 from lab.eos import text as text_eos
 from pages._charts import show_chart
 from pages._fields import Fields
-from pages._lesson import lesson_panel
 from pages._links import PageLink
+from pages._present import lesson_panel
 from pages._runner import PageRunner
 from pages._shared import cluster_status, require_reachable
 

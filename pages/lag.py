@@ -20,8 +20,8 @@ from lab.lag.status import GroupStatus, PartitionStatus
 from lab.lag.watch import LagWatchResult
 from pages._charts import show_chart
 from pages._fields import Fields
-from pages._lesson import lesson_panel
 from pages._links import PageLink
+from pages._present import lesson_panel
 from pages._runner import PageRunner
 from pages._shared import require_reachable, show_error
 

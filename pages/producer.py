@@ -24,8 +24,8 @@ from lab.producer.sweep import SweepProgress, SweepResult, SweepSettings
 from lab.registry import Experiment
 from pages._charts import show_chart
 from pages._fields import Fields
-from pages._lesson import lesson_panel
 from pages._links import PageLink
+from pages._present import lesson_panel
 from pages._runner import PageRunner
 from pages._shared import require_reachable
 

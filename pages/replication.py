@@ -20,8 +20,8 @@ from lab.replication import settings as replication_settings
 from pages import _brokers
 from pages._charts import show_chart
 from pages._fields import Fields
-from pages._lesson import lesson_panel
 from pages._links import PageLink
+from pages._present import lesson_panel
 from pages._runner import PageRunner
 from pages._shared import cluster_status, cluster_topics, require_reachable
 

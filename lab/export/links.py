@@ -22,8 +22,15 @@ from lab.core.errors import SettingsError
 from lab.export.pages import PAGES
 from lab.export.params import PageLinks, Param, Params, Raw
 
-__all__ = ["PAGES", "PageLinks", "Param", "Params", "bad_value_note", "bound_keys", "link_for", "page_links",
-           "params_to_settings", "settings_to_params"]
+__all__ = ["PAGES", "PRESENT_PARAM", "PageLinks", "Param", "Params", "bad_value_note", "bound_keys", "link_for",
+           "page_links", "params_to_settings", "parse_present", "settings_to_params", "with_present"]
+
+#: The query parameter of presenter mode (``?present=1``): how a page is shown, never what it runs, so a link
+#: keeps it and it carries nothing secret.
+PRESENT_PARAM = "present"
+#: What turns presenter mode on and off in a link.
+PRESENT_ON = ("1", "true")
+PRESENT_OFF = ("0", "false")
 
 
 def page_links(page: str) -> PageLinks:
@@ -92,3 +99,22 @@ def link_for(experiment: str, settings: Any) -> str:
                             hint="Run it from the CLI: `kafka-lab --help` lists its command.")
     query = urlencode(settings_to_params(page, settings), doseq=True)
     return f"/{page}" + (f"?{query}" if query else "")
+
+
+def parse_present(raw: Raw | None) -> tuple[bool, str | None]:
+    """(presenter mode on, a note when the link's ``present`` value was refused): ``1``/``true`` on, ``0``/
+    ``false`` or absent off, anything else off with a note saying what is allowed."""
+    text = raw[-1] if isinstance(raw, list) and raw else raw if isinstance(raw, str) else None
+    if text is None or text.strip().lower() in PRESENT_OFF:
+        return False, None
+    if text.strip().lower() in PRESENT_ON:
+        return True, None
+    return False, (f"Link parameter `{PRESENT_PARAM}={shown(raw or '')}` was not valid (allowed: 1 for presenter "
+                   "mode, 0 for the usual page); the usual page is shown.")
+
+
+def with_present(link: str, on: bool = True) -> str:
+    """``link`` with presenter mode kept (``present=1`` added) when ``on``; unchanged otherwise."""
+    if not on:
+        return link
+    return link + ("&" if "?" in link else "?") + f"{PRESENT_PARAM}=1"

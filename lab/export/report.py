@@ -225,9 +225,36 @@ def html_report(results: Sequence[Any], title: str | None = None) -> str:
     parts += ["<h2>Settings</h2>", _settings(results, labels),
               "<h2>Cluster and run</h2>", _facts(results, labels),
               "<h2>All figures</h2>", _figures(results, labels)]
+    return html_page(title, parts)
+
+
+# --- the machinery, for other self-contained pages (a lesson's story) -------------------------------------
+def html_page(title: str, parts: Sequence[str]) -> str:
+    """``parts`` (HTML fragments) as one self-contained page in the report's style: no scripts, nothing
+    fetched."""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>\n"
             + "\n".join(p for p in parts if p) + "\n</body></html>\n")
 
 
-__all__ = ["REPORT_WIDTH", "html_report", "report_labels", "report_title"]
+def charts_html(charts: Mapping[str, alt.TopLevelMixin]) -> str:
+    """Charts as inline SVG figures with their captions (as in a report)."""
+    return _charts(charts)
+
+
+def run_line(result: Any) -> str:
+    """The run's id, start, length and cluster as one line of HTML (empty without run info)."""
+    return _sub(result)
+
+
+def verdict_html(result: Any) -> str:
+    """The result's verdict (its doubts, or that no rule doubted it) and its notes, as HTML."""
+    return _verdict([result], report_labels([result]))
+
+
+def escape(text: Any) -> str:
+    return _e(text)
+
+
+__all__ = ["REPORT_WIDTH", "charts_html", "escape", "html_page", "html_report", "report_labels", "report_title",
+           "run_line", "verdict_html"]

@@ -126,6 +126,11 @@ class Lesson:
     takes: str = ""
     #: facts for the sidebar of a presenter or a handout: the knobs the preset sets, in words
     preset_text: str = ""
+    #: the figures a presenter shows large (figure keys; ``*`` matches any part, e.g. ``*.p99_ms`` for every
+    #: codec's p99); empty: the answer's first figures (``lab.lessons.present.key_figures``)
+    key_figures: tuple[str, ...] = ()
+    #: the run's chart that tells the story (a name from ``lab.runs.charts.charts_for``); empty: its first
+    chart: str = ""
 
     # --- the registry's view ---------------------------------------------------------------------------
     @property

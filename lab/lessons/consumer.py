@@ -91,6 +91,7 @@ COOPERATIVE_REBALANCE = Lesson(
                 "roundrobin spreads partitions more evenly than range, yet is eager too: it revokes everything."),
     ),
     takes="about 40 s (two strategies, each with a join and a leave)",
+    key_figures=("*.member_stops",), chart="pauses",
 )
 
 
@@ -156,6 +157,7 @@ STATIC_MEMBERSHIP = Lesson(
                 "the dynamic restart disturbs more members (more callbacks); the static one still none."),
     ),
     takes="about 30 s (two restarts)",
+    key_figures=("*.others_callbacks",),
 )
 
 LESSONS = (COOPERATIVE_REBALANCE, STATIC_MEMBERSHIP)

@@ -81,6 +81,8 @@ READ_COMMITTED = Lesson(
                 "the LSO stays behind the high watermark for the whole hold, and read_committed waits there."),
     ),
     takes="about 10 s",
+    key_figures=("read_committed.aborted_seen", "read_uncommitted.aborted_seen", "aborted_records"),
+    chart="hw-vs-lso",
 )
 
 LESSONS = (READ_COMMITTED,)

@@ -81,6 +81,7 @@ LAG_RECOVERY = Lesson(
             "scale-out stops at two members (one per partition): 200 records/s of capacity, so the lag barely falls."),
     ),
     takes="about 25 s",
+    key_figures=("*.lag_start", "*.lag_end"), chart="total-lag",
 )
 
 LESSONS = (LAG_RECOVERY,)

@@ -161,6 +161,7 @@ CODEC_LATENCY = Lesson(
                 "more in throughput and latency."),
     ),
     takes="about 35 s (four codecs, each flat out and then at a fixed rate)",
+    key_figures=("*.p99_ms",), chart="latency",
 )
 
 CODEC_BANDWIDTH = Lesson(
@@ -177,6 +178,7 @@ CODEC_BANDWIDTH = Lesson(
         TryNext("linger.ms=50", _LINGER, "fuller batches give the codec more to work with: the ratios rise."),
     ),
     takes="about 35 s (the same run as the latency lesson)",
+    key_figures=("*.ratio",), chart="tradeoff",
 )
 
 LESSONS = (CODEC_LATENCY, CODEC_BANDWIDTH)

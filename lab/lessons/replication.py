@@ -18,6 +18,8 @@ from lab.replication.settings import HwLeoSettings, MinIsrSettings
 
 #: Probe writes per phase and acks setting: enough to see "all" or "none", quick to send (about 15 s in all).
 PROBES = 20
+#: What a presenter shows large: acks=all with one and with two brokers down, and acks=1 with two down.
+KEY_PROBES = ("one_down.acks_all_acked", "two_down.acks_all_acked", "two_down.acks_1_acked")
 
 
 def _ok(p: ProbeOutcome) -> bool:
@@ -119,6 +121,7 @@ MIN_ISR_RF3 = Lesson(
                 "acks=all writes are refused as soon as one broker is down: no room for a failure at all."),
     ),
     takes="about 20 s; stops and restarts two brokers",
+    key_figures=KEY_PROBES, chart="isr",
 )
 
 
@@ -171,6 +174,7 @@ MIN_ISR_ONE_VS_TWO = Lesson(
                 "the same pattern with ten times the writes: none lost, none refused, one copy each."),
     ),
     takes="about 20 s; stops and restarts two brokers",
+    key_figures=KEY_PROBES, chart="isr",
 )
 
 
@@ -238,6 +242,7 @@ HW_STALL = Lesson(
                 "the stall lasts as long (it is a timeout, not a rate), but five times as many writes wait in it."),
     ),
     takes="about 20 s; pauses a follower broker",
+    key_figures=("hw_stalled_s", "left_isr_after_s", "replica_lag_time_max_ms"), chart="hw-vs-leo",
 )
 
 LESSONS = (MIN_ISR_RF3, MIN_ISR_ONE_VS_TWO, HW_STALL)
