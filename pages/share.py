@@ -109,9 +109,9 @@ def crash_form() -> ShareCrashSettings:
                              help="About how many records the member that dies holds.")
     lock = fields.number(sb, "share.record.lock.duration.ms (the group's)", key="k_lock_ms",
                          help=f"Kafka's default is {KAFKA_DEFAULT_LOCK_MS:,} ms.")
-    failure = link.choice(sb.radio, "How the member fails", {f: {"kill": "killed (SIGKILL)",
-                                                                "freeze": "frozen (SIGSTOP)"}[f] for f in FAILURES},
-                          key="failure", param="failure")
+    failure = sb.radio("How the member fails", FAILURES, FAILURES.index(ShareCrashSettings().failure),
+                       format_func={"kill": "killed (SIGKILL)", "freeze": "frozen (SIGSTOP)"}.__getitem__,
+                       key="failure", bind="query-params")
     return ShareCrashSettings(int(partitions), int(members), int(records), float(delay), int(max_poll), int(lock),
                               str(failure))
 

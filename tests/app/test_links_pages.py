@@ -19,10 +19,10 @@ from lab.export.params import Param, Raw
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 #: the widget key of each page's mode/scenario selector (not bound: it keeps a short id in the URL)
 MODE_WIDGET = {"producer": "producer_mode", "replication": "repl_kind", "eos": "eos_kind",
-               "consumer": "consumer_mode", "lag": "lag_mode"}
+               "consumer": "consumer_mode", "lag": "lag_mode", "share": "share_mode"}
 #: the session-state key of each page's run (set only when a run started)
 RUN_KEY = {"producer": "producer_run_id", "replication": "repl_run_id", "eos": "eos_run_id",
-           "consumer": "consumer_run_id", "lag": "lag_run_id"}
+           "consumer": "consumer_run_id", "lag": "lag_run_id", "share": "share_run_id"}
 #: the widget kinds whose protos say which query parameter they are bound to
 WIDGETS = ("radio", "selectbox", "number_input", "slider", "select_slider", "checkbox", "multiselect", "text_input")
 SECRET = re.compile(r"bootstrap|sasl|ssl|password|username|jaas|token|security", re.I)
@@ -107,7 +107,7 @@ def variant(p: Param) -> Any:
 
 #: per page, a mode whose widgets take any valid value (no topic or group chosen from the cluster)
 LINKED_MODE = {"producer": "batch", "replication": "unclean", "eos": "pipeline", "consumer": "strategies",
-               "lag": "scenario"}
+               "lag": "scenario", "share": "acks"}
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -137,7 +137,7 @@ def test_bound_widgets_start_at_the_link_defaults_in_every_mode(app_env: LocalCl
     at = open_page(page)
     for mode in spec.modes:
         if widget_value(at, page, spec.param(spec.mode_key)) != mode:
-            option = mode if page in ("producer", "lag") else spec.modes[mode]  # their options are the ids
+            option = mode if page in ("producer", "lag", "share") else spec.modes[mode]  # their options are the ids
             widget = next(w for w in (at.selectbox, at.radio) for w in w if w.key == MODE_WIDGET[page])
             widget.set_value(option).run()
             assert not at.exception, at.exception
