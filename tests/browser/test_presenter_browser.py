@@ -11,6 +11,7 @@ brokers run in their own tests, alone on the cluster."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,12 @@ def _case(page: str) -> Any:
 
 
 def _launch(cluster: LocalCluster, lesson_id: str, settings: Any) -> launcher.LabRun[Any]:
-    """Start the lesson's experiment with ``settings``, stored with the lesson (its first choice predicted)."""
+    """Start the lesson's experiment with ``settings`` on a topic of this test's own (the presets name the
+    page's topic, which other tests' runs of the same experiment delete and make again meanwhile), stored
+    with the lesson (its first choice predicted)."""
     lesson = lessons.get(lesson_id)
+    if any(f.name == "topic" for f in dataclasses.fields(settings)):
+        settings = dataclasses.replace(settings, topic=f"lab-present-{lesson_id}-{uuid.uuid4().hex[:8]}")
     return launcher.launch(experiments.get(lesson.experiment), cluster, settings, face="test",
                            lesson=(lesson.id, lesson.choices[0].key))
 
