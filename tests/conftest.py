@@ -1,12 +1,15 @@
-"""Shared fixtures. Unit tests start nothing; anything that asks for ``cluster`` gets the one real
-3-broker cluster of this test run, started by the lab's own launcher on free ports in its own state
-directory, and stopped (data deleted) at the end. Under pytest-xdist (`-n 2`, the default) the workers
-share that one cluster (``tests/shared_cluster.py``): the first that needs it starts it, the last one
-stops it. Every test that uses it takes its turn: shared with the other worker's ordinary cluster tests,
-or alone for the tests that break brokers (``breaks_brokers``: marked here for every ``whole_cluster``
-test, by hand for the rest) or see what the other worker's tests do (``alone_on_cluster``). The engine's
-broker-breaking tests (``whole_cluster`` with no app looking) break a second cluster of their own,
-``breakable_cluster``, so the ordinary tests do not wait while they run."""
+"""Shared fixtures. Unit tests start nothing; anything that asks for ``cluster`` gets a real 3-broker cluster
+of this test run, started by the lab's own launcher on free ports in its own state directory, and stopped
+(data deleted) at the end. Under pytest-xdist (`-n 2`, the default) the workers share two clusters
+(``tests/shared_cluster.py``): the first worker that needs one starts it, the last one stops it.
+
+- the shared cluster: ordinary tests use it together (a shared turn), and the served app of the browser
+  tests points at it;
+- the breakable cluster: every test that must have a cluster alone runs there, one at a time, so the
+  ordinary tests never wait for it: tests that break brokers (``breaks_brokers``: marked here for every
+  ``whole_cluster`` test, by hand for the rest) or see what other tests do (``alone_on_cluster``). An AppTest
+  (``app_env``) is pointed at whichever of the two its test has. Only a test that breaks what the served app
+  shows (``app_url`` + a marker) takes the shared cluster alone."""
 
 from __future__ import annotations
 
@@ -46,7 +49,7 @@ def kafka_version_under_test() -> str:
 
 
 #: Fixtures that start (or use) the real cluster: a test that asks for one is an integration test.
-CLUSTER_FIXTURES = {"cluster", "whole_cluster", "app_env", "app_url"}
+CLUSTER_FIXTURES = {"cluster", "shared_cluster", "whole_cluster", "app_env", "app_url"}
 #: Markers of tests that must have the shared cluster to themselves (see tests/shared_cluster.py).
 ALONE_MARKERS = ("breaks_brokers", "alone_on_cluster")
 #: How long, after a test that had the cluster alone, its partitions may take to be fully in sync again.
@@ -171,30 +174,29 @@ def session_cluster(access: ClusterAccess, state: Path) -> Iterator[LocalCluster
 
 
 @pytest.fixture(scope="session")
-def cluster(cluster_access: ClusterAccess) -> Iterator[LocalCluster]:
-    """The run's shared cluster: ordinary tests use it together; the app and browser tests point at it."""
+def shared_cluster(cluster_access: ClusterAccess) -> Iterator[LocalCluster]:
+    """The run's shared cluster: ordinary tests use it together; the served app (browser tests) points at it."""
     state = Path(os.environ.get("KAFKA_LAB_TEST_STATE_DIR") or cluster_access.dir / "kafka-cluster")
     yield from session_cluster(cluster_access, state)
 
 
 @pytest.fixture(scope="session")
 def breakable_cluster(breakable_access: ClusterAccess) -> Iterator[LocalCluster]:
-    """A second cluster for the engine's broker-breaking tests (``whole_cluster`` without an app): they take
-    turns on it alone while the ordinary tests go on on the shared one, instead of stopping them all."""
+    """A second cluster for the tests that must have a cluster alone (they break brokers, hold the lab's lock,
+    or see what any other test would do): they take turns on it while the ordinary tests go on on the shared
+    one, instead of stopping them all."""
     override = os.environ.get("KAFKA_LAB_TEST_STATE_DIR")
     state = Path(f"{override}-breakable") if override else breakable_access.dir / "kafka-cluster"
     yield from session_cluster(breakable_access, state)
 
 
-#: Fixtures that point an app (AppTest, a served app) at the shared cluster: a test with one breaks that one.
-APP_FIXTURES = {"app_env", "app_url"}
-
-
 def on_breakable(request: pytest.FixtureRequest) -> bool:
-    """Whether this test's cluster is the breakable one: it breaks brokers through ``whole_cluster`` and no
-    app of the run looks at what it breaks."""
-    names = set(request.fixturenames)
-    return "whole_cluster" in names and not APP_FIXTURES & names
+    """Whether this test's cluster is the breakable one: it must have a cluster alone (``ALONE_MARKERS``) and
+    no served app of the run (``app_url``, on the shared cluster) looks at it. An AppTest (``app_env``) is
+    pointed at whichever cluster the test has."""
+    if "app_url" in request.fixturenames:
+        return False
+    return any(request.node.get_closest_marker(m) for m in ALONE_MARKERS)
 
 
 @pytest.fixture(autouse=True)
@@ -202,13 +204,13 @@ def cluster_turn(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that uses a cluster holds it shared, or alone when marked so (``ALONE_MARKERS``), from
     before its first fixture that touches the cluster until after the last one's teardown."""
     names = set(request.fixturenames)
-    if not {"cluster", "whole_cluster"} & names:
+    if not {"cluster", "shared_cluster", "whole_cluster", "app_env"} & names:
         yield
         return
     breakable = on_breakable(request)
-    request.getfixturevalue("breakable_cluster" if breakable else "cluster")
+    request.getfixturevalue("breakable_cluster" if breakable else "shared_cluster")
     access: ClusterAccess = request.getfixturevalue("breakable_access" if breakable else "cluster_access")
-    alone = breakable or any(request.node.get_closest_marker(m) for m in ALONE_MARKERS)
+    alone = any(request.node.get_closest_marker(m) for m in ALONE_MARKERS)
     breaks = request.node.get_closest_marker("breaks_brokers") is not None
     with access.hold(alone, request.node.nodeid, breaks=breaks) as waited:
         request.node.user_properties.append(("cluster_turn_wait_s", round(waited, 2)))
@@ -216,11 +218,19 @@ def cluster_turn(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
+def cluster(request: pytest.FixtureRequest, cluster_turn: None) -> LocalCluster:
+    """This test's cluster, in its turn: the shared one, or the breakable one for a test that must have a
+    cluster alone and that no served app looks at (``on_breakable``)."""
+    c: LocalCluster = request.getfixturevalue("breakable_cluster" if on_breakable(request) else "shared_cluster")
+    return c
+
+
+@pytest.fixture
 def whole_cluster(request: pytest.FixtureRequest, cluster_turn: None) -> Iterator[LocalCluster]:
     """A cluster this test may break (it has it to itself: it is marked ``breaks_brokers``), made whole
     again (all brokers running) afterwards: the breakable cluster, or the shared one when an app of the run
     looks at it."""
-    c: LocalCluster = request.getfixturevalue("breakable_cluster" if on_breakable(request) else "cluster")
+    c: LocalCluster = request.getfixturevalue("cluster")
     try:
         yield c
     finally:

@@ -24,13 +24,13 @@ APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 
 @pytest.fixture(scope="module")
-def two_runs(cluster: LocalCluster, cluster_access: ClusterAccess) -> tuple[ProduceResult, ProduceResult]:
+def two_runs(shared_cluster: LocalCluster, cluster_access: ClusterAccess) -> tuple[ProduceResult, ProduceResult]:
     exp = experiments.get("produce")
     out = []
     with cluster_access.hold(False, "two_runs"):  # set up before any test's own turn: takes one of its own
         for linger in (0.0, 20.0):
             s = ProducerSettings(count=None, duration_s=1.5, rate=1000.0, linger_ms=linger)
-            out.append(launcher.run_sync(exp, cluster, s, face="test"))
+            out.append(launcher.run_sync(exp, shared_cluster, s, face="test"))
     return out[0], out[1]
 
 

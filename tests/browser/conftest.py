@@ -26,6 +26,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 APP_START_TIMEOUT_S = 60
 #: The app's first page, opened as a link straight to it (see ``warm_up``).
 FIRST_LINK = "/producer"
+#: The served app's log by its URL, for a failing test to quote.
+APP_LOGS: dict[str, Path] = {}
+
+
+def app_log_tail(url: str, lines: int = 40) -> str:
+    """The last lines of the served app's log (what it warned about), for an assertion's message."""
+    path = APP_LOGS.get(url)
+    if path is None or not path.exists():
+        return "(no app log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def chromium_path() -> str:
@@ -61,9 +71,12 @@ def warm_up(browser: Any, url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_url(cluster: LocalCluster, browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_url(shared_cluster: LocalCluster, browser: Any, tmp_path_factory: pytest.TempPathFactory,
+            runs_db: Path) -> Iterator[str]:
+    """The app served on a free port, on the session's cluster, saving runs in the session's run store (named
+    outright, not inherited: the tests read back what the app saved there)."""
     port = free_port()
-    env = {**os.environ, "KAFKA_LAB_STATE_DIR": str(cluster.state_dir)}
+    env = {**os.environ, "KAFKA_LAB_STATE_DIR": str(shared_cluster.state_dir), "KAFKA_LAB_RUNS_DB": str(runs_db)}
     env.pop("KAFKA_LAB_BOOTSTRAP", None)
     log = (tmp_path_factory.mktemp("app") / "streamlit.log").open("wb")
     proc = subprocess.Popen(
@@ -72,6 +85,7 @@ def app_url(cluster: LocalCluster, browser: Any, tmp_path_factory: pytest.TempPa
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    APP_LOGS[url] = Path(log.name)
     try:
         deadline = time.monotonic() + APP_START_TIMEOUT_S
         while True:

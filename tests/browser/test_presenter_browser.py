@@ -5,8 +5,9 @@ overflow the viewport sideways, the sidebar is collapsed, and ←/→ move betwe
 
 The short presets are real runs of the lessons' experiments, only briefer (two codecs at full speed only, fewer
 probes, shorter phases): this test checks how an answer is shown, not what it says (the app and unit tests do
-that). The four lessons that leave the brokers alone run side by side, once; the two that stop or pause
-brokers run in their own tests, alone on the cluster."""
+that). The four lessons that leave the brokers alone run side by side on the shared cluster, once; the two
+that stop or pause brokers run one after the other on the breakable cluster, alone on it (the app shows a
+stored run whatever cluster it ran on), so nobody waits for them on the shared one."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from lab.replication.settings import HwLeoSettings, MinIsrSettings
 from lab.runs import launcher
 from tests.browser.app_state import wait_idle, wait_page_shown
 from tests.browser.drawn import wait_charts_painted
+from tests.shared_cluster import ClusterAccess
 
 SHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"
 #: A projector's screen.
@@ -68,9 +70,8 @@ MEASURE_JS = """() => {
 }"""
 
 
-def _case(page: str) -> Any:
-    marks = [pytest.mark.breaks_brokers] if lessons.get(SHORT[page][0]).changes_brokers else []
-    return pytest.param(page, marks=marks, id=page)
+def _breaks(page: str) -> bool:
+    return lessons.get(SHORT[page][0]).changes_brokers
 
 
 def _launch(cluster: LocalCluster, lesson_id: str, settings: Any) -> launcher.LabRun[Any]:
@@ -91,25 +92,32 @@ def _finished(run: launcher.LabRun[Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def shared_runs(cluster: LocalCluster) -> dict[str, str]:
+def shared_runs(shared_cluster: LocalCluster) -> dict[str, str]:
     """page -> run id of the lessons that leave the brokers alone, run side by side once for the module (they
     share the cluster as any tests do; how they answer does not matter here, only how it is shown)."""
-    runs = {p: _launch(cluster, *SHORT[p]) for p in SHORT if not lessons.get(SHORT[p][0]).changes_brokers}
+    runs = {p: _launch(shared_cluster, *SHORT[p]) for p in SHORT if not _breaks(p)}
     return {p: _finished(r) for p, r in runs.items()}
+
+
+@pytest.fixture(scope="module")
+def breaking_runs(breakable_cluster: LocalCluster, breakable_access: ClusterAccess) -> dict[str, str]:
+    """page -> run id of the lessons that stop or pause brokers, each run alone on the breakable cluster."""
+    out = {}
+    for p in SHORT:
+        if _breaks(p):
+            with breakable_access.hold(True, f"presenter lesson run {p}", breaks=True):
+                out[p] = _finished(_launch(breakable_cluster, *SHORT[p]))
+    return out
 
 
 def _step_caption(page: Any, text: str) -> None:
     page.locator("[data-testid='stCaptionContainer']", has_text=text).first.wait_for()
 
 
-@pytest.mark.parametrize("page_name", [_case(p) for p in SHORT])
+@pytest.mark.parametrize("page_name", list(SHORT))
 def test_presenter_answer_step_reads_from_the_back_and_fits_1080p(browser: Any, app_url: str, cluster: LocalCluster,
                                                                    page_name: str, request: Any) -> None:
-    lesson_id, settings = SHORT[page_name]
-    if lessons.get(lesson_id).changes_brokers:  # alone on the cluster (marked), in this test's own turn
-        run_id = _finished(_launch(cluster, lesson_id, settings))
-    else:
-        run_id = request.getfixturevalue("shared_runs")[page_name]
+    run_id = request.getfixturevalue("breaking_runs" if _breaks(page_name) else "shared_runs")[page_name]
     ctx = browser.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
     page.set_default_timeout(30_000)

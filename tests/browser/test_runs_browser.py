@@ -7,15 +7,36 @@ from __future__ import annotations
 
 import contextlib
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
 from lab.cluster import LocalCluster
 from lab.runs import store as runs
+from lab.runs.schema import default_path
+from tests.browser.conftest import app_log_tail
 from tests.browser.drawn import charts_drawn, wait_charts_painted
 
 SHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"
 SESSIONS = 5
+#: How long the app may take, after a page says its run finished, for all the sessions' rows to read back.
+SAVED_WITHIN_S = 30.0
+
+
+def new_runs(before: set[str]) -> list[runs.RunSummary]:
+    """The produce runs not in ``before``, read on a connection of its own (what the app's process wrote)."""
+    with runs.RunStore(default_path(), repair=False) as store:
+        return [s for s in store.list(experiment="produce", limit=10_000) if s.run_id not in before]
+
+
+def all_saved(before: set[str]) -> list[runs.RunSummary]:
+    """The sessions' runs once every one is saved as finished (a bounded wait on that condition)."""
+    deadline = time.monotonic() + SAVED_WITHIN_S
+    new = new_runs(before)
+    while not (len(new) == SESSIONS and {s.status for s in new} == {"finished"}) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        new = new_runs(before)
+    return new
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -34,8 +55,7 @@ def download(page: Any, button: Any, into: Path) -> Path:
 
 def test_five_sessions_save_their_runs_and_two_compare_in_one_chart(  # type: ignore[no-untyped-def]
         browser, app_url: str, cluster: LocalCluster, tmp_path: Path) -> None:
-    store = runs.open_store()
-    before = {s.run_id for s in store.list(experiment="produce", limit=10_000)}
+    before = {s.run_id for s in new_runs(set())}
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
                 for _ in range(SESSIONS)]
     pages = [c.new_page() for c in contexts]
@@ -48,11 +68,15 @@ def test_five_sessions_save_their_runs_and_two_compare_in_one_chart(  # type: ig
         for p in pages:
             p.get_by_text("produce run finished", exact=False).first.wait_for(timeout=180_000)
 
-        new = [s for s in store.list(experiment="produce", limit=10_000) if s.run_id not in before]
-        assert len(new) == SESSIONS and {s.status for s in new} == {"finished"} and {s.face for s in new} == {"app"}
+        new = all_saved(before)
+        assert len(new) == SESSIONS and {s.status for s in new} == {"finished"} and {s.face for s in new} == {"app"}, (
+            f"{len(new)} of {SESSIONS} runs saved in {default_path()} ({[(s.run_id, s.status) for s in new]}); "
+            f"this process's own store connection sees {runs.open_store().count(experiment='produce')} produce runs; "
+            f"the app's log ends:\n{app_log_tail(app_url)}")
         by_linger = {}
         for s in new:
-            rec = store.get(s.run_id)
+            with runs.RunStore(default_path(), repair=False) as store:
+                rec = store.get(s.run_id)
             assert rec is not None and rec.result is not None
             by_linger[rec.settings.linger_ms] = s.run_id
         assert sorted(by_linger) == [0.0, 5.0, 10.0, 15.0, 20.0], "each session's run kept its own settings"

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.version_sensitive
 
 
 @pytest.fixture(scope="module")
-def cluster4x(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+def cluster4x(shared_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """The session's cluster when it runs 4.x (as by default), else the lab's second, 4.x cluster."""
-    if protocols.is_running_4x(cluster):
-        yield cluster
+    if protocols.is_running_4x(shared_cluster):
+        yield shared_cluster
         return
     c = protocols.protocol_cluster(Path(tmp_path_factory.mktemp("kafka-4x")))
     assert isinstance(c, LocalCluster)
