@@ -11,8 +11,8 @@ import streamlit as st
 
 from lab import LabError
 from lab import registry as experiments
+from lab.eos import about, duplicates, fencing, pipeline_run, transactions
 from lab.eos import charts as charts_eos
-from lab.eos import duplicates, fencing, pipeline_run, transactions
 from lab.eos import settings as eos_settings
 from lab.eos import text as text_eos
 from pages._charts import show_chart
@@ -240,27 +240,6 @@ with st.sidebar:
                     invalid=fields.invalid() or bad)
     link.finish()
 
+st.caption(about.ABOUT[kind])  # what the chosen scenario shows, next to it (not collapsed at the bottom)
 runner.show(lambda r: draw(r, True), lambda p: draw(p, False),
             idle="Choose a scenario in the sidebar and press **Run**.")
-
-with st.expander("What do the producer id and sequence numbers buy?"):
-    st.markdown(
-        "Without idempotence the broker cannot tell a retry from a new record: when a request times out on the "
-        "client (here: the leader frozen longer than `socket.timeout.ms`) the producer sends the batch again, "
-        "and when the leader wakes up it appends both copies, the second one behind newer records — duplicates "
-        "*and* order violations, counted in the table. With `enable.idempotence=true` the producer holds a "
-        "producer id (PID) and an epoch, and numbers every batch per partition; the leader remembers the last "
-        "five sequence numbers per PID and partition, acknowledges a retry it already has without writing it "
-        "again, and refuses a gap. So: no duplicates and no reordering from retries, within one producer "
-        "session and one partition. That is why it needs `acks=all`, at most 5 requests in flight and retries.")
-with st.expander("What do transactions add?"):
-    st.markdown(
-        "Atomicity across partitions, and across restarts. Records of a transaction are in the log at once (the "
-        "high watermark moves), but the *last stable offset* stays at the first open transaction's first "
-        "record, and a `read_committed` consumer reads no further until the commit or abort marker is written: "
-        "aborted records are skipped, and every marker takes an offset (N records → N+1 offsets). The "
-        "`transactional.id` outlives the process: a new producer with the same id bumps the epoch, aborts what "
-        "the old one left open and fences it (`_FENCED`). Adding the consumer's offsets to the transaction "
-        "(`send_offsets_to_transaction`) makes read-process-write exactly once: run the pipeline scenario.")
-with st.expander("Which transaction protocol? v1 here, v2 on Kafka 4.x (KIP-890)"):
-    st.markdown(text_eos.TRANSACTION_PROTOCOL)

@@ -13,8 +13,8 @@ from lab import LabError
 from lab import registry as experiments
 from lab.export.pages import SEGMENT_CHOICES
 from lab.kafka import admin, kafka_topics, load, timeline
+from lab.replication import about, elr, segments
 from lab.replication import charts as replication_charts
-from lab.replication import elr, segments
 from lab.replication import scenarios as replication
 from lab.replication import settings as replication_settings
 from pages import _brokers
@@ -340,54 +340,6 @@ if shown is not None:
     with right_now:
         describe_panel(shown)
         elr_panel(shown)
+if kind in about.ABOUT:  # what the chosen scenario shows, next to it (not collapsed at the bottom)
+    st.caption(about.ABOUT[kind])
 runner.show(draw_result, draw_partial, idle="Choose a scenario and press **Run**.")
-
-with st.expander("Why three brokers for min.insync.replicas=2 with replication factor 3?"):
-    st.markdown(
-        "With `acks=all` the leader answers only when every replica in the ISR has the write, and it refuses "
-        "the write outright (`NOT_ENOUGH_REPLICAS`) while the ISR is smaller than `min.insync.replicas`. "
-        "With three replicas and a minimum of two, one broker can be down (a crash, an upgrade) and writes go "
-        "on, each acknowledged write still on two machines. Take a second one down and `acks=all` writes stop "
-        "while `acks=1` writes still succeed on the leader alone: run **min.insync.replicas** and read the "
-        "table. With only two brokers, any single failure would stop `acks=all` writes; with a minimum of one, "
-        "an acknowledged write could exist on one disk only."
-    )
-with st.expander("What does acks=all wait for?"):
-    st.markdown(
-        "Not for *all replicas*: for all replicas *currently in the ISR*. Run **HW vs LEO**: while the paused "
-        "follower is still in the ISR, the high watermark stands still and the producer's acks wait (the gap in "
-        "the bars, the long ack latency). After `replica.lag.time.max.ms` the leader drops the follower from the "
-        "ISR, the HW jumps to the leader's log end offset and acks flow again, now confirmed by fewer copies. "
-        "That is why `min.insync.replicas` matters: it is the floor under that shrinking set."
-    )
-with st.expander("What does unclean leader election cost?"):
-    st.markdown(
-        "When every in-sync replica is down, a partition either waits (unclean election off: unavailable, "
-        "nothing lost) or lets an out-of-sync replica lead (on: available again, but the writes it never "
-        "received are gone, even after the old leader returns, because the old leader truncates its log to match "
-        "the new one). Run **Unclean leader election**: the table counts the acknowledged messages that were lost. "
-        "Kafka 3.9's KRaft controller performs this election itself when the topic has "
-        "`unclean.leader.election.enable=true`; the lab falls back to `AdminClient.elect_leaders(UNCLEAN)` and "
-        "says so if it did not."
-    )
-with st.expander("What changes with eligible leader replicas (ELR, KIP-966, Kafka 4.x)?"):
-    st.markdown(
-        "Up to 3.9 the ISR never empties: when its last member goes down it stays listed, and only it may lead "
-        "again cleanly. From 4.1 (on by default for new clusters; `eligible.leader.replicas.version=1`) the "
-        "controller lets the ISR shrink to nothing and keeps a second set, the **ELR**: a replica that leaves the "
-        "ISR while the ISR is *below* `min.insync.replicas` still has every acknowledged write (acks=all writes "
-        "were refused from then on), so it stays eligible and can be elected cleanly, with no loss. A replica that "
-        "left while the ISR still met the minimum is not eligible — writes were acknowledged without it — and "
-        "only an unclean election lets it lead, losing what it missed. **Unclean leader election** shows both on "
-        "one cluster (with `min.insync.replicas=1`: the lagging replica left first, the crashed leader last), "
-        "sampling ISR, ELR and *last known ELR* from `kafka-topics --describe`; **3.9 vs 4.x** runs the same "
-        "fault on a second cluster of the other version and draws both."
-    )
-with st.expander("Why do the scenarios stop brokers in this order? (KRaft)"):
-    st.markdown(
-        "Each of the lab's three nodes is both a broker and a KRaft controller. The controllers need a majority "
-        "(two of three) to change anything: with two nodes down there are no leader elections and no ISR changes. "
-        "So **min.insync.replicas** stops the followers with a controlled shutdown one at a time (each leaves the "
-        "ISR while two controllers are still up), and **unclean election** puts its two replicas on two brokers "
-        "and keeps the third, which holds no replica, running for the quorum."
-    )

@@ -13,6 +13,7 @@ from lab import LabError
 from lab import registry as experiments
 from lab.queues import backlog
 from lab.queues import charts as charts_share
+from lab.queues.about import ABOUT
 from lab.queues.acks import QUIET_S, ShareAcksResult
 from lab.queues.compare import ShareCompareResult, SideResult
 from lab.queues.crash import ShareCrashResult
@@ -243,22 +244,8 @@ def draw(r: object) -> None:
         draw_crash(r)
 
 
+st.caption(ABOUT[mode])  # what the chosen experiment shows, next to it (not collapsed at the bottom)
 runner.show(draw, draw)
-
-with st.expander("When is a queue the right model?"):
-    st.markdown(
-        "- **Use a share group** for independent work items (jobs, e-mails, image resizes) where more workers "
-        "than partitions help, and where a failed item should simply be tried again (release) or set aside "
-        "(reject) on its own.\n"
-        "- **It costs** the order: records of one partition are handed to several members and finish in any "
-        "order. Delivery counts are worth watching: a record that keeps failing comes back until the group's "
-        "delivery-count limit archives it.\n"
-        "- **Keep a consumer group** when order per key matters, or for stream processing that keeps state "
-        "per partition.\n"
-        "- A share group reads from the *latest* offset by default; the lab sets `share.auto.offset.reset="
-        "earliest` on each of its groups (a group config) so the backlog is read.\n"
-        "- The backlog is written one record per batch: a share fetch acquires whole batches, so a batched "
-        "backlog would go to one member a few hundred records at a time.")
 
 with st.expander("Share-group settings of this cluster"):
     rows = [{"broker setting": k, "value": broker_settings.get(k, "(Kafka's default)")} for k in SHOWN_BROKER_SETTINGS]

@@ -13,6 +13,7 @@ of this test run, started by the lab's own launcher on free ports in its own sta
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -26,6 +27,8 @@ from confluent_kafka import KafkaException, TopicPartition
 
 import lab.registry  # noqa: F401  (fills the experiment catalogue that the codec and the run store read)
 from lab.cluster import DEFAULT_KAFKA_VERSION, LocalCluster, clients
+from lab.cluster.base import BrokerAction
+from lab.core.errors import LabError
 from lab.kafka import admin
 from tests.shared_cluster import ClusterAccess
 
@@ -52,6 +55,8 @@ def kafka_version_under_test() -> str:
 CLUSTER_FIXTURES = {"cluster", "shared_cluster", "whole_cluster", "app_env", "app_url"}
 #: Markers of tests that must have the shared cluster to themselves (see tests/shared_cluster.py).
 ALONE_MARKERS = ("breaks_brokers", "alone_on_cluster")
+#: The pytest-xdist group of every test that runs on the breakable cluster.
+BREAKABLE_GROUP = "breakable-cluster"
 #: How long, after a test that had the cluster alone, its partitions may take to be fully in sync again.
 SETTLE_ISR_S = 30.0
 
@@ -68,6 +73,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if "whole_cluster" in fixtures and item.get_closest_marker("breaks_brokers") is None:
             item.add_marker(pytest.mark.breaks_brokers)
+        # pytest-xdist (`--dist loadgroup`): each file's tests on one worker, as `loadfile` would, except the
+        # tests of the breakable cluster: all on one worker, one after the other, so none waits for its turn
+        alone = any(item.get_closest_marker(m) for m in ALONE_MARKERS)
+        on_breakable_cluster = alone and "app_url" not in fixtures and CLUSTER_FIXTURES & fixtures
+        group = BREAKABLE_GROUP if on_breakable_cluster else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -170,7 +181,16 @@ def session_cluster(access: ClusterAccess, state: Path) -> Iterator[LocalCluster
     try:
         yield c
     finally:
-        access.leave(lambda: c.down(purge=True))
+        access.leave(lambda: discard(c))
+
+
+def discard(c: LocalCluster) -> None:
+    """Stop a test cluster whose data is deleted next: killed (a controlled shutdown of three brokers on a
+    loaded machine took 30 s here, and nothing is kept), then ``down --purge`` (which stops any straggler)."""
+    for b in c.status().brokers:
+        with contextlib.suppress(LabError):  # stopped meanwhile: nothing to kill
+            c.broker(BrokerAction.KILL, b.node_id)
+    c.down(purge=True)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from lab.cluster import LocalCluster
-from lab.eos import duplicates
+from lab.eos import about, duplicates
 from lab.runs import launcher
 from tests.conftest import TEST_BROKER_OVERRIDES
 
@@ -50,8 +50,8 @@ def test_page_explains_each_knob_and_the_fault_window(app_env: LocalCluster) -> 
         [c.value for c in at.sidebar.caption]
     assert at.sidebar.slider(key="pause_ms").max == session_ms - duplicates.SESSION_MARGIN_MS
     assert all(w.help for w in at.sidebar.slider)
-    labels = [e.label for e in at.expander]
-    assert any("producer id" in label for label in labels) and any("transactions add" in label for label in labels)
+    assert about.ABOUT["eos.idempotent"] in [c.value for c in at.caption], "the scenario's explainer is next to it"
+    assert not at.expander, [e.label for e in at.expander]
 
 
 def test_settings_that_conflict_with_idempotence_are_a_message(app_env: LocalCluster) -> None:

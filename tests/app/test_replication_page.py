@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lab.cluster import LocalCluster
 from lab.kafka import admin
 from lab.kafka.specs import TopicSpec
+from lab.replication import about
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGE = "pages/replication.py"
@@ -57,10 +58,15 @@ def test_page_shows_brokers_state_and_the_key_questions(app_env: LocalCluster) -
     described = at.dataframe[0].value
     assert list(described["partition"]) == [0, 1, 2] and set(described["ISR"]) == {"1, 2, 3"}
     assert any("Jolokia" in c.value for c in at.caption)
-    labels = [e.label for e in at.expander]
-    assert any("min.insync.replicas=2" in label for label in labels)
-    assert any("acks=all" in label for label in labels)
-    assert any("unclean" in label for label in labels)
+    # each scenario's explainer sits under its controls while it is the chosen one (none at the bottom)
+    for kind, text in about.ABOUT.items():
+        at.radio(key="repl_kind").set_value(kind).run()
+        assert not at.exception, at.exception
+        captions = [c.value for c in at.caption]
+        assert text in captions, (kind, captions)
+        others = [t for k, t in about.ABOUT.items() if k != kind and t != text]
+        assert not set(others) & set(captions), f"{kind}: another scenario's explainer is shown"
+    assert not [e.label for e in at.expander if "?" in e.label], "no question collapsed at the bottom"
 
 
 def test_live_monitor_runs_and_finishes_with_charts(app_env: LocalCluster) -> None:
@@ -111,4 +117,4 @@ def test_elr_on_request_and_the_version_comparison_says_what_it_starts(app_env: 
     other = elr.other_version(app_env.version)
     assert any(f"Kafka **{other}**" in c.value and "stops and deletes" in c.value for c in at.caption)
     assert not at.button(key="repl_run_btn").disabled
-    assert any("eligible leader replicas" in e.label for e in at.expander)
+    assert about.ABOUT["replication.elr"] in [c.value for c in at.caption]

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lab.cluster import LocalCluster
+from lab.queues.about import ABOUT
 from lab.queues.backlog import version_refusal
 from lab.queues.compare import ShareCompareResult
 from lab.runs import launcher
@@ -43,6 +44,7 @@ def test_on_3_9_the_page_says_why_and_how(app_env: LocalCluster) -> None:
 @needs_share_groups
 def test_default_run_shows_every_share_member_busy_and_idle_group_members(app_env: LocalCluster) -> None:
     at = open_page()
+    assert ABOUT["compare"] in [c.value for c in at.caption], "the experiment's explainer is next to it"
     at.sidebar.button(key="share_run_btn").click().run()
     assert not at.exception, at.exception
     run = launcher.get(at.session_state["share_run_id"])
@@ -68,6 +70,8 @@ def test_acks_form_refuses_a_lock_below_the_brokers_minimum_and_shows_the_settin
     assert not at.exception, at.exception
     assert any("share.record.lock.duration.ms" in e.value and "out of range" in e.value for e in at.sidebar.error)
     assert at.sidebar.button(key="share_run_btn").disabled
+    captions = [c.value for c in at.caption]
+    assert ABOUT["acks"] in captions and ABOUT["compare"] not in captions, "only the chosen experiment's explainer"
     settings = at.dataframe[-1].value.set_index("broker setting")["value"].to_dict()
     assert settings["group.share.record.lock.duration.ms"] == "5000"
     assert settings["group.share.delivery.count.limit"] == "3"
