@@ -21,6 +21,7 @@ PAGES = [
     st.Page("pages/lag.py", title="6 · Consumer lag", icon=":material/hourglass_bottom:"),
     st.Page("pages/share.py", title="7 · Share groups", icon=":material/queue:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+    st.Page("pages/board.py", title="Class board", icon=":material/groups:"),
 ]
 
 nav = st.navigation(PAGES)

@@ -11,6 +11,7 @@ import streamlit as st
 from lab import LabError
 from lab.cluster import BrokerAction, BrokerInfo, BrokerState, Cluster, ClusterStatus
 from pages._shared import cluster_changed, cluster_status
+from pages._whoami import may_change_brokers
 
 #: What each broker button does, shown as its tooltip.
 ACTION_HELP = {
@@ -36,6 +37,15 @@ ACTIONS_FOR = {
 MESSAGE_SHOWN_S = 10.0
 
 
+def teacher_or_alone() -> bool:
+    """No class is open, or this session is its teacher: the broker buttons are this session's to press."""
+    try:
+        may_change_brokers()
+    except LabError:
+        return False
+    return True
+
+
 def actions_for(b: BrokerInfo) -> tuple[BrokerAction, ...]:
     return ACTIONS_FOR[b.state]
 
@@ -43,6 +53,7 @@ def actions_for(b: BrokerInfo) -> tuple[BrokerAction, ...]:
 def _do(cluster: Cluster, action: BrokerAction, node_id: int, key: str) -> None:
     t0 = time.monotonic()
     try:
+        may_change_brokers(f"{action.value} a broker")
         info = cluster.broker(action, node_id, face="app")
         st.session_state[key] = ("success", f"Broker {node_id}: {action.value} done in "
                                  f"{time.monotonic() - t0:.1f} s; it is now {info.state.value}.", time.monotonic())
@@ -68,7 +79,7 @@ def busy_caption(cluster: Cluster) -> str | None:
 def buttons(cluster: Cluster, status: ClusterStatus, b: BrokerInfo, prefix: str, container: object = None) -> None:
     """One broker's buttons (only those that fit its state) into ``container`` (default: a new row)."""
     where = container if container is not None else st.container(horizontal=True, gap="small")
-    busy = cluster.lock_holder() is not None
+    busy = cluster.lock_holder() is not None or not teacher_or_alone()
     for action in actions_for(b):
         where.button(action.value, key=f"{prefix}_{action.value}_{b.node_id}",  # type: ignore[attr-defined]
                      help=ACTION_HELP[action], disabled=busy or not status.controls_enabled,
@@ -88,3 +99,5 @@ def panel(cluster: Cluster, prefix: str) -> None:
     why = busy_caption(cluster)
     if why:
         st.caption(why)
+    if not teacher_or_alone():
+        st.caption("In this class the teacher stops and starts brokers, for everyone.")

@@ -12,6 +12,7 @@ in the run store; a reload, or a link to the run (``?run=ID``), shows the answer
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,9 @@ from lab.replication import charts as replication_charts
 from lab.runs import launcher
 from lab.runs import store as runs_store
 from pages._charts import show_chart
-from pages._runner import RUN_PARAM, PageRunner
+from pages._runner import RUN_PARAM, PageRunner, session_id
 from pages._shared import show_error
+from pages._whoami import identity
 
 #: The key of each page's own runner (``PageRunner(..., key=...)``), where it is not the page's name.
 RUNNER_KEYS = {"replication": "repl"}
@@ -112,6 +114,18 @@ def render_prediction(lesson: Lesson, page: str) -> str | None:
                     format_func=lambda k: lesson.choice(k).text, key=f"lesson_{page}_{lesson.id}_predict")
 
 
+def class_settings(exp: Any, settings: Any) -> Any:
+    """In a class, a preset whose experiment deletes and makes its topic again gets a topic of this browser
+    session's own, so the class's runs of one lesson run side by side (light ones) rather than in single file."""
+    if not exp.own_topic or identity()[0] is None:
+        return settings
+    tag = (session_id() or "x")[:8]
+    for name in ("topic", "topic_prefix"):
+        if isinstance(getattr(settings, name, None), str):
+            return dataclasses.replace(settings, **{name: f"{getattr(settings, name)}-{tag}"})
+    return settings
+
+
 def render_run(lesson: Lesson, page: str, cluster: Cluster, prediction: str | None) -> None:
     """**Run the lesson**: the preset through the runner (the page's own, so its live charts draw below)."""
     runner = runner_for(page, lesson, cluster)
@@ -122,7 +136,7 @@ def render_run(lesson: Lesson, page: str, cluster: Cluster, prediction: str | No
                       disabled=running):
         box = st.container()
         exp = experiments.get(lesson.experiment)
-        if runner.start(exp, lesson.settings, box, lesson=(lesson.id, prediction)):
+        if runner.start(exp, class_settings(exp, lesson.settings), box, lesson=(lesson.id, prediction)):
             started = runner.current()
             if started is not None:
                 st.session_state[_state_key(page)] = LessonRun(started.run_id, lesson.id, prediction)

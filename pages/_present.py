@@ -23,6 +23,7 @@ from lab.cluster import Cluster
 from lab.export import links, projector
 from lab.lessons import Answer, Lesson, present
 from pages import _lesson
+from pages._class import class_panel
 from pages._runner import RUN_PARAM
 from pages._shared import show_error
 
@@ -102,7 +103,9 @@ def _switch() -> None:
 
 def lesson_panel(page: str, cluster: Cluster) -> None:
     """The Lesson panel of ``page``: the usual panel under a presenter-mode switch; in presenter mode the
-    lesson alone, one step at a time (and the rest of the page is not drawn)."""
+    lesson alone, one step at a time (and the rest of the page is not drawn). The sidebar's Class panel too
+    (``pages._class``): a teacher sends everyone to this page's lesson from there."""
+    class_panel(page)
     if not presenting():
         _switch()
         _lesson.lesson_panel(page, cluster)

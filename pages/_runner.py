@@ -26,6 +26,7 @@ from lab.runs.headline import headline
 from lab.runs.launcher import LabRun
 from pages._charts import run_downloads
 from pages._shared import show_error
+from pages._whoami import identity
 
 #: How often the live view redraws while a run goes on (seconds).
 LIVE_REFRESH_S = 1.0
@@ -168,7 +169,9 @@ class PageRunner:
         st.session_state.pop(self._busy_key, None)
         try:
             exp, settings = make()
-            r = launcher.launch(exp, self.cluster, settings, face="app", owner=session_id(), lesson=lesson)
+            role, who = identity()
+            r = launcher.launch(exp, self.cluster, settings, face="app", owner=session_id(), lesson=lesson,
+                                role=role, who=who)
         except ClusterBusy as exc:
             holder = getattr(exc, "holder", None)
             st.session_state[self._busy_key] = (exc, getattr(holder, "run_id", None))

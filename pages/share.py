@@ -28,6 +28,7 @@ from lab.queues.settings import (
 )
 from lab.queues.state import ShareGroupState
 from pages._charts import show_chart
+from pages._class import class_panel
 from pages._fields import Fields
 from pages._links import PageLink
 from pages._runner import PageRunner
@@ -50,6 +51,7 @@ st.caption(
     "partitions, and it keeps each partition's order."
 )
 cluster = require_reachable()
+class_panel("share")
 try:
     facts = cluster_status(cluster)
     version, broker_settings = facts.kafka_version, facts.broker_settings

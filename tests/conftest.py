@@ -30,6 +30,7 @@ from lab.cluster import DEFAULT_KAFKA_VERSION, LocalCluster, clients
 from lab.cluster.base import BrokerAction
 from lab.core.errors import LabError
 from lab.kafka import admin
+from tests import scheduling
 from tests.shared_cluster import ClusterAccess
 
 #: Shorter than the user's settings so failure tests finish quickly; the user's cluster keeps its own.
@@ -55,13 +56,16 @@ def kafka_version_under_test() -> str:
 CLUSTER_FIXTURES = {"cluster", "shared_cluster", "whole_cluster", "app_env", "app_url"}
 #: Markers of tests that must have the shared cluster to themselves (see tests/shared_cluster.py).
 ALONE_MARKERS = ("breaks_brokers", "alone_on_cluster")
-#: The pytest-xdist group of every test that runs on the breakable cluster.
-BREAKABLE_GROUP = "breakable-cluster"
 #: How long, after a test that had the cluster alone, its partitions may take to be fully in sync again.
 SETTLE_ISR_S = 30.0
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def is_unit(item: pytest.Item) -> bool:
+    """A test under tests/unit/: pure, or with stand-ins of its own (a ``cluster`` fixture there is one)."""
+    return f"{os.sep}unit{os.sep}" in str(item.fspath)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Markers from where a test lives and what it uses, so `-m "not integration"` runs only pure tests;
     every test that uses ``whole_cluster`` breaks brokers (that is what the fixture is for)."""
     for item in items:
@@ -69,16 +73,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if "/browser/" in path:
             item.add_marker(pytest.mark.browser)
-        if "/integration/" in path or CLUSTER_FIXTURES & fixtures:
+        if not is_unit(item) and ("/integration/" in path or CLUSTER_FIXTURES & fixtures):
             item.add_marker(pytest.mark.integration)
         if "whole_cluster" in fixtures and item.get_closest_marker("breaks_brokers") is None:
             item.add_marker(pytest.mark.breaks_brokers)
-        # pytest-xdist (`--dist loadgroup`): each file's tests on one worker, as `loadfile` would, except the
-        # tests of the breakable cluster: all on one worker, one after the other, so none waits for its turn
-        alone = any(item.get_closest_marker(m) for m in ALONE_MARKERS)
-        on_breakable_cluster = alone and "app_url" not in fixtures and CLUSTER_FIXTURES & fixtures
-        group = BREAKABLE_GROUP if on_breakable_cluster else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the controller's scheduler puts these on one worker
+        breakable = [item.nodeid for item in items if runs_on_breakable(item)]
+        scheduling.write_list(config._tmp_path_factory.getbasetemp(), breakable)  # type: ignore[attr-defined]
+
+
+def runs_on_breakable(item: pytest.Item) -> bool:
+    """Whether a test runs on the breakable cluster (``on_breakable``, from what collection knows)."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    alone = any(item.get_closest_marker(m) for m in ALONE_MARKERS)
+    return bool(alone and "app_url" not in fixtures and CLUSTER_FIXTURES & fixtures) and not is_unit(item)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Files as ``--dist loadfile``, the breakable cluster's tests on one worker (``tests/scheduling.py``)."""
+    return scheduling.BreakableTogether(config, log, basetemp=config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -114,6 +127,21 @@ def runs_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ.pop("KAFKA_LAB_RUNS_DB", None)
         else:
             os.environ["KAFKA_LAB_RUNS_DB"] = old
+
+
+@pytest.fixture(scope="session", autouse=True)
+def class_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The class file of this session's tests (no class is open unless a test opens one), never the user's."""
+    path = tmp_path_factory.mktemp("class") / "class.json"
+    old = os.environ.get("KAFKA_LAB_CLASS_FILE")
+    os.environ["KAFKA_LAB_CLASS_FILE"] = str(path)
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop("KAFKA_LAB_CLASS_FILE", None)
+        else:
+            os.environ["KAFKA_LAB_CLASS_FILE"] = old
 
 
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -224,8 +252,8 @@ def cluster_turn(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that uses a cluster holds it shared, or alone when marked so (``ALONE_MARKERS``), from
     before its first fixture that touches the cluster until after the last one's teardown."""
     names = set(request.fixturenames)
-    if not {"cluster", "shared_cluster", "whole_cluster", "app_env"} & names:
-        yield
+    if not {"cluster", "shared_cluster", "whole_cluster", "app_env"} & names or is_unit(request.node):
+        yield  # (a unit test's ``cluster`` is a stand-in of its own: unit tests start nothing)
         return
     breakable = on_breakable(request)
     request.getfixturevalue("breakable_cluster" if breakable else "shared_cluster")

@@ -11,6 +11,7 @@
     share.py        share compare|acks|crash|describe: share groups                (phase 7)
     runs.py         runs list|show|rerun|delete|export: the run history
     lesson.py       lesson list|show|run: the course's questions answered from a measured run
+    klass.py        class start|status|end: a class on this server (the teacher key, printed once)
     app.py          the parser built from the groups, the old names (``bench``, ``lag-scenario``,
                     ``lag-rate``) as aliases, and ``main``
 """

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from confluent_kafka import KafkaException
 
-from lab.cli import cluster, consumer, eos, lag, lesson, producer, replication, runs, share
+from lab.cli import cluster, consumer, eos, klass, lag, lesson, producer, replication, runs, share
 from lab.cli.base import Handler, Register, common_parent, write
 from lab.cluster import from_env
 from lab.core.errors import LabError
@@ -24,7 +24,8 @@ from lab.kafka import acl
 
 #: The command groups, in the order `kafka-lab --help` lists them: the cluster, then the course's phases.
 GROUPS: tuple[Register, ...] = (cluster.register, replication.register, eos.register, producer.register,
-                               consumer.register, lag.register, share.register, runs.register, lesson.register)
+                               consumer.register, lag.register, share.register, runs.register, lesson.register,
+                               klass.register)
 #: Old command names, still accepted: each says its new name once (on stderr) and runs it.
 ALIASES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("bench", "produce"): ("producer", "run"),

@@ -46,6 +46,11 @@ class Experiment(Generic[S, R]):
     live_lines: Callable[[Any], Sequence[str]] | None = None
     #: the question a run answers, one sentence (a report and a page lead with it)
     question: str = ""
+    #: counts rather than times things and loads the cluster little: in a class's queue a few run together
+    light: bool = False
+    #: deletes and makes again the topic its settings name (``topic``/``topic_prefix``): two runs on one topic
+    #: would destroy each other's, so a second is refused (in a class: it waits for the first)
+    own_topic: bool = False
 
 
 #: name -> experiment, in declaration order (filled by ``lab.registry``)

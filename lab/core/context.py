@@ -122,6 +122,14 @@ class RunContext:
         self._cancel.wait(min(seconds, self.remaining_s()))
         self.check()
 
+    def restart_clock(self, time_limit_s: float) -> None:
+        """The experiment starts now, with this time bound (a run that waited its turn in a class's queue: the
+        wait had a bound of its own and does not eat the experiment's)."""
+        with self._lock:
+            self.started = time.monotonic()
+            self.deadline = self.started + time_limit_s
+            self.time_limit_s = time_limit_s
+
     # --- for the owner ---------------------------------------------------------------------------
     def cancel(self, reason: str = "cancelled by the user") -> None:
         self._reason = reason

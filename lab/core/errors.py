@@ -97,3 +97,7 @@ class RunStoreError(LabError):
 
 class Cancelled(LabError):
     """The user cancelled a running experiment; partial results may be attached by the caller."""
+
+
+class NotAllowed(LabError):
+    """A class is open and this is the teacher's to do (or the key was wrong, or tried too often)."""

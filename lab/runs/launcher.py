@@ -23,6 +23,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from lab.classroom import queue, roles
+from lab.classroom import session as classes
 from lab.core import context as _experiment
 from lab.core.catalogue import Experiment
 from lab.core.context import Progress, Run, RunContext
@@ -128,9 +130,13 @@ def cancel_owned_by(is_alive: Callable[[str], bool]) -> list[LabRun[Any]]:
 
 def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: str = "cli",
            owner: str | None = None, time_limit_s: float | None = None,
-           lesson: tuple[str, str | None] | None = None) -> LabRun[R]:
+           lesson: tuple[str, str | None] | None = None, role: str | None = None,
+           who: str | None = None) -> LabRun[R]:
     """Start ``exp`` on ``cluster`` in the background; returns at once (see the module docstring).
     ``lesson``: (lesson id, prediction or None) the run answers, kept with it in the run store.
+    While a class is open (``lab.classroom``): ``role`` ("teacher" or "student") decides whether the run may
+    change brokers (``NotAllowed`` otherwise), the run waits its turn in the cluster's fair queue, and ``who``
+    (a display name) is kept with it for the class board.
 
     Raises ``ClusterBusy`` (before starting anything) when the experiment changes brokers and another
     one, in any process on this machine, holds the cluster lock; ``SettingsError`` for settings of the
@@ -138,11 +144,22 @@ def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: st
     """
     if not isinstance(settings, exp.settings_type):
         raise SettingsError(f"The {exp.title} takes {exp.settings_type.__name__}, not {type(settings).__name__}.")
+    klass = classes.current()
+    if exp.changes_brokers:
+        roles.may_change_brokers(klass, role, face, f"run the {exp.title}")
     run_id = new_run_id()
     started_at = now_iso()
     limit = float(time_limit_s) if time_limit_s else exp.time_limit(settings)
     lease = cluster.exclusive(exp.title, face=face, run_id=run_id) if exp.changes_brokers else None
-    t0 = time.monotonic()
+    try:
+        if klass is None:  # (in a class the queue keeps two runs of one topic apart instead)
+            _refuse_topic_in_use(exp, settings)
+        turn = (_Turn(cluster, exp, settings, owner or f"{face}:{os.getpid()}", who or face)
+                if klass is not None else None)
+    except BaseException:
+        if lease is not None:
+            lease.release()
+        raise
 
     facts: list[ClusterFacts] = []
 
@@ -160,22 +177,33 @@ def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: st
                 if denial is None or denial is exc:
                     raise
                 raise denial from exc
-            info = RunInfo(run_id, exp.name, started_at, now_iso(), facts[0], face, time.monotonic() - t0)
+            info = RunInfo(run_id, exp.name, started_at, now_iso(), facts[0], face, ctx.progress().elapsed_s)
             return stamp(result, info, ctx.stopped_text() if ctx.cancelled else None)
         finally:
             if lease is not None:
                 lease.release()
 
     def body(ctx: RunContext) -> R:
-        """The attempt, then its record in the run store (which never fails the run)."""
+        """Its turn (in a class), the attempt, then its record in the run store (which never fails the run)."""
         try:
-            result = attempt(ctx)
+            if turn is not None:
+                try:
+                    turn.wait(ctx, limit)
+                except BaseException:
+                    if lease is not None:
+                        lease.release()
+                    raise
+            try:
+                result = attempt(ctx)
+            finally:
+                if turn is not None:
+                    turn.done()
         except BaseException as exc:
             error = str(exc) or repr(exc)
             runs.record_end(run_id, lambda: runs.RunRecord(
                 run_id, exp.name, runs.status_for(None, cancelled=ctx.cancelled, timed_out=ctx.timed_out),
                 started_at, now_iso(), face, settings, None, facts[0] if facts else None, ctx.stop_reason,
-                error, elapsed_s=time.monotonic() - t0, pid=os.getpid()))
+                error, elapsed_s=ctx.progress().elapsed_s, pid=os.getpid()))
             raise
         runs.record_end(run_id, lambda: runs.RunRecord.of(
             result, settings=settings, pid=os.getpid(),
@@ -185,11 +213,15 @@ def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: st
     runs.record_start(run_id, exp.name, settings, face, started_at)
     if lesson is not None:
         runs.record_lesson(run_id, *lesson)
+    if klass is not None:
+        runs.record_person(run_id, klass.class_id, who or face)
     try:
-        run = _experiment.start(body, time_limit_s=limit, name=exp.title)
+        run = _experiment.start(body, time_limit_s=limit + (queue.MAX_WAIT_S if turn else 0.0), name=exp.title)
     except BaseException as exc:
         if lease is not None:
             lease.release()
+        if turn is not None:
+            turn.done()
         error = str(exc) or repr(exc)
         runs.record_end(run_id, lambda: runs.RunRecord(run_id, exp.name, "failed", started_at, now_iso(), face,
                                                        settings, error=error, pid=os.getpid()))
@@ -197,6 +229,48 @@ def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: st
     lab_run = LabRun(exp, settings, face, owner, run, run_id, started_at)
     _remember(lab_run)
     return lab_run
+
+
+def _refuse_topic_in_use(exp: Experiment[Any, Any], settings: Any) -> None:
+    """``SettingsError`` when a running run makes the same topic again (it would be deleted under it)."""
+    topic = topic_of(exp, settings)
+    same = [r for r in active() if topic is not None and topic_of(r.experiment, r.settings) == topic]
+    if same:
+        raise SettingsError(f"The topic {topic!r} is in use by {same[0].describe()}: this run would delete and "
+                            "make it again under that run.", hint="Wait for it to end, or give this run another topic.")
+
+
+def topic_of(exp: Experiment[Any, Any], settings: Any) -> str | None:
+    """The topic (or topic prefix) the run makes again (``Experiment.own_topic``); None for any other run."""
+    if not exp.own_topic:
+        return None
+    for name in ("topic", "topic_prefix"):
+        value = getattr(settings, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class _Turn:
+    """A run's place in its cluster's class queue (``lab.classroom.queue``): wait for it, then let go."""
+
+    def __init__(self, cluster: Cluster, exp: Experiment[Any, Any], settings: Any, owner: str, who: str) -> None:
+        self.queue = queue.for_cluster(cluster.bootstrap_servers(), classes.class_file().parent)
+        self.ticket = self.queue.enter(owner, who, exp.title, exp.light, topic_of(exp, settings))
+        self.exp = exp
+
+    def wait(self, ctx: RunContext, limit_s: float) -> None:
+        """Block until the run's turn, showing its place; then its own time bound starts. ``LeftQueue``
+        when it left first (cancelled, its session ended, or it waited ``queue.MAX_WAIT_S``)."""
+        if not self.queue.wait_turn(self.ticket, lambda: ctx.cancelled,
+                                    lambda place: ctx.report(message=place.text())):
+            why = ctx.stop_reason if ctx.cancelled and not ctx.timed_out else \
+                f"its turn did not come within {queue.MAX_WAIT_S:.0f} s"
+            raise queue.LeftQueue(f"The {self.exp.title} left the class's queue before its turn: {why}.")
+        ctx.restart_clock(limit_s)
+
+    def done(self) -> None:
+        self.queue.leave(self.ticket)
 
 
 def run_sync(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: str = "cli",

@@ -11,6 +11,7 @@ version ``i`` to ``i + 1``, all in one transaction, so a file is either migrated
         indexes a listing uses (newest first, by experiment, by status)
     v3  run_lessons: the lesson a run answered and the prediction made before it ran (a table of its
         own, so rewriting a run's row at its end keeps them)
+    v4  run_people: the class a run was made in and the display name of who made it (the class board)
 """
 
 from __future__ import annotations
@@ -62,6 +63,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             lesson TEXT NOT NULL,
             prediction TEXT
         )""",
+    ),
+    (  # v4
+        """CREATE TABLE run_people (
+            run_id TEXT PRIMARY KEY,
+            class_id TEXT NOT NULL,
+            who TEXT NOT NULL
+        )""",
+        "CREATE INDEX run_people_by_class ON run_people (class_id)",
     ),
 )
 #: The version this lab writes.

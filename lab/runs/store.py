@@ -318,6 +318,7 @@ class RunStore:
             cur = c.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
             c.execute("DELETE FROM run_bodies WHERE run_id = ?", (run_id,))
             c.execute("DELETE FROM run_lessons WHERE run_id = ?", (run_id,))
+            c.execute("DELETE FROM run_people WHERE run_id = ?", (run_id,))
         return cur.rowcount > 0
 
     def set_lesson(self, run_id: str, lesson: str, prediction: str | None) -> None:
@@ -325,6 +326,18 @@ class RunStore:
         with self._write() as c:
             c.execute("INSERT OR REPLACE INTO run_lessons (run_id, lesson, prediction) VALUES (?, ?, ?)",
                       (run_id, lesson, prediction))
+
+    def set_person(self, run_id: str, class_id: str, who: str) -> None:
+        """The class a run was made in and who made it (a display name)."""
+        with self._write() as c:
+            c.execute("INSERT OR REPLACE INTO run_people (run_id, class_id, who) VALUES (?, ?, ?)",
+                      (run_id, class_id, who))
+
+    def class_runs(self, class_id: str) -> dict[str, str]:
+        """run id -> who made it, for every run made in the class ``class_id``."""
+        with self._read() as c:
+            return {str(r[0]): str(r[1]) for r in
+                    c.execute("SELECT run_id, who FROM run_people WHERE class_id = ?", (class_id,)).fetchall()}
 
     def lesson(self, run_id: str) -> tuple[str, str | None] | None:
         """(lesson id, prediction) of a run made for a lesson; None for any other run."""
@@ -482,6 +495,14 @@ def record_lesson(run_id: str, lesson: str, prediction: str | None) -> None:
     """The launcher's "this run answers a lesson" (never raises, like ``record_start``)."""
     try:
         open_store().set_lesson(run_id, lesson, prediction)
+    except Exception as exc:  # noqa: BLE001 - kept for last_problem(); the run goes on
+        _note(run_id, exc)
+
+
+def record_person(run_id: str, class_id: str, who: str) -> None:
+    """The launcher's "this run was made in a class, by…" (never raises, like ``record_start``)."""
+    try:
+        open_store().set_person(run_id, class_id, who)
     except Exception as exc:  # noqa: BLE001 - kept for last_problem(); the run goes on
         _note(run_id, exc)
 

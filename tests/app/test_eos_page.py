@@ -51,7 +51,7 @@ def test_page_explains_each_knob_and_the_fault_window(app_env: LocalCluster) -> 
     assert at.sidebar.slider(key="pause_ms").max == session_ms - duplicates.SESSION_MARGIN_MS
     assert all(w.help for w in at.sidebar.slider)
     assert about.ABOUT["eos.idempotent"] in [c.value for c in at.caption], "the scenario's explainer is next to it"
-    assert not at.expander, [e.label for e in at.expander]
+    assert not at.main.expander, [e.label for e in at.main.expander]
 
 
 def test_settings_that_conflict_with_idempotence_are_a_message(app_env: LocalCluster) -> None:

@@ -17,7 +17,8 @@ NOT_EXPERIMENTS = {("cluster", "up"), ("cluster", "down"), ("cluster", "status")
                    ("runs", "list"), ("runs", "show"), ("runs", "rerun"), ("runs", "delete"), ("runs", "export"),
                    ("share", "describe"),
                    # a lesson runs its registered experiment by the lesson's id (tests/unit/test_lessons.py)
-                   ("lesson", "list"), ("lesson", "show"), ("lesson", "run"), ("lesson", "export")}
+                   ("lesson", "list"), ("lesson", "show"), ("lesson", "run"), ("lesson", "export"),
+                   ("class", "start"), ("class", "status"), ("class", "end")}
 
 
 def command_paths() -> set[tuple[str, ...]]:

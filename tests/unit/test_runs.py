@@ -153,7 +153,7 @@ def test_a_v1_file_is_migrated_with_its_rows_kept(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     store = RunStore(path)
-    assert runs_schema.version(store._conn) == runs_schema.LATEST == 3
+    assert runs_schema.version(store._conn) == runs_schema.LATEST == 4
     indexes = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"runs_by_start", "runs_by_experiment", "runs_by_status"} <= indexes
     got = store.get("old-1")
