@@ -103,10 +103,10 @@ def _switch() -> None:
 
 def lesson_panel(page: str, cluster: Cluster) -> None:
     """The Lesson panel of ``page``: the usual panel under a presenter-mode switch; in presenter mode the
-    lesson alone, one step at a time (and the rest of the page is not drawn). The sidebar's Class panel too
-    (``pages._class``): a teacher sends everyone to this page's lesson from there."""
-    class_panel(page)
+    lesson alone, one step at a time (and the rest of the page is not drawn). Not presenting, the sidebar's
+    Class panel too (``pages._class``): a teacher sends everyone to this page's lesson from there."""
     if not presenting():
+        class_panel(page)
         _switch()
         _lesson.lesson_panel(page, cluster)
         return

@@ -82,7 +82,8 @@ def chart(df: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
         color=alt.Color("student:N", title="student"),
         size=alt.condition("datum.highlighted", alt.value(400), alt.value(120)),
         stroke=alt.condition("datum.highlighted", alt.value("black"), alt.value(None)),
-        tooltip=["student:N", "run:N", alt.Tooltip("x", title=x), alt.Tooltip("y:Q", title=y, format=",.2f")],
+        tooltip=["student:N", "run:N", alt.Tooltip("x:Q" if numeric else "x:N", title=x),
+                 alt.Tooltip("y:Q", title=y, format=",.2f")],
     ).properties(width=720, height=420)
 
 

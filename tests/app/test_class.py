@@ -117,3 +117,28 @@ def test_everyone_to_a_lesson_moves_the_followers(app_env: LocalCluster, class_f
     assert not follower.exception, follower.exception
     assert follower.session_state["lesson_producer_pick"] == "codec-latency"
     assert [t.value for t in follower.title] == ["Producer tuning"]
+
+
+def test_the_board_draws_the_class_runs_and_the_teacher_hides_one(app_env: LocalCluster, class_file: Path) -> None:
+    from lab.runs.store import RunRecord, open_store
+    from tests.unit import sample_runs
+
+    klass, key = classes.open_class("Friday")
+    store = open_store()
+    ids = [f"20261206T11000{i}-bbbbb{i}" for i in range(3)]
+    for i, run_id in enumerate(ids):
+        store.save(RunRecord.of(sample_runs.produce(run_id, linger_ms=5.0 * i)))
+        store.set_person(run_id, klass.class_id, f"student {i}")
+    at = open_page("board")
+    assert at.selectbox(key="board_x").value == "linger_ms" and at.selectbox(key="board_y").value == "msgs_per_s"
+    assert any("3 runs shown of 3, by 3 students" in c.value for c in at.caption), [c.value for c in at.caption]
+    charts = [el for el in at.main if getattr(el, "type", None) == "vega_lite_chart"]
+    assert charts, "the board's chart"
+    with pytest.raises(KeyError):
+        at.multiselect(key="board_hide")  # a student's board: nothing to hide
+    at.sidebar.text_input(key="class_key_input").input(key).run()
+    at.sidebar.button(key="class_teacher_btn").click().run()
+    at.multiselect(key="board_hide").select(ids[0]).run()
+    assert not at.exception, at.exception
+    assert any("2 runs shown of 3, by 2 students" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert classes.current().hidden == (ids[0],)  # type: ignore[union-attr]

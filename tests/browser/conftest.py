@@ -72,11 +72,13 @@ def warm_up(browser: Any, url: str) -> None:
 
 @pytest.fixture(scope="session")
 def app_url(shared_cluster: LocalCluster, browser: Any, tmp_path_factory: pytest.TempPathFactory,
-            runs_db: Path) -> Iterator[str]:
-    """The app served on a free port, on the session's cluster, saving runs in the session's run store (named
-    outright, not inherited: the tests read back what the app saved there)."""
+            runs_db: Path, class_file: Path) -> Iterator[str]:
+    """The app served on a free port, on the session's cluster, saving runs in the session's run store and
+    reading the session's class file (named outright, not inherited: the tests read back what the app saved,
+    and open classes it must see)."""
     port = free_port()
-    env = {**os.environ, "KAFKA_LAB_STATE_DIR": str(shared_cluster.state_dir), "KAFKA_LAB_RUNS_DB": str(runs_db)}
+    env = {**os.environ, "KAFKA_LAB_STATE_DIR": str(shared_cluster.state_dir), "KAFKA_LAB_RUNS_DB": str(runs_db),
+           "KAFKA_LAB_CLASS_FILE": str(class_file)}
     env.pop("KAFKA_LAB_BOOTSTRAP", None)
     log = (tmp_path_factory.mktemp("app") / "streamlit.log").open("wb")
     proc = subprocess.Popen(
