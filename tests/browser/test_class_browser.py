@@ -29,12 +29,14 @@ def test_ten_students_join_queue_get_every_run_and_see_them_on_the_board(browser
                 for _ in range(STUDENTS + 1)]
     pages = [c.new_page() for c in contexts]
     try:
-        for i, p in enumerate(pages[:STUDENTS]):
+        for p in pages[:STUDENTS]:
             p.set_default_timeout(60_000)
             p.goto(f"{app_url}/eos")
+        for i, p in enumerate(pages[:STUDENTS]):  # all ten join, then each is checked
             wait_page_shown(p)
             p.get_by_label("Your name").fill(f"student {i}")
             p.get_by_role("button", name="Join").click()
+        for i, p in enumerate(pages[:STUDENTS]):
             p.get_by_text(f"You are student {i} in this class.").wait_for()
         for p in pages[:STUDENTS]:
             p.locator("[class*='st-key-lesson_eos_run_btn'] button").first.click()
