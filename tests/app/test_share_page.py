@@ -38,7 +38,7 @@ def test_on_3_9_the_page_says_why_and_how(app_env: LocalCluster) -> None:
     at = open_page()
     assert any("cannot run share groups" in w.value and "3.9" in w.value for w in at.warning)
     assert any("--version" in i.value for i in at.info)
-    assert not at.sidebar.button  # nothing to run here
+    assert not [b.key for b in at.sidebar.button if not str(b.key).startswith("class_")]  # nothing to run here
 
 
 @needs_share_groups
