@@ -29,7 +29,7 @@ from lab.replication import charts as replication_charts
 from lab.runs import launcher
 from lab.runs import store as runs_store
 from pages._charts import show_chart
-from pages._runner import RUN_PARAM, PageRunner, session_id
+from pages._runner import RUN_PARAM, PageRunner, cancel, session_id
 from pages._shared import show_error
 from pages._whoami import identity
 
@@ -144,7 +144,7 @@ def render_run(lesson: Lesson, page: str, cluster: Cluster, prediction: str | No
     mine = current(page)
     ours = running and r is not None and mine is not None and r.run_id == mine.run_id
     if ours and r is not None and cols[1].button("Cancel", key=f"lesson_{page}_cancel_btn"):
-        r.cancel()
+        cancel(r, cols[2])
     if prediction is None and not running:
         cols[2].caption("Pick a prediction first to have it judged; the run works without one too.")
     if runner_key(page, lesson) != RUNNER_KEYS.get(page, page):  # no page view of this experiment: show it here

@@ -96,6 +96,15 @@ def _lead(exp: Experiment[Any, Any], result: Any) -> None:
         st.markdown(" · ".join(f"{f.label}: **{f.text}**" for f in figures))
 
 
+def cancel(r: LabRun[Any], box: Any) -> None:
+    """Cancel ``r`` as this browser session (a student in a class may cancel only their own); a refusal is shown."""
+    try:
+        r.cancel_as(session_id(), identity()[0])
+    except LabError as exc:
+        with box:
+            show_error(exc)
+
+
 class PageRunner:
     """Run/Cancel and result display for one page (``page`` keys its widgets and session state)."""
 
@@ -155,7 +164,7 @@ class PageRunner:
             st.rerun()  # draw the page again at once: Run turns into "Running…", the live view starts
         can_cancel = running and r is not None and self._owned(r)
         if cols[1].button("Cancel", key=f"{self.key}_cancel_btn", disabled=not can_cancel) and r is not None:
-            r.cancel()
+            cancel(r, box)
         self._refusal(box)
 
     def start(self, exp: Experiment[Any, Any], settings: Any, box: Any, *,

@@ -76,7 +76,7 @@ def frame(pts: list[Point], x: str, y: str, hidden: tuple[str, ...] = (),
 
 def chart(df: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
     numeric = bool(len(df)) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in df["x"])
-    return alt.Chart(df, title=title).mark_circle(opacity=0.85).encode(
+    chart: alt.Chart = alt.Chart(df, title=title).mark_circle(opacity=0.85).encode(
         x=alt.X("x:Q" if numeric else "x:N", title=x),
         y=alt.Y("y:Q", title=y),
         color=alt.Color("student:N", title="student"),
@@ -85,6 +85,7 @@ def chart(df: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
         tooltip=["student:N", "run:N", alt.Tooltip("x:Q" if numeric else "x:N", title=x),
                  alt.Tooltip("y:Q", title=y, format=",.2f")],
     ).properties(width=720, height=420)
+    return chart
 
 
 def board_html(class_name: str, experiment: str, df: pd.DataFrame, x: str, y: str) -> str:

@@ -85,6 +85,12 @@ class LabRun(Generic[R]):
     def cancel(self, reason: str = "cancelled by the user") -> None:
         self._run.cancel(reason)
 
+    def cancel_as(self, me: str | None, role: str | None = None) -> None:
+        """Cancel on behalf of browser session ``me`` (of ``role`` in the open class, if any): while a class is
+        open, a student may cancel only their own runs (``NotAllowed`` otherwise); the teacher any."""
+        roles.may_cancel(classes.current(), role, me, self.owner)
+        self.cancel()
+
     def wait(self, timeout_s: float | None = None) -> R:
         return self._run.wait(timeout_s)
 

@@ -148,6 +148,9 @@ def test_in_a_class_runs_queue_and_remember_who_ran_them(klass: tuple[classes.Cl
         time.sleep(0.05)
     assert "queued: place 1 of 1 (1 running)" in second.progress().message
     third = launcher.launch(exp(count), cluster, CountSettings(2), face="app", owner="cid", who="Cid")
+    with pytest.raises(NotAllowed, match="only by the one who started it"):  # Bob may not take Cid's place
+        third.cancel_as("bob", roles.STUDENT)
+    assert not third.ctx.cancelled
     third.cancel("left the queue")
     with pytest.raises(LabError, match="left the class's queue before its turn: left the queue"):
         third.wait()
