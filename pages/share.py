@@ -31,6 +31,7 @@ from pages._charts import show_chart
 from pages._class import class_panel
 from pages._fields import Fields
 from pages._links import PageLink
+from pages._present import lesson_panel
 from pages._runner import PageRunner
 from pages._shared import cluster_status, require_reachable
 
@@ -51,7 +52,6 @@ st.caption(
     "partitions, and it keeps each partition's order."
 )
 cluster = require_reachable()
-class_panel("share")
 try:
     facts = cluster_status(cluster)
     version, broker_settings = facts.kafka_version, facts.broker_settings
@@ -59,9 +59,11 @@ except LabError:
     version, broker_settings = None, {}
 refusal = backlog.version_refusal(version)
 if refusal is not None:
+    class_panel("share")
     st.warning(refusal.message)
     st.info(refusal.hint or "")
     st.stop()
+lesson_panel("share", cluster)
 
 link = PageLink("share")
 fields = Fields("share")

@@ -7,6 +7,7 @@ answer from the result.
     producer.py     phase 4 (a codec for latency, a codec for bandwidth)
     consumer.py     phase 5 (why cooperative rebalancing)
     lag.py          phase 6 (lag growing and draining)
+    share.py        phase 7 (a share group vs a consumer group, more readers than partitions)
     catalogue.py    every lesson by id, per page
     text.py         a lesson and its answer as terminal text
 

@@ -18,8 +18,8 @@ from lab.core.errors import SettingsError
 from lab.export.links import link_for
 
 #: The course's phases (practice 003e): 1 cluster, 2 replication, 3 idempotence/transactions, 4 producer,
-#: 5 consumer, 6 lag and reflection.
-PHASES = (1, 2, 3, 4, 5, 6)
+#: 5 consumer, 6 lag and reflection; and the lab's 7, share groups (KIP-932).
+PHASES = (1, 2, 3, 4, 5, 6, 7)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from lab.core.errors import SettingsError
-from lab.lessons import consumer, eos, lag, producer, replication
+from lab.lessons import consumer, eos, lag, producer, replication, share
 from lab.lessons.base import Lesson
 
 #: id -> lesson, phase by phase
 LESSONS: dict[str, Lesson] = {
     lesson.id: lesson
-    for lesson in sorted((*replication.LESSONS, *eos.LESSONS, *producer.LESSONS, *consumer.LESSONS, *lag.LESSONS),
+    for lesson in sorted((*replication.LESSONS, *eos.LESSONS, *producer.LESSONS, *consumer.LESSONS, *lag.LESSONS,
+                          *share.LESSONS),
                          key=lambda x: x.phase)
 }
 

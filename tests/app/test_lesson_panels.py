@@ -19,8 +19,10 @@ from lab.cluster import LocalCluster
 from lab.lag.scenario import LagDemoResult
 from lab.lessons import Lesson
 from lab.lessons import producer as producer_lessons
+from lab.queues.settings import ShareCompareSettings
 from lab.runs import launcher
 from lab.runs import store as runs_store
+from tests.app.test_share_page import needs_share_groups
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 #: Room beyond the experiment's own time bound for the page to hand the run over (seconds).
@@ -40,6 +42,7 @@ CASES = [
     _case("producer", "codec-latency", "lz4"),
     _case("consumer", "cooperative-rebalance", "fewer-stop"),
     _case("lag", "lag-recovery", "grows-then-drains"),
+    pytest.param("share", "share-queue", "share-faster", marks=[needs_share_groups], id="share-share-queue"),
 ]
 
 
@@ -59,6 +62,7 @@ def shorter(lesson: Lesson) -> Any:
         return SHORT["codec"]
     # (and a topic of its own: a preset's topic is made again by other tests' runs with the page's defaults)
     changes = {"probe_messages": 3, "members": 2, "hold_s": 0.0, "phase_s": 6.0,
+               **({"records": 100, "members": 4} if isinstance(s, ShareCompareSettings) else {}),
                "topic": f"lab-lesson-{lesson.id}-{uuid.uuid4().hex[:8]}"}
     names = {f.name for f in dataclasses.fields(s)}
     return dataclasses.replace(s, **{k: v for k, v in changes.items() if k in names})

@@ -23,8 +23,11 @@ from lab.lessons import consumer as consumer_lessons
 from lab.lessons import eos as eos_lessons
 from lab.lessons import lag as lag_lessons
 from lab.lessons import producer as producer_lessons
+from lab.lessons import share as share_lessons
 from lab.producer.run import ProduceResult
 from lab.producer.sweep import SweepResult
+from lab.queues.compare import ShareCompareResult, SideResult
+from lab.queues.members import Delivery
 from lab.replication.scenarios import MIN_ISR_PHASES, HwLeoResult, MinIsrPhase, MinIsrResult
 from lab.replication.settings import HwLeoSettings, MinIsrSettings
 
@@ -125,3 +128,25 @@ def static(static_callbacks: int = 0, static_gen: tuple[int, int] = (3, 3)) -> S
              _static_case("dynamic", 8, (2, 4), same=False))
     return StaticResult(consumer_lessons.STATIC_PRESET, cases,
                         run=info("20261206T160000-static", "consumer.static-membership"))
+
+
+def _side(kind: str, members: int, busy: int, per_s: float, records: int = 300, complete: bool = True) -> SideResult:
+    """``records`` records finished by the first ``busy`` of ``members`` at ``per_s`` records/s, round-robin over
+    two partitions (a share group's out of offset order within each partition, a consumer group's in order)."""
+    names = tuple(f"{kind}-{i}" for i in range(1, members + 1))
+    ds = []
+    for seq in range(records):
+        partition, offset = seq % 2, seq // 2
+        if kind == "share" and offset % 2:  # every other record of a partition finishes before the one before it
+            offset -= 1
+        elif kind == "share":
+            offset += 1
+        ds.append(Delivery(round(0.5 + seq / per_s, 4), names[seq % busy], partition, min(offset, records // 2 - 1),
+                           seq, 1, "accept" if kind == "share" else "processed"))
+    return SideResult(kind, f"lab-{kind}-t", names, 0.0, tuple(ds), complete)
+
+
+def share_compare(share_per_s: float = 150.0, group_per_s: float = 70.0, complete: bool = True) -> ShareCompareResult:
+    s = share_lessons.PRESET
+    return ShareCompareResult(s, "lab-share-t", _side("share", 6, 6, share_per_s, complete=complete),
+                              _side("group", 6, 2, group_per_s), run=info("20261206T170000-shareq", "share.compare"))

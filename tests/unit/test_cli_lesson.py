@@ -27,7 +27,7 @@ def test_list_has_every_lesson(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lesson", "list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [d["id"] for d in data] == list(lessons.LESSONS)
-    assert {d["phase"] for d in data} == {1, 2, 3, 4, 5, 6}
+    assert {d["phase"] for d in data} == {1, 2, 3, 4, 5, 6, 7}
 
 
 def test_show_gives_the_choices_and_the_try_next_links(capsys: pytest.CaptureFixture[str]) -> None:

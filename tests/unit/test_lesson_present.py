@@ -46,7 +46,7 @@ def test_every_lesson_has_key_figures_from_its_recorded_answer(lesson: lessons.L
               "hw-stall": recorded.hw_leo, "read-committed": recorded.transactions,
               "codec-latency": recorded.codec_sweep, "codec-bandwidth": recorded.codec_sweep,
               "cooperative-rebalance": recorded.strategies, "static-membership": recorded.static,
-              "lag-recovery": recorded.lag_demo}[lesson.id]()
+              "lag-recovery": recorded.lag_demo, "share-queue": recorded.share_compare}[lesson.id]()
     answer = lesson.answer(result)
     shown = present.key_figures(lesson, answer)
     assert 2 <= len(shown) <= present.MAX_KEY_FIGURES, [f.key for f in answer.figures]

@@ -7,7 +7,17 @@ import dataclasses
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from lesson_results import CODECS, codec_sweep, hw_leo, lag_demo, min_isr, static, strategies, transactions
+from lesson_results import (
+    CODECS,
+    codec_sweep,
+    hw_leo,
+    lag_demo,
+    min_isr,
+    share_compare,
+    static,
+    strategies,
+    transactions,
+)
 
 from lab import lessons, registry
 from lab.core.errors import SettingsError
@@ -17,7 +27,7 @@ from lab.lessons.base import NOT_SHOWN
 
 
 def test_every_phase_has_a_lesson_and_ids_are_unique() -> None:
-    assert {x.phase for x in lessons.LESSONS.values()} == {1, 2, 3, 4, 5, 6}
+    assert {x.phase for x in lessons.LESSONS.values()} == {1, 2, 3, 4, 5, 6, 7}
     assert [x.phase for x in lessons.LESSONS.values()] == sorted(x.phase for x in lessons.LESSONS.values())
 
 
@@ -213,3 +223,17 @@ def test_static_answer_counts_the_others_callbacks() -> None:
 def test_static_that_rebalanced_is_not_the_textbook_answer() -> None:
     a = lessons.get("static-membership").answer(static(static_callbacks=4, static_gen=(3, 5)), "static-no-rebalance")
     assert a.shown and a.outcome == "both-rebalance" and a.held is False
+
+
+def test_share_queue_lesson_reads_both_groups_and_calls_a_draw_a_draw() -> None:
+    lesson = lessons.get("share-queue")
+    a = lesson.answer(share_compare(), "share-faster")
+    assert a.shown and a.held and a.outcome == "share-faster"
+    v = a.values
+    assert v["share.idle"] == 0 and v["group.idle"] == 4 and v["speedup"] > 1.3
+    assert v["share.out_of_order"] > 0 and v["group.out_of_order"] == 0
+    assert any("6 of 6 members busy" in s for s in a.sentences) and any("2 of 6" in s for s in a.sentences)
+    near = lesson.answer(share_compare(share_per_s=80.0), "share-faster")
+    assert not near.shown and near.held is None and any("within 1.3" in d for d in near.doubts)
+    cut = lesson.answer(share_compare(complete=False))
+    assert not cut.shown and "did not get through" in cut.doubts[0]
