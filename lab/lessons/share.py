@@ -81,7 +81,8 @@ SHARE_QUEUE = Lesson(
                 "with a partition per member the consumer group has no idle member either: the gap closes."),
         TryNext("No processing time", ShareCompareSettings(partitions=2, members=6, records=300,
                                                            processing_delay_ms=0.0, max_poll_records=10),
-                "with nothing to wait for, the extra members add little: the fetches and acknowledgements are the work."),
+                "with nothing to wait for, the extra members add little: the fetches and acknowledgements are the "
+                "work."),
     ),
     takes="about 40 s",
     key_figures=("speedup", "share.records_per_s", "group.records_per_s", "group.idle"),
