@@ -206,6 +206,15 @@ def draw_acks(r: ShareAcksResult) -> None:
     left, right = st.columns([1, 2])
     show_chart(charts_share.delivery_histogram(r), "share-delivery-histogram", key="share_hist", where=left)
     show_chart(charts_share.deliveries_over_time(r), "share-deliveries", key="share_deliveries", where=right)
+    if r.samples:
+        show_chart(charts_share.live_state(r), "share-live-state", key="share_live_state")
+        last = r.samples[-1]
+        st.caption(f"{len(r.samples)} samples of the group from Kafka's Admin API (describeShareGroups, "
+                   f"listShareGroupOffsets), four a second while the members worked; the last: "
+                   f"{len(last.members)} members, lag " + (", ".join(f"p{p.partition} {p.lag}" for p in last.partitions)
+                                                          or "—") + ".")
+    elif r.sampler_note:
+        st.caption(r.sampler_note)
     if r.state_after is not None or r.complete:
         state_table(r.state_after, "after the members closed")
 

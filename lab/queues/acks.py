@@ -12,6 +12,7 @@ then was not archived as it should have been. Fresh topic and group per run; mem
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from lab.core.results import Result
 from lab.kafka import topics
 from lab.queues import backlog, state, tally
 from lab.queues.members import Delivery, Members
+from lab.queues.sampler import LiveSampler
 from lab.queues.settings import Fate, ShareAcksSettings, fate, outcome
 from lab.queues.state import ShareGroupState
 
@@ -50,6 +52,12 @@ class ShareAcksResult(Result):
     log_offsets: dict[int, tuple[int, int]]
     #: the group as kafka-share-groups described it after the members closed
     state_after: ShareGroupState | None
+    #: the group sampled live while the members worked (``lab.queues.sampler``: members, start offsets, lag)
+    samples: tuple[ShareGroupState, ...] = ()
+    #: the run's start on the wall clock (s since the epoch): the samples' time axis starts there
+    started_epoch: float = 0.0
+    #: why there are no live samples, when there are none
+    sampler_note: str = ""
 
     @property
     def fates(self) -> dict[int, tally.RecordFate]:
@@ -134,15 +142,25 @@ def run(cluster: Cluster, settings: ShareAcksSettings, ctx: RunContext) -> Share
                 offsets: dict[int, tuple[int, int]] | None = None, after: ShareGroupState | None = None,
                 stopped: str | None = None) -> ShareAcksResult:
         return ShareAcksResult(s, topic, group, configs, names, tuple(ds), complete, quiet, offsets or {}, after,
-                               stopped=stopped)
+                               tuple(sampler.samples()), started_epoch, sampler.note, stopped=stopped)
 
     configs: dict[str, str] = {}
+    # the group's state, live, from Kafka's Admin API (a record-by-record run, not a throughput measurement: the
+    # sampler's small JVM beside the members changes no figure it reports)
+    sampler = LiveSampler(cluster, group)
+    started_epoch = time.time()
     try:
         configs = backlog.configure_group(cluster, group, lock_ms=s.lock_duration_ms,
                                           delivery_limit=s.delivery_count_limit)
-        t0 = time.monotonic()
-        with Members(cluster, topic, group, ctx, t0, processing_delay_ms=s.processing_delay_ms,
-                     max_poll_records=s.max_poll_records, decide=decide) as team:
+        with contextlib.ExitStack() as owned:  # the sampler, then the members: both stopped however it ends
+            owned.enter_context(sampler)
+            # the sampler's JVM answers once before the members start, so the samples begin at the full backlog
+            ctx.report(None, "starting the live sampler of the group's state (a small JVM)")
+            sampler.wait_for_sample_after(0.0, ctx, settled=False)
+            t0, started_epoch = time.monotonic(), time.time()
+            team = owned.enter_context(Members(cluster, topic, group, ctx, t0,
+                                               processing_delay_ms=s.processing_delay_ms,
+                                               max_poll_records=s.max_poll_records, decide=decide))
             for m in names:
                 team.add(m)
 
@@ -155,7 +173,10 @@ def run(cluster: Cluster, settings: ShareAcksSettings, ctx: RunContext) -> Share
             before = len(tally.lab_records(team.deliveries()))
             if complete:
                 ctx.report(None, f"all records at their end; watching {QUIET_S:g} s for anything delivered again")
+                done_at = time.time()
                 ctx.wait(QUIET_S)
+                # and the group's state once more, members still in it, from after the last acknowledgement
+                sampler.wait_for_sample_after(done_at, ctx)
             quiet = len(tally.lab_records(team.deliveries())) - before
         ds = team.deliveries()
         offsets = log_offsets(cluster, topic, s.partitions)

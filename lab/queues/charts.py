@@ -111,3 +111,26 @@ def crash_timeline(r: Any) -> alt.Chart:
 
 __all__ = ["crash_timeline", "deliveries_over_time", "delivery_histogram", "member_rates", "rates_frame",
            "records_per_member"]
+
+
+def state_frame(samples: Any, started_epoch: float) -> pd.DataFrame:
+    """Per live sample and partition: seconds since the run started, start offset, lag, members assigned."""
+    rows = [{"t": round(x.at - started_epoch, 2), "partition": f"p{p.partition}", "start offset": p.start_offset,
+             "lag": p.lag, "members assigned": x.members_of(f"{p.topic}:{p.partition}")}
+            for x in samples for p in x.partitions]
+    return pd.DataFrame(rows, columns=["t", "partition", "start offset", "lag", "members assigned"])
+
+
+def live_state(r: Any) -> alt.Chart:
+    """The share group's lag per partition over time, as Kafka's Admin API reported it while the members
+    worked: it falls as records are accepted or archived, and stalls while a released record waits."""
+    df = state_frame(r.samples, r.started_epoch)
+    chart: alt.Chart = alt.Chart(df, title="Share-partition lag, sampled live (Admin API)", height=HEIGHT).mark_line(
+        point=True, interpolate="step-after").encode(
+        x=alt.X("t:Q", title="seconds since the run started"),
+        y=alt.Y("lag:Q", title="records still to deliver"),
+        color=alt.Color("partition:N", legend=alt.Legend(orient="top", title=None)),
+        tooltip=[alt.Tooltip("t:Q", format=".1f", title="t (s)"), "partition:N", "lag:Q", "start offset:Q",
+                 "members assigned:Q"],
+    )
+    return chart

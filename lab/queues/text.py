@@ -54,6 +54,10 @@ def compare(r: Any) -> str:
 
 
 
+def total_lag(x: Any) -> int:
+    return sum(p.lag or 0 for p in x.partitions)
+
+
 def acks(r: Any) -> str:
     s = r.settings
     exp = r.expected()
@@ -70,6 +74,15 @@ def acks(r: Any) -> str:
     out.append(f"deliveries after the last expected acknowledgement: {r.quiet_deliveries} (0: nothing came back)")
     out.append("log offsets never delivered: " + (", ".join(f"p{p}: {n}" for p, n in r.undelivered_offsets.items())
                                                   or "-"))
+    live = [x for x in r.samples if x.partitions]
+    if live:
+        peak = max(live, key=total_lag)
+        last = next((x for x in reversed(live) if x.members), live[-1])
+        out.append(f"sampled live (Admin API): {len(r.samples)} samples; total lag {total_lag(peak):,} at "
+                   f"{peak.at - r.started_epoch:.1f} s (the most), {total_lag(last):,} at "
+                   f"{last.at - r.started_epoch:.1f} s with {len(last.members)} members in the group")
+    elif r.sampler_note:
+        out.append(r.sampler_note)
     out += ["", *state_lines(r.state_after)]
     if not r.complete:
         out.append("not every record reached its end before the run stopped")

@@ -19,6 +19,7 @@ from lab.core import catalogue
 from lab.eos import charts as charts_eos
 from lab.lag import charts as charts_lag
 from lab.producer import charts
+from lab.queues import charts as share_charts
 from lab.replication import charts as replication_charts
 from lab.runs.compare import informative, series, series_chart, value_columns
 
@@ -115,6 +116,25 @@ def _groups(r: Any) -> Charts:
     return out
 
 
+def _share_compare(r: Any) -> Charts:
+    out: Charts = {}
+    if r.share is not None or r.group is not None:
+        out["records-per-member"] = share_charts.records_per_member(r)
+    for side, name in ((r.share, "share-member-rates"), (r.group, "group-member-rates")):
+        if side is not None:
+            out[name] = share_charts.member_rates(side, f"{'Share' if side is r.share else 'Consumer'} group: "
+                                                        "records/s per member")
+    return out
+
+
+def _share_acks(r: Any) -> Charts:
+    out: Charts = {"delivery-histogram": share_charts.delivery_histogram(r),
+                   "deliveries": share_charts.deliveries_over_time(r)}
+    if r.samples:
+        out["live-state"] = share_charts.live_state(r)
+    return out
+
+
 #: experiment name -> the chart builders its page uses (the same charts, so an export looks like the page)
 CURATED: dict[str, Callable[[Any], Charts]] = {
     "produce": _produce,
@@ -133,6 +153,9 @@ CURATED: dict[str, Callable[[Any], Charts]] = {
     "eos.idempotent": _duplicates,
     "eos.transactional": _transactions,
     "eos.pipeline": _pipeline,
+    "share.compare": _share_compare,
+    "share.acks": _share_acks,
+    "share.crash": lambda r: {"crash-timeline": share_charts.crash_timeline(r)},
 }
 
 

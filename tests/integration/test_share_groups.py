@@ -76,6 +76,11 @@ def test_every_record_is_accepted_once_except_the_archived_poison(cluster: Local
     assert r.state_after is not None and len(r.state_after.partitions) == s.partitions
     for p in r.state_after.partitions:
         assert p.lag == 0 and p.start_offset is not None and p.start_offset <= r.log_offsets[p.partition][1]
+    # sampled live from the Admin API, the last sample after the last acknowledgement, the members still in
+    live = [x for x in r.samples if len(x.members) == s.members and {p.partition for p in x.partitions} == {0, 1}]
+    assert live, r.sampler_note or [x.note for x in r.samples]
+    assert all(p.start_offset is not None and p.start_offset <= r.log_offsets[p.partition][1]
+               for x in live for p in x.partitions)
 
 
 @needs_share_groups

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lab.core.errors import SettingsError
-from lab.queues import tally
+from lab.queues import sampler, tally
 from lab.queues.acks import finished
 from lab.queues.backlog import ShareGroupsUnavailable, version_refusal
 from lab.queues.members import Delivery
@@ -116,3 +116,28 @@ def test_which_kafka_can_run_share_groups() -> None:
     assert isinstance(refusal, ShareGroupsUnavailable)
     assert "3.9.2" in refusal.message and "--version 4.4.0" in (refusal.hint or "")
     assert version_refusal("4.1.1") is not None
+
+
+def test_a_live_sample_reads_members_partitions_and_lag_and_an_error_is_a_note() -> None:
+    line = ('{"at_ms":1796590000123,"members":[{"id":"m1","client":"share-1","assignment":["t:0","t:1"]},'
+            '{"id":"m2","client":"share-2","assignment":["t:1"]}],"partitions":[{"topic":"t","partition":1,'
+            '"start":40,"lag":3},{"topic":"t","partition":0,"start":38,"lag":null}]}')
+    got = sampler.parse_sample("g", line)
+    assert got is not None and got.at == 1796590000.123 and got.group == "g" and not got.note
+    assert [m.client_id for m in got.members] == ["share-1", "share-2"] and got.members_of("t:1") == 2
+    assert [(p.partition, p.start_offset, p.lag) for p in got.partitions] == [(0, 38, None), (1, 40, 3)]
+    err = sampler.parse_sample("g", '{"at_ms":5000,"error":"GroupIdNotFoundException: g"}')
+    assert err is not None and err.members == () and "GroupIdNotFound" in err.note
+    assert sampler.parse_sample("g", "WARN something from the JVM") is None
+
+
+def test_the_live_state_chart_draws_lag_per_partition_from_the_run_start() -> None:
+    from lab.queues import charts
+    from lab.queues.state import ShareGroupState, SharePartitionState
+
+    p = SharePartitionState
+    samples = (ShareGroupState("g", 100.5, (), (p("t", 0, 0, 50), p("t", 1, 0, 49))),
+               ShareGroupState("g", 101.5, (), (p("t", 0, 30, 20), p("t", 1, 25, 24))))
+    df = charts.state_frame(samples, 100.0)
+    assert df[["t", "partition", "lag"]].values.tolist() == [[0.5, "p0", 50], [0.5, "p1", 49], [1.5, "p0", 20],
+                                                             [1.5, "p1", 24]]
