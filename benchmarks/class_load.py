@@ -39,6 +39,7 @@ from st_protocol import ProtocolSession  # noqa: E402
 
 import lab.registry  # noqa: E402,F401  (the run store reads results back into the registry's types)
 from lab.classroom import session as classes  # noqa: E402
+from lab.lessons import board  # noqa: E402
 from lab.runs import store as runs_store  # noqa: E402
 
 #: A fresh (not stale) answer on the page whose run id is not among those already answered: this click's answer.
@@ -199,12 +200,14 @@ def main() -> int:
         made = store.class_runs(klass.class_id)
         recs = [store.get(r) for r in made]
         completed = sum(1 for r in recs if r is not None and r.status == "finished" and r.result is not None)
+        on_board = board.points(store, klass.class_id).get("eos.transactional", [])  # what the Class board draws
         classes.end_class()
     expected = 2 * args.students
     print(f"students: {args.students} ({args.clients} clients), runs expected: {expected}, made: {len(made)}, "
           f"completed: {completed}, lost: {expected - completed}, errors on pages: {out['errors']}, "
           f"students that failed: "
           f"{len(out['failures'])}")
+    print(f"on the class board: {len(on_board)} runs of {len({p.who for p in on_board})} students")
     for f in out["failures"][:5]:
         print("  ", f)
     if out["failures"]:

@@ -29,7 +29,9 @@ from lab.consumer.fetch import MIN_BACKLOG, BenchResult
 from lab.core.verdict import MIN_MEASURED_S, Doubt
 from lab.lag import sample as lag
 from lab.queues.backlog import version_refusal
+from lab.queues.compare import ShareCompareResult
 from lab.runs import launcher
+from tests.app.test_share_page import assert_default_compare_drawn
 from tests.conftest import LaggingGroup, kafka_version_under_test
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -166,6 +168,8 @@ def test_first_click_gives_a_result_worth_reading(app_env: LocalCluster, page: s
     choose(at, page, mode)
     result = run_first_click(at, page, name)
     check(result, at)
+    if isinstance(result, ShareCompareResult):  # the share page's default run, read off the page
+        assert_default_compare_drawn(at, result)
     if isinstance(result, BenchResult):
         assert result.consume_s >= MIN_MEASURED_S and len(result.samples) >= 3, (result.consume_s, result.samples)
         assert len(result.stats_points) >= 3, "the fetch-requests chart has points"

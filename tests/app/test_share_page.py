@@ -13,7 +13,6 @@ from lab.cluster import LocalCluster
 from lab.queues.about import ABOUT
 from lab.queues.backlog import version_refusal
 from lab.queues.compare import ShareCompareResult
-from lab.runs import launcher
 from tests.conftest import kafka_version_under_test
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -42,17 +41,15 @@ def test_on_3_9_the_page_says_why_and_how(app_env: LocalCluster) -> None:
 
 
 @needs_share_groups
-def test_default_run_shows_every_share_member_busy_and_idle_group_members(app_env: LocalCluster) -> None:
+def test_the_compare_explainer_is_next_to_its_controls(app_env: LocalCluster) -> None:
     at = open_page()
     assert ABOUT["compare"] in [c.value for c in at.caption], "the experiment's explainer is next to it"
-    at.sidebar.button(key="share_run_btn").click().run()
-    assert not at.exception, at.exception
-    run = launcher.get(at.session_state["share_run_id"])
-    assert run is not None and run.join(180)
-    at.run()
-    assert not at.exception, at.exception
-    result = run.result
-    assert isinstance(result, ShareCompareResult) and result.share is not None and result.group is not None
+
+
+def assert_default_compare_drawn(at: AppTest, result: ShareCompareResult) -> None:
+    """The page's default run (its first click, run by test_first_clicks.py): the share group's figure as a metric,
+    every share member busy, the consumer group's one member per partition, the charts."""
+    assert result.share is not None and result.group is not None
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Share group: records/s"] == f"{result.share.records_per_s:,.0f}"
     captions = " ".join(c.value for c in at.caption)
