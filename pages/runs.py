@@ -14,7 +14,7 @@ from lab import LabError
 from lab import registry as experiments
 from lab.export import files as export
 from lab.export import links
-from lab.runs import compare
+from lab.runs import compare, recorder
 from lab.runs import store as runs
 from lab.runs.charts import charts_for
 from lab.runs.store import RunRecord, RunSummary
@@ -45,8 +45,8 @@ except LabError as exc:
     st.info("The lab works without its history: every other page runs as usual; runs are not kept until "
             "the store can be opened.")
     st.stop()
-if runs.last_problem():
-    st.warning(f"A run could not be saved: {runs.last_problem()}")
+if recorder.last_problem():
+    st.warning(f"A run could not be saved: {recorder.last_problem()}")
 
 
 def title_of(name: str) -> str:

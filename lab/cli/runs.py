@@ -23,6 +23,7 @@ from lab.cli.base import Handler
 from lab.cluster import Cluster
 from lab.core.codec import to_jsonable
 from lab.core.errors import SettingsError
+from lab.runs import recorder
 from lab.runs import store as runs
 from lab.runs import text as text_runs
 
@@ -120,7 +121,7 @@ def cmd_rerun(args: argparse.Namespace, cluster: Cluster) -> Any:
     if args.json:
         return result
     new_id = result.run.run_id if result.run is not None else "?"
-    saved = "" if runs.last_problem() is None else f" (but not saved: {runs.last_problem()})"
+    saved = "" if recorder.last_problem() is None else f" (but not saved: {recorder.last_problem()})"
     return f"{exp.render_text(result)}\n\nrun {new_id}: a re-run of {rec.run_id}{saved}"
 
 

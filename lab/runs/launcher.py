@@ -31,6 +31,7 @@ from lab.core.context import Progress, Run, RunContext
 from lab.core.errors import Cancelled, LabError, SettingsError
 from lab.core.results import ClusterFacts, Result, RunInfo, new_run_id, now_iso, stamp
 from lab.kafka import acl
+from lab.runs import recorder
 from lab.runs import store as runs
 
 if TYPE_CHECKING:
@@ -206,21 +207,21 @@ def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: st
                     turn.done()
         except BaseException as exc:
             error = str(exc) or repr(exc)
-            runs.record_end(run_id, lambda: runs.RunRecord(
+            recorder.record_end(run_id, lambda: runs.RunRecord(
                 run_id, exp.name, runs.status_for(None, cancelled=ctx.cancelled, timed_out=ctx.timed_out),
                 started_at, now_iso(), face, settings, None, facts[0] if facts else None, ctx.stop_reason,
                 error, elapsed_s=ctx.progress().elapsed_s, pid=os.getpid()))
             raise
-        runs.record_end(run_id, lambda: runs.RunRecord.of(
+        recorder.record_end(run_id, lambda: runs.RunRecord.of(
             result, settings=settings, pid=os.getpid(),
             status=runs.status_for(result, cancelled=ctx.cancelled, timed_out=ctx.timed_out)))
         return result
 
-    runs.record_start(run_id, exp.name, settings, face, started_at)
+    recorder.record_start(run_id, exp.name, settings, face, started_at)
     if lesson is not None:
-        runs.record_lesson(run_id, *lesson)
+        recorder.record_lesson(run_id, *lesson)
     if klass is not None:
-        runs.record_person(run_id, klass.class_id, who or face)
+        recorder.record_person(run_id, klass.class_id, who or face)
     try:
         run = _experiment.start(body, time_limit_s=limit + (queue.MAX_WAIT_S if turn else 0.0), name=exp.title)
     except BaseException as exc:
@@ -229,7 +230,7 @@ def launch(exp: Experiment[Any, R], cluster: Cluster, settings: Any, *, face: st
         if turn is not None:
             turn.done()
         error = str(exc) or repr(exc)
-        runs.record_end(run_id, lambda: runs.RunRecord(run_id, exp.name, "failed", started_at, now_iso(), face,
+        recorder.record_end(run_id, lambda: runs.RunRecord(run_id, exp.name, "failed", started_at, now_iso(), face,
                                                        settings, error=error, pid=os.getpid()))
         raise
     lab_run = LabRun(exp, settings, face, owner, run, run_id, started_at)

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import builtins
 import json
-import logging
 import math
 import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -35,8 +34,8 @@ from lab.core.errors import RunStoreError
 from lab.core.results import ClusterFacts, Result
 from lab.runs.schema import connect, default_path, problem
 
-__all__ = ["STATUSES", "RunRecord", "RunStore", "RunStoreError", "RunSummary", "last_problem", "open_store",
-           "record_end", "record_lesson", "record_start", "status_for", "summary_figures"]
+__all__ = ["STATUSES", "RunRecord", "RunStore", "RunStoreError", "RunSummary", "open_store", "status_for",
+           "summary_figures"]
 
 #: Every status a run can have; "running" until it ends, "interrupted" when its process died first.
 STATUSES = ("running", "finished", "cancelled", "timed out", "failed", "interrupted")
@@ -46,7 +45,6 @@ DEFAULT_LIMIT = 50
 COMPRESS_LEVEL = 1
 #: Summary figures kept per run (numeric top-level fields and those one dataclass deep, e.g. latency.p99_ms).
 MAX_FIGURES = 60
-LOG = logging.getLogger("lab.runs.store")
 #: Where Linux says which boot this is (a pid from another boot means nothing).
 BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
 
@@ -449,7 +447,6 @@ def _filters(experiment: str | None, since: str | None, until: str | None, searc
 # --- the process-wide store the launcher writes to ------------------------------------------------
 _stores: dict[Path, RunStore] = {}
 _stores_lock = threading.Lock()
-_problem: list[str | None] = [None]
 
 
 def open_store(path: str | Path | None = None) -> RunStore:
@@ -465,54 +462,3 @@ def open_store(path: str | Path | None = None) -> RunStore:
             store = RunStore(p)
             _stores[key] = store
         return store
-
-
-def last_problem() -> str | None:
-    """Why the launcher's latest write to the store failed, or None when it worked (also logged)."""
-    return _problem[0]
-
-
-def _note(run_id: str, exc: BaseException | None) -> None:
-    if exc is None:
-        _problem[0] = None
-        return
-    text = str(exc) if isinstance(exc, RunStoreError) else f"The run could not be saved: {exc!r}"
-    _problem[0] = text
-    LOG.warning("run %s not saved: %s", run_id, text)
-
-
-def record_start(run_id: str, experiment: str, settings: Any, face: str, started_at: str) -> None:
-    """The launcher's "a run began" (never raises: a store problem must not stop a run)."""
-    try:
-        open_store().begin(run_id, experiment, settings, face, started_at)
-    except Exception as exc:  # noqa: BLE001 - kept for last_problem(); the run goes on
-        _note(run_id, exc)
-    else:
-        _note(run_id, None)
-
-
-def record_lesson(run_id: str, lesson: str, prediction: str | None) -> None:
-    """The launcher's "this run answers a lesson" (never raises, like ``record_start``)."""
-    try:
-        open_store().set_lesson(run_id, lesson, prediction)
-    except Exception as exc:  # noqa: BLE001 - kept for last_problem(); the run goes on
-        _note(run_id, exc)
-
-
-def record_person(run_id: str, class_id: str, who: str) -> None:
-    """The launcher's "this run was made in a class, by…" (never raises, like ``record_start``)."""
-    try:
-        open_store().set_person(run_id, class_id, who)
-    except Exception as exc:  # noqa: BLE001 - kept for last_problem(); the run goes on
-        _note(run_id, exc)
-
-
-def record_end(run_id: str, build: Callable[[], RunRecord]) -> None:
-    """The launcher's "a run ended": ``build()`` the record and save it. Never raises (not even when
-    building the record does): the run's result is returned whatever happens here."""
-    try:
-        open_store().save(build())
-    except Exception as exc:  # noqa: BLE001 - kept for last_problem(); the result is still returned
-        _note(run_id, exc)
-    else:
-        _note(run_id, None)

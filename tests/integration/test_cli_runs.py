@@ -15,6 +15,7 @@ from lab.cluster import LocalCluster
 from lab.eos.fencing import FencingResult
 from lab.eos.settings import FencingSettings
 from lab.export import files as export
+from lab.runs import recorder
 from lab.runs import store as runs
 
 
@@ -37,7 +38,7 @@ def test_a_cli_run_is_listed_shown_and_rerun(cluster: LocalCluster, topic_name: 
     out = capsys.readouterr().out
     assert f": a re-run of {first}" in out
     second = out.rsplit("\nrun ", 1)[1].split(":", 1)[0]
-    assert second != first and runs.last_problem() is None
+    assert second != first and recorder.last_problem() is None
 
     assert main(["runs", "list", "--search", topic_name, "--json"]) == 0
     assert [r["run_id"] for r in json.loads(capsys.readouterr().out)] == [second, first]

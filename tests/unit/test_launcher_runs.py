@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lab.core.errors import LabError
-from lab.runs import launcher
+from lab.runs import launcher, recorder
 from lab.runs import store as runs
 from tests.unit.test_launcher import CountResult, CountSettings, OfflineCluster, count, exp, fails
 
@@ -37,7 +37,7 @@ def test_a_run_is_running_then_finished(cluster: OfflineCluster, store: runs.Run
     assert got is not None and got.status == "finished" and got.result == res and got.face == "test"
     assert got.cluster is not None and got.cluster.cluster_id == "test-id" and got.figures == {"counted": 4.0}
     assert got.pid == os.getpid() and got.elapsed_s is not None and got.elapsed_s > 0.1
-    assert store.list(experiment="test.count")[0].run_id == r.run_id and runs.last_problem() is None
+    assert store.list(experiment="test.count")[0].run_id == r.run_id and recorder.last_problem() is None
 
 
 def test_cancelled_timed_out_and_failed_runs_say_so(cluster: OfflineCluster, store: runs.RunStore) -> None:
@@ -68,7 +68,7 @@ def test_a_broken_store_never_fails_a_run(cluster: OfflineCluster, tmp_path: Pat
     monkeypatch.setenv("KAFKA_LAB_RUNS_DB", str(bad))
     res = launcher.run_sync(exp(count), cluster, CountSettings(2), face="test")
     assert res.counted == 2
-    problem = runs.last_problem()
+    problem = recorder.last_problem()
     assert problem is not None and str(bad) in problem and "Move it aside" in problem
 
 
