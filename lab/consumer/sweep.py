@@ -56,7 +56,8 @@ class ConsumerSweepSettings:
             cs = [c.replace(fetch_min_bytes=p.fetch_min_bytes, fetch_wait_max_ms=p.fetch_wait_max_ms,
                             max_partition_fetch_bytes=p.max_partition_fetch_bytes, label=name)
                   for name, p in PROFILES.items()]
-        return [BenchSettings(x, self.base.produce_rate, self.base.message_bytes, self.base.partitions) for x in cs]
+        b = self.base
+        return [BenchSettings(x, b.produce_rate, b.message_bytes, b.partitions, b.members) for x in cs]
 
 
 @dataclass(frozen=True)
