@@ -77,15 +77,30 @@ def consume_loop(consumer: Consumer, s: ConsumerSettings, ctx: RunContext, tally
     first."""
     delay = s.processing_delay_ms / 1000.0
     idle_since = reported = start = time.monotonic()
+
+    def progress(now: float) -> None:
+        nonlocal reported
+        if now - reported >= SAMPLE_S:
+            reported = now
+            by_time = (now - start) / (end_at - start) if end_at is not None and end_at > start else 0.0
+            by_count = tally.n / target if target else 0.0
+            ctx.report(min(1.0, max(by_time, by_count)) if target or end_at else None, f"{tally.n:,} consumed",
+                       BenchProgress(label, tally.n, target, tuple(tally.samples)))
+
+    def over(now: float) -> bool:
+        return (target is not None and tally.n >= target) or (end_at is not None and now >= end_at)
+
     while not ctx.cancelled:
-        if end_at is None and after_first_s is not None and tally.first is not None:
-            start, end_at = tally.first, tally.first + after_first_s
         msgs = early or next_batch(consumer, live)
         early = None
         now = time.monotonic()
         if msgs:
             idle_since = now
             wall_ms = time.time() * 1000.0
+            if tally.first is None:
+                tally.first = now
+            if end_at is None and after_first_s is not None:
+                start, end_at = tally.first, tally.first + after_first_s
             if not live and not delay:
                 count_batch(tally, msgs)
                 msgs = []  # counted: the general loop below is for live mode and processing delays
@@ -102,25 +117,22 @@ def consume_loop(consumer: Consumer, s: ConsumerSettings, ctx: RunContext, tally
                     tally.latencies.append(wall_ms - m.timestamp()[1])
                 tally.n += 1
                 tally.nbytes += size
-                if delay and ctx.wait(delay):  # simulated work per message, on the run's clock
-                    break
-            if tally.first is None:
-                tally.first = now
+                if delay:  # simulated work per message, on the run's clock; a long batch still reports and stops
+                    if ctx.wait(delay):
+                        break
+                    t = tally.last = time.monotonic()
+                    tally.sample(t)
+                    progress(t)
+                    if over(t):
+                        break
             tally.last = time.monotonic()
         tally.sample(now)
-        if target is not None and tally.n >= target:
-            break
-        if end_at is not None and now >= end_at:
+        if over(now):
             break
         if not live and now - idle_since > IDLE_TIMEOUT_S:
             tally.errors["IDLE_TIMEOUT"] = tally.errors.get("IDLE_TIMEOUT", 0) + 1
             break
-        if now - reported >= SAMPLE_S:
-            reported = now
-            by_time = (now - start) / (end_at - start) if end_at is not None and end_at > start else 0.0
-            by_count = tally.n / target if target else 0.0
-            ctx.report(min(1.0, max(by_time, by_count)) if target or end_at else None, f"{tally.n:,} consumed",
-                       BenchProgress(label, tally.n, target, tuple(tally.samples)))
+        progress(now)
 
 
 def count_batch(tally: Tally, msgs: list[Message]) -> None:

@@ -1,0 +1,81 @@
+"""The fetch benchmark with N member processes on the real cluster: the members' counts add up to what was
+read and each read its share; a cancel keeps what was measured and leaves no member process alive."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import psutil
+
+from lab.cluster import LocalCluster
+from lab.consumer import fetch as consume
+from lab.consumer.fetch import BenchSettings, ConsumerSettings, SeedSettings
+from lab.core.context import RunContext
+from lab.kafka import topics
+
+
+def _members_alive() -> set[int]:
+    """This process's member processes (spawned: ``spawn_main`` in their command line; multiprocessing's
+    resource tracker, which lives as long as this process, is not one)."""
+    out = set()
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(p.cmdline()):
+                out.add(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def test_two_members_read_the_backlog_between_them(cluster: LocalCluster) -> None:
+    topic = f"t-members-{uuid.uuid4().hex[:8]}"
+    try:
+        seeded = consume.seed(cluster, SeedSettings(topic, messages=4_000, partitions=4), RunContext(60))
+        assert seeded.topic_messages == 4_000
+        r = consume.bench(cluster, BenchSettings(ConsumerSettings(topic=topic, count=4_000), members=2),
+                          RunContext(120))
+        assert r.stopped is None, r.stopped
+        assert r.processes == 2 and [m.partitions for m in r.members] == [(0, 2), (1, 3)]
+        assert r.consumed == sum(m.consumed for m in r.members) == 4_000 == r.expected
+        assert r.bytes == sum(m.bytes for m in r.members) == 4_000 * 100
+        assert all(m.consumed > 0 and m.consumed == m.expected and not m.died for m in r.members), r.members
+        assert sum(s.msgs for s in r.samples) == r.consumed, "the merged samples hold every message"
+        assert r.fetch.fetch_requests == sum(m.fetch.fetch_requests for m in r.members) > 0
+        assert r.msgs_per_s > 0 and r.consume_s > 0 and all(m.cpu_s > 0 for m in r.members)
+        assert not any(d.code == "member-died" for d in r.verdict)
+        assert all(m.pid > 0 for m in r.members) and not _members_alive(), "no member outlived the run"
+    finally:
+        topics.delete_topic(cluster, topic)
+
+
+def test_cancel_stops_every_member_and_keeps_what_was_measured(cluster: LocalCluster) -> None:
+    topic = f"t-members-cancel-{uuid.uuid4().hex[:8]}"
+    try:
+        consume.seed(cluster, SeedSettings(topic, messages=2_000, partitions=2), RunContext(60))
+        ctx = RunContext(120)
+        seen: list[int] = []
+
+        def cancel_once_reading() -> None:
+            # cancel once the members read something (a condition, not a guess at how long they take)
+            while not ctx.wait(0.05):
+                partial = ctx.progress().partial
+                if isinstance(partial, consume.BenchProgress) and partial.consumed > 0:
+                    seen.extend(_members_alive())
+                    ctx.cancel()
+                    return
+
+        watcher = threading.Thread(target=cancel_once_reading, daemon=True)
+        watcher.start()
+        # a processing delay keeps the members reading for a minute unless cancelled
+        s = BenchSettings(ConsumerSettings(topic=topic, count=2_000, processing_delay_ms=30.0), members=2)
+        r = consume.bench(cluster, s, ctx)
+        watcher.join(5)
+        assert seen, "the members were reading when the run was cancelled"
+        assert r.stopped is not None and "cancelled" in r.stopped
+        assert r.processes == 2 and not any(m.died for m in r.members), "each member sent what it measured"
+        assert 0 < r.consumed < 2_000 and r.consumed == sum(m.consumed for m in r.members)
+        assert set(seen) == {m.pid for m in r.members}
+        assert not _members_alive() and not [pid for pid in seen if psutil.pid_exists(pid)], "no member is left"
+    finally:
+        topics.delete_topic(cluster, topic)
