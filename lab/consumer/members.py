@@ -1,31 +1,38 @@
 """The fetch benchmark past one Python process: N member processes, each a confluent-kafka consumer.
 
 One Python consumer spends a core on its own loop before the brokers are busy, so the lab's figure was a
-fraction of Kafka's perf tool. Here each member is a process of its own (``multiprocessing``, spawn: no
-forked librdkafka threads), started and always stopped by the run:
+fraction of Kafka's perf tool. Here each member is a process of its own, ``python -m lab.consumer.member``
+(not ``multiprocessing``: its spawn runs the parent's main script again in every child, seconds of imports
+under Streamlit or the CLI, and fails in a script without a ``__main__`` guard), started and always stopped by
+the run. It reads its ``MemberSpec`` (pickled) from its stdin, then "go" or "stop" lines; it writes its
+messages (pickled) to its stdout; stdin closing (the run's process gone) stops it too:
 
 * the topic's partitions are dealt out (``memberstats.split_partitions``) and *assigned* to the members, all
   in one group id: no rebalance while they start one after another, and no message read twice;
 * each member reads its share of the target (its partitions' backlog, or its part of the count) with the
   same loop as the in-process consumer (``lab.consumer.loop``), on the run's clock, after a common "go"
   once every member is ready (process start-up and assignment left out, as the group join is);
-* it reports its counts every ``SAMPLE_S`` and its figures at the end over a queue;
+* it reports its counts every ``SAMPLE_S`` and its figures at the end;
 * a cancel (or the time bound) asks every member to stop and keeps what each measured; a member that dies
   is reported as dead, not waited for; every member process is stopped (terminate, grace, kill) and
-  joined before the run returns (``lab.core.subprocs.stop_process``).
+  reaped before the run returns (``lab.core.subprocs.stop``).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 import os
+import pickle
 import queue
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.context import SpawnProcess
-from typing import Any
+from typing import IO, Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
@@ -141,6 +148,37 @@ def _member(spec: MemberSpec, out: Any, go: Any, stop: Any) -> MemberReport:
                         tuple(tally.samples), tuple(rec.points), cpu, tally.errors)
 
 
+class _Channel:
+    """The member's messages to the run: pickled, one after another, on the stdout it was started with."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self._f, self._lock = f, threading.Lock()
+
+    def put(self, msg: tuple[Any, ...]) -> None:
+        with self._lock:
+            pickle.dump(msg, self._f)
+            self._f.flush()
+
+
+def child_main() -> None:
+    """``python -m lab.consumer.member``: the spec from stdin, "go"/"stop" lines after it (stdin closed: stop)."""
+    channel = _Channel(os.fdopen(os.dup(1), "wb"))
+    os.dup2(2, 1)  # anything printed goes to stderr, not into the message stream
+    spec: MemberSpec = pickle.load(sys.stdin.buffer)
+    go, stop = threading.Event(), threading.Event()
+
+    def listen() -> None:
+        for line in sys.stdin.buffer:
+            if line.strip() == b"go":
+                go.set()
+            elif line.strip() == b"stop":
+                break
+        stop.set()
+
+    threading.Thread(target=listen, name="lab-member-stdin", daemon=True).start()
+    member_main(spec, channel, go, stop)
+
+
 # --- in the run's process ---------------------------------------------------------------------------
 def partition_sizes(config: dict[str, Any], topic: str, partitions: int) -> list[int]:
     """Messages per partition (high - low watermark), asked from the brokers."""
@@ -168,16 +206,54 @@ class MembersOutcome:
 
 
 class _Member:
-    """The parent's view of one member: its process and what it said so far."""
+    """The parent's view of one member: its process, a thread reading its messages, and what it said so far."""
 
-    def __init__(self, spec: MemberSpec, proc: SpawnProcess) -> None:
-        self.spec, self.proc = spec, proc
+    def __init__(self, spec: MemberSpec, inbox: queue.Queue[tuple[Any, ...]]) -> None:
+        self.spec = spec
         self.ready = False
         self.pid = 0
         self.n = self.nbytes = 0
         self.samples: list[ConsumeSample] = []
         self.report: MemberReport | None = None
         self.died = ""
+        self.err: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(), with the process
+        self.proc = subprocess.Popen([sys.executable, "-m", "lab.consumer.member"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.err)
+        self.pid = self.proc.pid
+        self.reader = threading.Thread(target=self._read, args=(inbox,), name=f"lab-member-{spec.index}", daemon=True)
+        self.reader.start()
+        self.say(pickle.dumps(spec))
+
+    def _read(self, inbox: queue.Queue[tuple[Any, ...]]) -> None:
+        assert self.proc.stdout is not None
+        try:
+            while True:
+                inbox.put(pickle.load(self.proc.stdout))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            inbox.put(("eof", self.spec.index))
+
+    def say(self, data: bytes) -> None:
+        """Write to the member's stdin; a member already gone is not an error here (it is noticed as dead)."""
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    def stderr_tail(self) -> str:
+        self.err.seek(0)
+        lines = self.err.read().decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else ""
+
+    def stop(self) -> None:
+        """Stop and reap the process (terminate, grace, kill), then close its pipes and reader."""
+        subprocs.stop(self.proc, STOP_GRACE_S)
+        self.reader.join(STOP_GRACE_S)
+        for f in (self.proc.stdin, self.proc.stdout, self.err):
+            if f is not None:
+                with contextlib.suppress(OSError):  # a dead member's stdin: the flush on close fails
+                    f.close()
 
     @property
     def over(self) -> bool:
@@ -191,24 +267,21 @@ OnProgress = Callable[[int, tuple[tuple[str, tuple[ConsumeSample, ...]], ...]], 
 def run_members(config: dict[str, Any], s: ConsumerSettings, topic: str, sizes: Sequence[int], members: int,
                 target: int, t0: float, ctx: RunContext, on_progress: OnProgress) -> MembersOutcome:
     """Start ``members`` processes on the partitions of ``topic`` (``sizes``: messages per partition), let them read
-    ``target`` messages between them, and collect their reports; every process is stopped and joined on the
+    ``target`` messages between them, and collect their reports; every process is stopped and reaped on the
     way out, whatever happens. ``on_progress(total, [(label, samples)])`` every ``SAMPLE_S``."""
     split = split_partitions(list(range(len(sizes))), members)
     share = shares(target, [sum(sizes[p] for p in ps) for ps in split])
-    mp = multiprocessing.get_context("spawn")
-    out, go, stop = mp.Queue(), mp.Event(), mp.Event()
+    inbox: queue.Queue[tuple[Any, ...]] = queue.Queue()
     team: list[_Member] = []
     try:
         for i, ps in enumerate(split):
-            spec = MemberSpec(i, config, topic, ps, share[i], s, t0, ctx.remaining_s())
-            proc = mp.Process(target=member_main, args=(spec, out, go, stop), name=f"lab-member-{i}", daemon=True)
-            proc.start()
-            team.append(_Member(spec, proc))
+            team.append(_Member(MemberSpec(i, config, topic, ps, share[i], s, t0, ctx.remaining_s()), inbox))
         ctx.report(0.0, f"starting {members} member processes")
-        _collect(team, out, ctx, lambda: all(m.ready or m.over for m in team), START_TIMEOUT_S)
+        _collect(team, inbox, ctx, lambda: all(m.ready or m.over for m in team), START_TIMEOUT_S)
         ready_s = time.monotonic() - t0
         if not ctx.cancelled and any(m.ready and not m.over for m in team):  # a dead one is reported, not awaited
-            go.set()
+            for m in team:
+                m.say(b"go\n")
             reported = time.monotonic()
 
             def all_over() -> bool:
@@ -219,52 +292,38 @@ def run_members(config: dict[str, Any], s: ConsumerSettings, topic: str, sizes: 
                                 tuple((f"member {m.spec.index}", tuple(m.samples)) for m in team))
                 return all(m.over for m in team)
 
-            _collect(team, out, ctx, all_over, None)
-        stop.set()  # a cancel, a dead member or the end: the others stop and send what they measured
-        _collect(team, out, None, lambda: all(m.over for m in team), REPORT_GRACE_S)
+            _collect(team, inbox, ctx, all_over, None)
+        for m in team:  # a cancel, a dead member or the end: the others stop and send what they measured
+            m.say(b"stop\n")
+        _collect(team, inbox, None, lambda: all(m.over for m in team), REPORT_GRACE_S)
     finally:
-        stop.set()
         for m in team:
-            subprocs.stop_process(m.proc, STOP_GRACE_S)
-        out.close()
-        out.join_thread()
+            m.say(b"stop\n")
+        for m in team:
+            m.stop()
     for m in team:
         if not m.over:
-            m.died = f"sent no report within {REPORT_GRACE_S:.0f} s of being asked to stop (exit code " \
-                     f"{m.proc.exitcode})"
+            m.died = (f"sent no report within {REPORT_GRACE_S:.0f} s of being asked to stop (exit code "
+                      f"{m.proc.returncode})")
     return MembersOutcome(tuple(_result(m, t0) for m in team), ready_s,
                           tuple(m.report.points if m.report else () for m in team))
 
 
-def _collect(team: list[_Member], out: Any, ctx: RunContext | None, done: Callable[[], bool],
-             timeout_s: float | None) -> None:
-    """Read the members' messages until ``done()``, a cancel, or ``timeout_s``; a member whose process ended
+def _collect(team: list[_Member], inbox: queue.Queue[tuple[Any, ...]], ctx: RunContext | None,
+             done: Callable[[], bool], timeout_s: float | None) -> None:
+    """Read the members' messages until ``done()``, a cancel, or ``timeout_s``; a member whose output ended
     without its report is marked dead (not waited for)."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while not done():
         if ctx is not None and ctx.cancelled:
             return
         if deadline is not None and time.monotonic() > deadline:
-            if ctx is not None and not all(m.ready or m.over for m in team):
-                raise ClusterError(f"The member processes were not all ready within {timeout_s:.0f} s.",
+            if ctx is not None and not any(m.ready for m in team):
+                raise ClusterError(f"No member process was ready within {timeout_s:.0f} s.",
                                    hint="The machine may be overloaded; try fewer members.")
             return
-        try:
-            _take(team, out.get(timeout=POLL_S))
-        except queue.Empty:
-            for m in team:
-                if not m.over and m.proc.exitcode is not None:
-                    _drain(team, out)
-                    if not m.over:
-                        m.died = f"its process ended with exit code {m.proc.exitcode} before reporting"
-
-
-def _drain(team: list[_Member], out: Any) -> None:
-    while True:
-        try:
-            _take(team, out.get(timeout=POLL_S))
-        except queue.Empty:
-            return
+        with contextlib.suppress(queue.Empty):
+            _take(team, inbox.get(timeout=POLL_S))
 
 
 def _take(team: list[_Member], msg: tuple[Any, ...]) -> None:
@@ -279,6 +338,10 @@ def _take(team: list[_Member], msg: tuple[Any, ...]) -> None:
         m.report = msg[2]
     elif kind == "failed":
         m.died = str(msg[2]).strip().splitlines()[0]
+    elif kind == "eof" and not m.over:
+        code = m.proc.wait(STOP_GRACE_S) if m.proc.poll() is None else m.proc.returncode
+        m.died = f"its process ended with exit code {code} before reporting" + (
+            f" ({tail})" if (tail := m.stderr_tail()) else "")
 
 
 def _result(m: _Member, t0: float) -> MemberResult:
@@ -287,8 +350,7 @@ def _result(m: _Member, t0: float) -> MemberResult:
     if r is None:
         span = 0.0
         return MemberResult(m.spec.index, m.spec.partitions, m.n, m.nbytes, m.spec.target, float("nan"), span,
-                            0.0, 0.0, summary([], 0.0), tuple(m.samples), 0.0, {}, m.died or "no report",
-                            m.pid or (m.proc.pid or 0))
+                            0.0, 0.0, summary([], 0.0), tuple(m.samples), 0.0, {}, m.died or "no report", m.pid)
     first = (r.first - t0) if r.first is not None else float("nan")
     span = (r.last - r.first) if r.first is not None and r.last is not None else 0.0
     return MemberResult(m.spec.index, m.spec.partitions, r.consumed, r.bytes, m.spec.target, first, span,
@@ -296,4 +358,5 @@ def _result(m: _Member, t0: float) -> MemberResult:
                         r.cpu_s, r.errors, m.died, r.pid)
 
 
-__all__ = ["MemberReport", "MemberSpec", "MembersOutcome", "member_main", "partition_sizes", "run_members"]
+__all__ = ["MemberReport", "MemberSpec", "MembersOutcome", "child_main", "member_main", "partition_sizes",
+           "run_members"]
