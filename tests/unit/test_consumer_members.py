@@ -99,3 +99,45 @@ def test_old_stored_result_without_members_reads_back_as_one_process() -> None:
     back = codec.loads(json.dumps(doc), {"BenchResult": BenchResult})
     assert back.members == () and back.processes == 1 and back.settings.members == 1
     assert back.consumed == 10 and back.row()["processes"] == 1
+
+
+def test_sweep_runs_each_variant_at_each_member_count() -> None:
+    from lab.consumer.sweep import ConsumerSweepSettings
+
+    s = ConsumerSweepSettings("profiles", BenchSettings(ConsumerSettings(), members=1), members=(1, 2))
+    vs = s.variants()
+    assert [v.members for v in vs] == [1, 1, 2, 2]
+    assert vs[2].consumer.label == "low latency · 2 processes" and vs[0].consumer.label.endswith("· 1 process")
+    with pytest.raises(SettingsError):
+        ConsumerSweepSettings("profiles", BenchSettings(), members=(2, 2))
+    with pytest.raises(SettingsError) as info:
+        ConsumerSweepSettings("fetch-matrix", BenchSettings(produce_rate=500), members=(1, 2))
+    assert "backlog" in str(info.value)
+
+
+def test_page_link_carries_the_processes() -> None:
+    from lab.export import links
+
+    s, notes = links.params_to_settings("consumer", {"mode": "benchmark", "processes": "2"})
+    assert notes == [] and s.members == 2
+    assert links.params_to_settings("consumer", {"mode": "benchmark"})[0].members is None, "the page's auto"
+    assert links.settings_to_params("consumer", BenchSettings(members=3)).get("processes") == "3"
+    sweep, _ = links.params_to_settings("consumer", {"mode": "sweep", "sweep": "profiles", "processes": "auto"})
+    assert sweep.members == (1, None), "a backlog sweep at 1 and at one process per core"
+    live, _ = links.params_to_settings("consumer", {"mode": "sweep", "sweep": "fetch-matrix"})
+    assert live.members == (), "the live fetch matrix runs one consumer"
+
+
+def test_scaling_chart_groups_variants_by_processes() -> None:
+    import pandas as pd
+
+    from lab.consumer.charts import scaling_chart
+
+    frame = pd.DataFrame([{"label": "low latency · 1 process", "processes": 1, "msgs_per_s": 1.0,
+                           "fetch_requests_per_s": 1.0},
+                          {"label": "low latency · 2 processes", "processes": 2, "msgs_per_s": 2.0,
+                           "fetch_requests_per_s": 2.0}])
+    spec = scaling_chart(frame).to_dict()
+    assert spec["encoding"]["xOffset"]["field"] == "processes"
+    assert sorted(spec["datasets"][next(iter(spec["datasets"]))][0]) == sorted(
+        ["label", "processes", "msgs_per_s", "fetch_requests_per_s", "variant"])
