@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import psutil
@@ -90,7 +91,7 @@ class Cpu:
 
 def _own_cpu() -> float:
     t = psutil.Process().cpu_times()
-    return t.user + t.system + t.children_user + t.children_system
+    return float(t.user + t.system + t.children_user + t.children_system)
 
 
 def _procs_cpu(procs: list[psutil.Process]) -> float:
@@ -133,14 +134,26 @@ def what_ran_out(lab_n: dict[str, Any], tool: Cpu, cores: int) -> str:
     parts = [f"members {', '.join(f'{x:.2f}' for x in members)} CPU s/s while reading",
              f"all lab processes {cpu.own:.2f} and brokers {cpu.brokers:.2f} CPU s/s over the run (tool run: JVM "
              f"{tool.own:.2f}, brokers {tool.brokers:.2f})",
-             f"machine {cpu.machine_cores:.2f} of {cores} cores busy (tool run: {tool.machine_cores:.2f})"]
+             f"machine {cpu.machine_cores:.2f} of {cores} cores busy (tool run: {tool.machine_cores:.2f}), of which "
+             f"{max(0.0, cpu.machine_cores - cpu.own - cpu.brokers):.2f} by other processes (tool run: "
+             f"{max(0.0, tool.machine_cores - tool.own - tool.brokers):.2f})"]
     if cpu.machine_cores >= MACHINE_FULL * cores:
-        verdict = "the machine's CPU ran out: members and brokers share its cores, so more members cannot read faster"
+        others = cpu.machine_cores - cpu.own - cpu.brokers
+        verdict = ("the machine's CPU ran out: members, brokers" + (" and other processes" if others > 0.5 else "")
+                   + " shared its cores, so more members cannot read faster here")
     elif members and min(members) >= 0.9:
         verdict = "each member used a core: the Python consumers are the limit (cores were left: try more members)"
     else:
         verdict = "no CPU ran out: the brokers or the fetch settings set the pace (waiting, not computing)"
     return "; ".join(parts) + f"\n  -> {verdict}"
+
+
+def lab_run(cluster: Cluster, settings: BenchSettings) -> consume.BenchResult:
+    return experiment.run_sync(lambda ctx: consume.bench(cluster, settings, ctx), time_limit_s=600)
+
+
+def tool_run(cluster: Cluster, s: ConsumerSettings) -> consume_perf.ConsumerPerfSummary | None:
+    return experiment.run_sync(lambda ctx: consume_perf.run_tool(cluster, s, MESSAGES, ctx), time_limit_s=600)[0]
 
 
 def main() -> None:
@@ -171,16 +184,13 @@ def main() -> None:
             for who in order:
                 if who in ("lab(N)", "lab(1)"):
                     m = n if who == "lab(N)" else 1
-                    r, cpu = measured(lambda s=s, m=m: experiment.run_sync(
-                        lambda ctx: consume.bench(cluster, BenchSettings(s, members=m), ctx), time_limit_s=600),
-                        brokers)
+                    r, cpu = measured(partial(lab_run, cluster, BenchSettings(s, members=m)), brokers)
                     rates[who].append(r.msgs_per_s)
                     if who == "lab(N)":
                         labs.append({"rate": r.msgs_per_s, "cpu": cpu,
                                      "members_cpu": [x.cpu_per_s for x in r.members]})
                 elif who == "perf":
-                    (out, _, _), cpu = measured(lambda s=s: experiment.run_sync(
-                        lambda ctx: consume_perf.run_tool(cluster, s, MESSAGES, ctx), time_limit_s=600), brokers)
+                    out, cpu = measured(partial(tool_run, cluster, s), brokers)
                     rates[who].append(out.fetch_records_per_s if out else float("nan"))
                     tools.append(cpu)
                 else:
