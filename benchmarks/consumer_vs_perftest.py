@@ -131,7 +131,9 @@ def what_ran_out(lab_n: dict[str, Any], tool: Cpu, cores: int) -> str:
     """Which resource ran out for lab(N), said from the figures (median round's)."""
     cpu: Cpu = lab_n["cpu"]
     members = lab_n["members_cpu"]
-    parts = [f"members {', '.join(f'{x:.2f}' for x in members)} CPU s/s while reading",
+    waits = lab_n["members_wait"]
+    parts = [f"members {', '.join(f'{x:.2f}' for x in members)} CPU s/s while reading, and waited "
+             f"{', '.join(f'{x:.2f}' for x in waits)} s/s for a core",
              f"all lab processes {cpu.own:.2f} and brokers {cpu.brokers:.2f} CPU s/s over the run (tool run: JVM "
              f"{tool.own:.2f}, brokers {tool.brokers:.2f})",
              f"machine {cpu.machine_cores:.2f} of {cores} cores busy (tool run: {tool.machine_cores:.2f}), of which "
@@ -188,7 +190,8 @@ def main() -> None:
                     rates[who].append(r.msgs_per_s)
                     if who == "lab(N)":
                         labs.append({"rate": r.msgs_per_s, "cpu": cpu,
-                                     "members_cpu": [x.cpu_per_s for x in r.members]})
+                                     "members_cpu": [x.cpu_per_s for x in r.members],
+                                     "members_wait": [x.cpu_wait_per_s for x in r.members]})
                 elif who == "perf":
                     out, cpu = measured(partial(tool_run, cluster, s), brokers)
                     rates[who].append(out.fetch_records_per_s if out else float("nan"))

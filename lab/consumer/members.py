@@ -37,7 +37,7 @@ from typing import IO, Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
 from lab.consumer.loop import SAMPLE_S, ConsumeSample, Tally, consume_loop, last_window
-from lab.consumer.memberstats import MemberResult, shares, split_partitions
+from lab.consumer.memberstats import MemberResult, run_queue_wait_s, shares, split_partitions
 from lab.consumer.settings import ConsumerSettings
 from lab.consumer.stats import FetchPoint, FetchStatsRecorder, summary
 from lab.core import subprocs
@@ -84,6 +84,7 @@ class MemberReport:
     points: tuple[FetchPoint, ...]
     cpu_s: float
     errors: dict[str, int]
+    cpu_wait_s: float
 
 
 # --- in the member process --------------------------------------------------------------------------
@@ -122,7 +123,7 @@ def _member(spec: MemberSpec, out: Any, go: Any, stop: Any) -> MemberReport:
     rec = FetchStatsRecorder({spec.topic}, spec.t0)
     consumer = Consumer({**spec.config, "stats_cb": rec.on_stats})
     tally = Tally(spec.t0)
-    cpu = 0.0
+    cpu = wait = 0.0
     try:
         consumer.list_topics(spec.topic, timeout=10.0)  # connected before "ready"
         out.put(("ready", spec.index, os.getpid()))
@@ -135,17 +136,17 @@ def _member(spec: MemberSpec, out: Any, go: Any, stop: Any) -> MemberReport:
             start = time.monotonic()
             tally = Tally(spec.t0, start)
             ctx = _MemberContext(spec, stop, out, tally)
-            cpu0 = time.process_time()
+            cpu0, wait0 = time.process_time(), run_queue_wait_s()
             s = spec.consumer
             consume_loop(consumer, s, ctx, tally, spec.target, None, False, f"member {spec.index}", None,
                          s.duration_s)
-            cpu = time.process_time() - cpu0
+            cpu, wait = time.process_time() - cpu0, run_queue_wait_s() - wait0
             tally.sample(time.monotonic(), force=True)
             last_window(consumer, rec)
     finally:
         consumer.close()
     return MemberReport(spec.index, os.getpid(), tally.n, tally.nbytes, tally.first, tally.last,
-                        tuple(tally.samples), tuple(rec.points), cpu, tally.errors)
+                        tuple(tally.samples), tuple(rec.points), cpu, tally.errors, wait)
 
 
 class _Channel:
@@ -355,7 +356,7 @@ def _result(m: _Member, t0: float) -> MemberResult:
     span = (r.last - r.first) if r.first is not None and r.last is not None else 0.0
     return MemberResult(m.spec.index, m.spec.partitions, r.consumed, r.bytes, m.spec.target, first, span,
                         rate(r.consumed, span), mb(rate(r.bytes, span)), summary(r.points, span), r.samples,
-                        r.cpu_s, r.errors, m.died, r.pid)
+                        r.cpu_s, r.errors, m.died, r.pid, r.cpu_wait_s)
 
 
 __all__ = ["MemberReport", "MemberSpec", "MembersOutcome", "child_main", "member_main", "partition_sizes",

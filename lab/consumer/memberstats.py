@@ -44,11 +44,35 @@ class MemberResult:
     #: why it ended without reporting (its exit code, or its error); "" when it reported
     died: str = ""
     pid: int = 0
+    #: seconds its threads were ready to run but waited for a core while it consumed (Linux's schedstat; NaN
+    #: elsewhere): high when the machine's CPU, not the member, ran out
+    cpu_wait_s: float = float("nan")
 
     @property
     def cpu_per_s(self) -> float:
         """CPU seconds per wall second of consuming: about 1.0 means the member's Python loop was the limit."""
         return ratio(self.cpu_s, self.consume_s) if self.consume_s > 0 else float("nan")
+
+    @property
+    def cpu_wait_per_s(self) -> float:
+        """Seconds waited for a core per wall second of consuming (summed over its threads)."""
+        return ratio(self.cpu_wait_s, self.consume_s) if self.consume_s > 0 else float("nan")
+
+
+def run_queue_wait_s(task_dir: str = "/proc/self/task") -> float:
+    """Seconds this process's threads have waited on a run queue for a core, from each thread's
+    ``schedstat`` (run ns, wait ns, slices); NaN where the kernel does not say (not Linux)."""
+    total = 0
+    try:
+        for tid in os.listdir(task_dir):
+            try:
+                with open(os.path.join(task_dir, tid, "schedstat")) as f:
+                    total += int(f.read().split()[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # a thread that ended meanwhile
+    except OSError:
+        return float("nan")
+    return total / 1e9
 
 
 def auto_members(partitions: int) -> int:
@@ -132,4 +156,4 @@ def merge_fetch(members: Sequence[FetchStats], active_s: float) -> FetchStats:
 
 
 __all__ = ["MAX_MEMBERS", "MemberResult", "auto_members", "merge_fetch", "merge_points", "merge_samples",
-           "resolve_members", "shares", "split_partitions"]
+           "resolve_members", "run_queue_wait_s", "shares", "split_partitions"]

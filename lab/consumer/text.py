@@ -49,9 +49,9 @@ def bench(r: Any) -> str:
                      "throughput from the first member's first message to the last one's last:")
         lines.append(table([(m.index, ",".join(map(str, m.partitions)), f"{m.consumed:,}", f"{m.expected:,}",
                              fmt(m.msgs_per_s, 0), fmt(m.first_message_s, 2), fmt(m.consume_s, 2),
-                             fmt(m.cpu_per_s, 2), m.died or "-") for m in r.members],
+                             fmt(m.cpu_per_s, 2), fmt(m.cpu_wait_per_s, 2), m.died or "-") for m in r.members],
                            ["member", "partitions", "consumed", "share", "msg/s", "first s", "read s", "CPU s/s",
-                            "died"]))
+                            "waited for a core s/s", "died"]))
     return "\n".join(lines + [verdict_text(r.verdict)] + stopped_line(r))
 
 

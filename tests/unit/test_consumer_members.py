@@ -141,3 +141,14 @@ def test_scaling_chart_groups_variants_by_processes() -> None:
     assert spec["encoding"]["xOffset"]["field"] == "processes"
     assert sorted(spec["datasets"][next(iter(spec["datasets"]))][0]) == sorted(
         ["label", "processes", "msgs_per_s", "fetch_requests_per_s", "variant"])
+
+
+def test_run_queue_wait_reads_each_threads_schedstat(tmp_path: object) -> None:
+    from pathlib import Path
+
+    root = Path(str(tmp_path))
+    for tid, line in (("1", "100 2000000000 5"), ("2", "7 500000000 1")):
+        (root / tid).mkdir()
+        (root / tid / "schedstat").write_text(line + "\n")
+    assert memberstats.run_queue_wait_s(str(root)) == pytest.approx(2.5)
+    assert memberstats.run_queue_wait_s(str(root / "missing")) != memberstats.run_queue_wait_s(str(root / "missing"))
