@@ -143,6 +143,9 @@ def what_ran_out(lab_n: dict[str, Any], tool: Cpu, cores: int) -> str:
         others = cpu.machine_cores - cpu.own - cpu.brokers
         verdict = ("the machine's CPU ran out: members, brokers" + (" and other processes" if others > 0.5 else "")
                    + " shared its cores, so more members cannot read faster here")
+    elif waits and min(waits) >= max(members):
+        verdict = ("the members waited for a core longer than they ran: the CPU was contended (by the other processes "
+                   "above), not used up by the members")
     elif members and min(members) >= 0.9:
         verdict = "each member used a core: the Python consumers are the limit (cores were left: try more members)"
     else:
