@@ -238,12 +238,17 @@ def bench(cluster: Cluster, settings: BenchSettings, ctx: RunContext) -> BenchRe
 
 def _timed_backlog(cluster: Cluster, settings: BenchSettings, ctx: RunContext) -> BenchResult:
     """Read the backlog for the run's duration (``BACKLOG_S`` when none is given), from a topic topped up to
-    last that long: ``MIN_BACKLOG`` first; when the run read all of it before its time was up, to what its
-    measured rate needs (``BACKLOG_MARGIN``, at most ``MAX_BACKLOG``), and the run is made again."""
+    last that long: ``MIN_BACKLOG`` per consumer process first (N processes read about N times as fast); when
+    the run read all of it before its time was up, to what its measured rate needs (``BACKLOG_MARGIN``, at most
+    ``MAX_BACKLOG``), and the run is made again."""
     s = settings.consumer
     run_s = s.duration_s or BACKLOG_S
     timed = dataclasses.replace(settings, consumer=s.replace(duration_s=run_s))
-    held = top_up(cluster, s.topic, MIN_BACKLOG, ctx)
+    readers = 1
+    if settings.members != 1:
+        partitions, _ = backlog_size(cluster, s.topic)
+        readers = resolve_members(settings.members, partitions or SEED_PARTITIONS, s.topic)
+    held = top_up(cluster, s.topic, min(MAX_BACKLOG, MIN_BACKLOG * readers), ctx)
     r = _bench_on(cluster, timed, ctx, s.topic, held)
     if r.consumed < held or held >= MAX_BACKLOG or ctx.cancelled or not r.msgs_per_s > 0:
         return r
