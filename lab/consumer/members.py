@@ -32,6 +32,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
@@ -219,7 +220,7 @@ class _Member:
         self.died = ""
         self.err: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(), with the process
         self.proc = subprocess.Popen([sys.executable, "-m", "lab.consumer.member"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.err)
+                                     stdout=subprocess.PIPE, stderr=self.err, env=_child_env())
         self.pid = self.proc.pid
         self.reader = threading.Thread(target=self._read, args=(inbox,), name=f"lab-member-{spec.index}", daemon=True)
         self.reader.start()
@@ -259,6 +260,14 @@ class _Member:
     @property
     def over(self) -> bool:
         return self.report is not None or bool(self.died)
+
+
+def _child_env() -> dict[str, str]:
+    """This environment, with the directory this ``lab`` was imported from first on the child's path (the lab
+    need not be installed, nor the child started where the lab lives)."""
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
 
 #: ``on_progress(total consumed, ((member label, its samples so far), …))``
