@@ -25,6 +25,8 @@ def consumer_settings(args: argparse.Namespace, **extra: Any) -> ConsumerSetting
                         ("fetch_max_bytes", "fetch_max_bytes"),
                         ("max_partition_fetch_bytes", "max_partition_fetch_bytes"),
                         ("queued_max_messages_kbytes", "queued_max_messages_kbytes"),
+                        ("queued_min_messages", "queued_min_messages"),
+                        ("fetch_queue_backoff_ms", "fetch_queue_backoff_ms"),
                         ("isolation_level", "isolation_level"), ("processing_delay_ms", "processing_delay_ms"),
                         ("count", "count"), ("duration", "duration_s")):
         value = getattr(args, flag, None)
@@ -113,6 +115,9 @@ def _fetch_flags(p: argparse.ArgumentParser, live_default: int) -> None:
     p.add_argument("--fetch-max-bytes", type=int)
     p.add_argument("--max-partition-fetch-bytes", type=int)
     p.add_argument("--queued-max-messages-kbytes", type=int)
+    p.add_argument("--queued-min-messages", type=int, help="librdkafka prefetches a partition until its queue holds "
+                   "this many messages (default 100000) ...")
+    p.add_argument("--fetch-queue-backoff-ms", type=int, help="... then stops fetching it for this long (default 1000)")
     p.add_argument("--isolation-level", choices=["read_committed", "read_uncommitted"])
     p.add_argument("--processing-delay-ms", type=float, help="simulated work per message")
     p.add_argument("--count", type=int, help="messages to consume (the topic is seeded up to it when it holds fewer)")
