@@ -26,7 +26,7 @@ from lab.consumer.strategies import StrategiesProgress, StrategiesResult, Strate
 from lab.consumer.sweep import ConsumerSweepProgress, ConsumerSweepResult, ConsumerSweepSettings
 from lab.core.errors import SettingsError
 from lab.core.verdict import Doubt
-from lab.export.pages import MIN_BYTES, PARTITION_BYTES
+from lab.export.pages import MIN_BYTES, PARTITION_BYTES, PROCESS_CHOICES, processes_members, sweep_members
 from lab.registry import Experiment
 from pages._charts import show_chart
 from pages._fields import Fields
@@ -81,6 +81,13 @@ sb.caption("With a rate, a producer writes to a fresh topic while the consumer t
            "seeds it first when it holds too little; the fetch matrix always runs live "
            f"({consumer_sweep.DEFAULT_RATE} msg/s unless a rate is set).")
 duration = fields.number(sb, "Seconds per run (live)", key="duration_s")
+procs = "auto"
+if mode in ("consumer.benchmark", "consumer.sweep", "consumer.cross-check"):
+    procs = sb.select_slider("Consumer processes", PROCESS_CHOICES, "auto", key="processes", bind=BIND)
+    sb.caption("Reading the backlog: consumer processes sharing the topic's partitions (auto: one per core, at most "
+               "one per partition; 1: one consumer in the lab's own process). One Python consumer is often the "
+               "limit before the brokers are; a backlog sweep runs at 1 and at this many, side by side. The live "
+               "mode runs one consumer.")
 
 sb.subheader("Group")
 strategy_pick = sb.multiselect("partition.assignment.strategy", list(STRATEGIES), list(STRATEGIES),
@@ -161,11 +168,13 @@ def make() -> tuple[Experiment[Any, Any], Any]:
     if mode == "consumer.seed":
         return exp, SeedSettings()
     if mode == "consumer.benchmark":
-        return exp, BenchSettings(consumer_settings(int(live_rate)), int(live_rate))
+        return exp, BenchSettings(consumer_settings(int(live_rate)), int(live_rate), members=processes_members(procs))
     if mode == "consumer.sweep":
-        return exp, ConsumerSweepSettings(sweep_kind, BenchSettings(consumer_settings(sweep_rate), sweep_rate))
+        return exp, ConsumerSweepSettings(sweep_kind, BenchSettings(consumer_settings(sweep_rate), sweep_rate),
+                                          members=sweep_members(sweep_rate, procs))
     if mode == "consumer.cross-check":
-        return exp, ConsumerCrossCheckSettings(consumer_settings(0).replace(processing_delay_ms=0.0))
+        return exp, ConsumerCrossCheckSettings(consumer_settings(0).replace(processing_delay_ms=0.0),
+                                               members=processes_members(procs))
     if mode == "consumer.strategies":
         return exp, StrategiesSettings(tuple(strategy_pick), int(members), produce_rate=int(live_rate) or 200,
                                        processing_delay_ms=float(delay))
@@ -206,8 +215,18 @@ def draw_bench(r: BenchResult) -> None:
     st.caption(f"{read} over {r.consume_s:.2f} s; joined the group in {r.join_s:.2f} s; throughput counted from "
                "the first message.")
     draw_verdict(r.verdict)
+    lines = [(r.label if not r.members else f"all {r.processes} processes", r.samples),
+             *((f"member {m.index}", m.samples) for m in r.members)]
+    if r.members:
+        st.caption(f"{r.processes} consumer processes, each assigned its share of the partitions, started in "
+                   f"{r.join_s:.2f} s; the total counts from the first member's first message to the last one's "
+                   "last. CPU s/s near 1 means that member's own loop was the limit.")
+        st.dataframe(pd.DataFrame([{"member": m.index, "partitions": ", ".join(map(str, m.partitions)),
+                                    "consumed": m.consumed, "msg/s": round(m.msgs_per_s), "CPU s/s": m.cpu_per_s,
+                                    "first message s": m.first_message_s, "died": m.died or ""}
+                                   for m in r.members]), hide_index=True, key="consumer_bench_members")
     left, right = st.columns(2)
-    show_chart(consumer_charts.throughput_chart(consumer_charts.throughput_frame([(r.label, r.samples)])),
+    show_chart(consumer_charts.throughput_chart(consumer_charts.throughput_frame(lines)),
                "consumed-per-second", key="consumer_bench_tp", where=left)
     show_chart(consumer_charts.fetch_chart(consumer_charts.fetch_frame([r])), "fetch-requests",
                key="consumer_bench_fetch", where=right)
@@ -229,7 +248,14 @@ def draw_sweep(s: ConsumerSweepResult) -> None:
                    key="consumer_hm_fetch", where=right)
     if s.settings.base.live:
         show_chart(consumer_charts.tradeoff_chart(frame), "fetch-tradeoff", key="consumer_tradeoff")
-    show_chart(consumer_charts.bars_chart(frame), "throughput-per-variant", key="consumer_bars")
+    if len(set(s.settings.members)) > 1:
+        st.markdown("**One process or several?** The same fetch variants at each process count. Where one "
+                    "process reads every variant alike and more processes read faster, the Python consumer was "
+                    "the limit, not the fetch settings; where the bars of many processes differ, the fetch "
+                    "settings start to matter.")
+        show_chart(consumer_charts.scaling_chart(frame), "throughput-by-processes", key="consumer_scaling")
+    else:
+        show_chart(consumer_charts.bars_chart(frame), "throughput-per-variant", key="consumer_bars")
     st.dataframe(frame, hide_index=True, key="consumer_sweep_table")
 
 
@@ -275,10 +301,16 @@ def draw_result(result: object) -> None:
     elif isinstance(result, StaticResult):
         draw_static(result)
     elif isinstance(result, ConsumerCrossCheckResult):
-        c = st.columns(3)
-        c[0].metric("lab msg/s", f"{result.lab.msgs_per_s:,.0f}" if result.lab else "—")
-        c[1].metric("perf tool fetch.nMsg.sec", f"{result.perf.fetch_records_per_s:,.0f}" if result.perf else "—")
-        c[2].metric("lab / perf tool", f"{result.throughput_ratio:.2f}")
+        n = result.lab.processes if result.lab else 1
+        one = result.one_process
+        c = st.columns(5)
+        c[0].metric(f"lab msg/s ({n} process{'es' if n > 1 else ''})",
+                    f"{result.lab.msgs_per_s:,.0f}" if result.lab else "—")
+        c[1].metric("lab msg/s (1 process)", f"{one.msgs_per_s:,.0f}" if one else "—")
+        c[2].metric("perf tool fetch.nMsg.sec (1 JVM consumer)",
+                    f"{result.perf.fetch_records_per_s:,.0f}" if result.perf else "—")
+        c[3].metric(f"lab ({n}) / perf tool", f"{result.throughput_ratio:.2f}")
+        c[4].metric("lab (1) / perf tool", f"{result.one_process_ratio:.2f}")
         if result.kafka_version:
             st.caption(f"The tool is Kafka {result.kafka_version}'s ConsumerPerformance; both count from the first "
                        "message (the group join left out). " + " ".join(result.notes))
@@ -292,9 +324,10 @@ def draw_partial(partial: object) -> None:
             draw_sweep(ConsumerSweepResult(partial.settings, partial.finished, len(partial.settings.variants())))
         partial = partial.current
     if isinstance(partial, BenchProgress) and partial.samples:
+        total = partial.label if not partial.members else "all processes"
         show_chart(consumer_charts.throughput_chart(consumer_charts.throughput_frame(
-            [(partial.label, partial.samples)]), title="Consumed per second (live)"), "consumed-per-second",
-            key="consumer_live_tp")
+            [(total, partial.samples), *partial.members]), title="Consumed per second (live)"),
+            "consumed-per-second", key="consumer_live_tp")
     if isinstance(partial, (StrategiesProgress, StaticProgress)):
         title = partial.strategy if isinstance(partial, StrategiesProgress) else partial.case
         show_chart(group_charts.group_chart(partial.timeline, title=f"{title} (live)"), f"group-{title}",

@@ -25,6 +25,8 @@ def consumer_settings(args: argparse.Namespace, **extra: Any) -> ConsumerSetting
                         ("fetch_max_bytes", "fetch_max_bytes"),
                         ("max_partition_fetch_bytes", "max_partition_fetch_bytes"),
                         ("queued_max_messages_kbytes", "queued_max_messages_kbytes"),
+                        ("queued_min_messages", "queued_min_messages"),
+                        ("fetch_queue_backoff_ms", "fetch_queue_backoff_ms"),
                         ("isolation_level", "isolation_level"), ("processing_delay_ms", "processing_delay_ms"),
                         ("count", "count"), ("duration", "duration_s")):
         value = getattr(args, flag, None)
@@ -39,21 +41,27 @@ def cmd_seed(args: argparse.Namespace, cluster: Cluster) -> Any:
 
 
 def cmd_benchmark(args: argparse.Namespace, cluster: Cluster) -> Any:
-    settings = consume.BenchSettings(consumer_settings(args), args.produce_rate, args.message_bytes)
+    settings = consume.BenchSettings(consumer_settings(args), args.produce_rate, args.message_bytes,
+                                     members=_members(args.members, args.produce_rate))
     return runner.run(experiments.get("consumer.benchmark"), args, cluster, settings)
+
+
+def _members(typed: int | None, produce_rate: int = 0) -> int | None:
+    """``--members`` as typed; unset: one per core (None), or 1 in the live mode, which runs one consumer."""
+    return typed if typed is not None else (1 if produce_rate else None)
 
 
 def cmd_sweep(args: argparse.Namespace, cluster: Cluster) -> Any:
     c = consumer_settings(args)
     if args.produce_rate and c.duration_s is None and c.count is None:
         c = c.replace(duration_s=consume_sweep.DEFAULT_VARIANT_S)
-    settings = consume_sweep.ConsumerSweepSettings(args.kind, consume.BenchSettings(c, args.produce_rate,
-                                                                                    args.message_bytes))
+    base = consume.BenchSettings(c, args.produce_rate, args.message_bytes, members=1)
+    settings = consume_sweep.ConsumerSweepSettings(args.kind, base, members=tuple(args.members or ()))
     return runner.run(experiments.get("consumer.sweep"), args, cluster, settings)
 
 
 def cmd_perf_test(args: argparse.Namespace, cluster: Cluster) -> Any:
-    settings = consume_perf.ConsumerCrossCheckSettings(consumer_settings(args))
+    settings = consume_perf.ConsumerCrossCheckSettings(consumer_settings(args), members=_members(args.members))
     return runner.run(experiments.get("consumer.cross-check"), args, cluster, settings)
 
 
@@ -84,6 +92,21 @@ def cmd_protocols(args: argparse.Namespace, cluster: Cluster) -> Any:
     return runner.run(experiments.get("consumer.protocols"), args, cluster, settings)
 
 
+def _member_count(text: str) -> int | None:
+    """A typed member count: a whole number, or "auto" (None: one per core); anything else is refused."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a member count: use a whole number from 1 to the "
+                                         "topic's partitions, or auto (one per core)") from None
+
+
+MEMBERS_HELP = ("backlog mode: consumer processes sharing the topic's partitions (default: one per core, at most one "
+                "per partition; 1: one consumer in the run's own process)")
+
+
 def _fetch_flags(p: argparse.ArgumentParser, live_default: int) -> None:
     p.add_argument("--topic", default=consume.SEED_TOPIC, help="backlog mode: the seeded topic to read")
     p.add_argument("--profile", choices=list(PROFILES), help="start from one of the course's profiles")
@@ -92,6 +115,9 @@ def _fetch_flags(p: argparse.ArgumentParser, live_default: int) -> None:
     p.add_argument("--fetch-max-bytes", type=int)
     p.add_argument("--max-partition-fetch-bytes", type=int)
     p.add_argument("--queued-max-messages-kbytes", type=int)
+    p.add_argument("--queued-min-messages", type=int, help="librdkafka prefetches a partition until its queue holds "
+                   "this many messages (default 100000) ...")
+    p.add_argument("--fetch-queue-backoff-ms", type=int, help="... then stops fetching it for this long (default 1000)")
     p.add_argument("--isolation-level", choices=["read_committed", "read_uncommitted"])
     p.add_argument("--processing-delay-ms", type=float, help="simulated work per message")
     p.add_argument("--count", type=int, help="messages to consume (the topic is seeded up to it when it holds fewer)")
@@ -116,12 +142,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> dict[tuple[str, ...],
     s.add_argument("--messages", type=int, default=50_000)
     s.add_argument("--message-bytes", type=int, default=100)
     s.add_argument("--partitions", type=int, default=consume.SEED_PARTITIONS, help="when the topic is created")
-    _fetch_flags(add("benchmark", "consume with one set of fetch settings: msg/s, fetch requests, latency"), 0)
+    b = add("benchmark", "consume with one set of fetch settings: msg/s, fetch requests, latency")
+    _fetch_flags(b, 0)
+    b.add_argument("--members", type=int, help=MEMBERS_HELP)
     sw = add("sweep", "fetch.min.bytes x fetch.wait.max.ms, max.partition.fetch.bytes, or the two profiles")
     sw.add_argument("--kind", choices=consume_sweep.KINDS, default="fetch-matrix")
     _fetch_flags(sw, consume_sweep.DEFAULT_RATE)
+    sw.add_argument("--members", action="append", type=_member_count, metavar="N|auto",
+                    help="backlog sweeps: run every variant with N consumer processes (repeat to compare, e.g. "
+                         "--members 1 --members auto; default: one in-process consumer)")
     pt = add("perf-test", "the lab's consumer next to Kafka's kafka-consumer-perf-test on the same topic")
     _fetch_flags(pt, 0)
+    pt.add_argument("--members", type=int, help=MEMBERS_HELP + "; with more than one the lab also reads with one")
     st = add("strategies", "range, roundrobin, cooperative-sticky: assignment, then a join and a leave, measured")
     st.add_argument("--strategy", action="append", choices=STRATEGIES, help="repeat for several "
                     "(default: all three)")

@@ -88,6 +88,20 @@ def bars_chart(frame: pd.DataFrame, value: str = "msgs_per_s", title: str = "Thr
     return chart
 
 
+def scaling_chart(frame: pd.DataFrame, title: str = "Throughput at 1 and at N consumer processes") -> alt.Chart:
+    """A sweep run at several process counts: each fetch variant's bars side by side. Where the bars of one
+    process are all alike and N processes read faster, the client was the limit; where the fetch settings
+    change the N bars, they matter."""
+    f = frame.assign(variant=frame["label"].str.split(" · ").str[0], processes=frame["processes"].astype(str))
+    chart: alt.Chart = (alt.Chart(f, title=title, width=CHART_WIDTH, height=CHART_HEIGHT).mark_bar()
+            .encode(x=alt.X("variant:N", title=None, sort=None), xOffset=alt.XOffset("processes:N"),
+                    y=alt.Y("msgs_per_s:Q", title="messages/s"),
+                    color=alt.Color("processes:N", title="consumer processes"),
+                    tooltip=["variant:N", "processes:N", alt.Tooltip("msgs_per_s:Q", format=",.0f"),
+                             alt.Tooltip("fetch_requests_per_s:Q", format=",.1f")]))
+    return chart
+
+
 # --- consumer groups on one time axis: partitions owned per member, records/s per member, rebalance
 # bands and the experiment's steps; and the pause comparison across strategies.
 

@@ -27,13 +27,30 @@ import dataclasses
 import math
 import time
 import uuid
-from array import array
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, Message
 
 from lab.cluster import clients
 from lab.cluster.base import Cluster
+from lab.consumer.loop import (
+    CONSUME_TIMEOUT_S,
+    BenchProgress,
+    ConsumeSample,
+    Tally,
+    consume_loop,
+    last_window,
+    next_batch,
+)
+from lab.consumer.members import partition_sizes, run_members
+from lab.consumer.memberstats import (
+    MAX_MEMBERS,
+    MemberResult,
+    merge_fetch,
+    merge_points,
+    merge_samples,
+    resolve_members,
+)
 from lab.consumer.seed import (
     MAX_MESSAGE_BYTES,
     MAX_SEED,
@@ -48,7 +65,7 @@ from lab.consumer.seed import (
 from lab.consumer.settings import PROFILES, STRATEGIES, ConsumerSettings
 from lab.consumer.stats import CONSUMER_STATS_INTERVAL_MS, FetchPoint, FetchStats, FetchStatsRecorder, summary
 from lab.consumer.verdict import bench_verdict
-from lab.core.context import RunContext, poll_until
+from lab.core.context import RunContext
 from lab.core.errors import ClusterError, SettingsError
 from lab.core.results import Result
 from lab.core.stats import LatencySummary, mb, rate
@@ -59,16 +76,8 @@ from lab.kafka.load import MAX_BACKGROUND_RATE as MAX_LIVE_RATE
 from lab.kafka.load import BackgroundProducer, BackgroundProducerSettings
 from lab.kafka.specs import TopicSpec
 
-#: Messages handed over per ``consume()`` call: large enough that the harness costs little per message.
-CONSUME_BATCH = 10_000
-#: One ``consume()`` waits at most this long, so cancel, duration and samples are looked at often.
-CONSUME_TIMEOUT_S = 0.1
-#: Throughput sample interval.
-SAMPLE_S = 0.5
 #: How long a consumer may take to join its group and get partitions.
 JOIN_TIMEOUT_S = 30.0
-#: Backlog mode: stop when nothing arrived for this long (the topic holds less than asked for).
-IDLE_TIMEOUT_S = 10.0
 #: Live mode: how long the consumer may trail the producer's last acknowledgement.
 DRAIN_S = 10.0
 #: Live mode runs this long when no duration or count is given.
@@ -91,7 +100,8 @@ LIVE_TOPIC_PREFIX = "lab-consume-"
 # --- the fetch benchmark ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BenchSettings:
-    """The fetch benchmark: one consumer's settings, and a live producer rate (0: read the backlog)."""
+    """The fetch benchmark: one consumer's settings, and a live producer rate (0: read the backlog), read by
+    ``members`` processes (``lab.consumer.members``)."""
 
     consumer: ConsumerSettings = field(default_factory=ConsumerSettings)
     #: 0: read ``consumer.topic`` from the beginning; N: a producer writes N msg/s to a fresh topic
@@ -99,6 +109,9 @@ class BenchSettings:
     #: live mode: value bytes per message and partitions of the fresh topic
     message_bytes: int = 100
     partitions: int = SEED_PARTITIONS
+    #: backlog mode: consumer processes sharing the topic's partitions. 1: one consumer in the run's own process
+    #: (what a run stored before this setting was); None: one per core, at most one per partition
+    members: int | None = 1
 
     def __post_init__(self) -> None:
         require(isinstance(self.consumer, ConsumerSettings), "The benchmark needs a ConsumerSettings.",
@@ -109,28 +122,17 @@ class BenchSettings:
         require(is_whole(self.message_bytes) and 8 <= self.message_bytes <= MAX_MESSAGE_BYTES,
                 f"message size {self.message_bytes!r} bytes is out of range.", f"Use 8 to {MAX_MESSAGE_BYTES:,} bytes.")
         TopicSpec("x", self.partitions)
+        m = self.members
+        require(m is None or (is_whole(m) and 1 <= m <= MAX_MEMBERS), f"members={m!r} is out of range.",
+                f"Use a whole number from 1 to the topic's partitions (at most {MAX_MEMBERS}), or leave it unset: one "
+                "process per core, at most one per partition.")
+        require(not self.live or m in (None, 1), f"members={m!r} needs the backlog mode (produce rate 0).",
+                "The live mode measures end-to-end latency with one consumer: use members=1 (or unset), or a "
+                "produce rate of 0.")
 
     @property
     def live(self) -> bool:
         return self.produce_rate > 0
-
-
-@dataclass(frozen=True)
-class ConsumeSample:
-    """Messages consumed in the interval ending ``t_s`` seconds after the run started."""
-
-    t_s: float
-    msgs: int
-    msgs_per_s: float
-    mb_per_s: float
-
-
-@dataclass(frozen=True)
-class BenchProgress:
-    label: str
-    consumed: int
-    target: int | None
-    samples: tuple[ConsumeSample, ...]
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,14 @@ class BenchResult(Result):
     errors: dict[str, int] = field(default_factory=dict)
     #: reasons to doubt these figures (``lab.consumer.verdict``); empty = no rule found one
     verdict: tuple[Doubt, ...] = ()
+    #: an N-process run: each member process (its figures add up to the ones above); empty: one consumer in
+    #: the run's own process
+    members: tuple[MemberResult, ...] = ()
+
+    @property
+    def processes(self) -> int:
+        """Consumer processes that read the topic."""
+        return len(self.members) or 1
 
     @property
     def label(self) -> str:
@@ -167,123 +177,13 @@ class BenchResult(Result):
         c = self.settings.consumer
         lat = self.e2e
         return {"label": self.label, "fetch_min_bytes": c.fetch_min_bytes, "fetch_wait_max_ms": c.fetch_wait_max_ms,
-                "max_partition_fetch_bytes": c.max_partition_fetch_bytes, "consumed": self.consumed,
+                "max_partition_fetch_bytes": c.max_partition_fetch_bytes, "processes": self.processes,
+                "consumed": self.consumed,
                 "msgs_per_s": self.msgs_per_s, "mb_per_s": self.mb_per_s,
                 "fetch_requests_per_s": self.fetch.fetch_requests_per_s, "bytes_per_fetch": self.fetch.bytes_per_fetch,
                 "p50_ms": lat.p50_ms if lat else float("nan"), "p95_ms": lat.p95_ms if lat else float("nan"),
                 "p99_ms": lat.p99_ms if lat else float("nan"), "max_ms": lat.max_ms if lat else float("nan"),
                 "doubts": ", ".join(d.code for d in self.verdict)}
-
-
-class _Tally:
-    """What the consume loop counted, and the throughput samples, on the run's clock."""
-
-    def __init__(self, t0: float) -> None:
-        self.t0 = t0
-        self.n = 0
-        self.nbytes = 0
-        self.first: float | None = None
-        self.last: float | None = None
-        self.latencies = array("d")
-        self.errors: dict[str, int] = {}
-        self.samples: list[ConsumeSample] = []
-        self._mark_t, self._mark_n, self._mark_b = t0, 0, 0
-
-    def sample(self, now: float, force: bool = False) -> None:
-        dt = now - self._mark_t
-        if dt >= SAMPLE_S or (force and dt > 0):
-            dn, db = self.n - self._mark_n, self.nbytes - self._mark_b
-            self.samples.append(ConsumeSample(round(now - self.t0, 3), dn, dn / dt, mb(db) / dt))
-            self._mark_t, self._mark_n, self._mark_b = now, self.n, self.nbytes
-
-
-def _consume(consumer: Consumer, s: ConsumerSettings, ctx: RunContext, tally: _Tally, target: int | None,
-             end_at: float | None, live: bool, label: str, early: list[Message] | None = None,
-             after_first_s: float | None = None) -> None:
-    """The loop: consume until ``target`` messages, ``end_at`` (monotonic), ``after_first_s`` past the first
-    message, idle too long, or cancel. ``early`` are messages polled before the loop (while joining): counted
-    first."""
-    delay = s.processing_delay_ms / 1000.0
-    idle_since = reported = start = time.monotonic()
-    while not ctx.cancelled:
-        if end_at is None and after_first_s is not None and tally.first is not None:
-            start, end_at = tally.first, tally.first + after_first_s
-        msgs = early or _next_batch(consumer, live)
-        early = None
-        now = time.monotonic()
-        if msgs:
-            idle_since = now
-            wall_ms = time.time() * 1000.0
-            if not live and not delay:
-                _count_batch(tally, msgs)
-                msgs = []  # counted: the general loop below is for live mode and processing delays
-            for m in msgs:
-                err = m.error()
-                if err is not None:
-                    name = err.name()
-                    tally.errors[name] = tally.errors.get(name, 0) + 1
-                    continue
-                size = len(m)
-                if live:
-                    if size == 0:
-                        continue  # the fresh topic's primer records
-                    tally.latencies.append(wall_ms - m.timestamp()[1])
-                tally.n += 1
-                tally.nbytes += size
-                if delay and ctx.wait(delay):  # simulated work per message, on the run's clock
-                    break
-            if tally.first is None:
-                tally.first = now
-            tally.last = time.monotonic()
-        tally.sample(now)
-        if target is not None and tally.n >= target:
-            break
-        if end_at is not None and now >= end_at:
-            break
-        if not live and now - idle_since > IDLE_TIMEOUT_S:
-            tally.errors["IDLE_TIMEOUT"] = tally.errors.get("IDLE_TIMEOUT", 0) + 1
-            break
-        if now - reported >= SAMPLE_S:
-            reported = now
-            by_time = (now - start) / (end_at - start) if end_at is not None and end_at > start else 0.0
-            by_count = tally.n / target if target else 0.0
-            ctx.report(min(1.0, max(by_time, by_count)) if target or end_at else None, f"{tally.n:,} consumed",
-                       BenchProgress(label, tally.n, target, tuple(tally.samples)))
-
-
-def _count_batch(tally: _Tally, msgs: list[Message]) -> None:
-    """The backlog's fast path: count a batch with as little Python per message as a bare loop."""
-    good = [m for m in msgs if m.error() is None]
-    if len(good) != len(msgs):
-        for m in msgs:
-            err = m.error()
-            if err is not None:
-                tally.errors[err.name()] = tally.errors.get(err.name(), 0) + 1
-    tally.n += len(good)
-    tally.nbytes += sum(map(len, good))
-
-
-def _last_window(consumer: Consumer, rec: FetchStatsRecorder) -> None:
-    """Pause fetching and serve callbacks until one more statistics window arrives (bounded), so the last
-    fetches are counted. Messages polled meanwhile are past the run's end and not counted."""
-    seen = len(rec.points)
-    consumer.pause(consumer.assignment())
-
-    def arrived() -> bool:
-        consumer.poll(0)  # serves stats_cb
-        return len(rec.points) > seen
-
-    poll_until(arrived, 4 * CONSUMER_STATS_INTERVAL_MS / 1000, every_s=0.05)
-
-
-def _next_batch(consumer: Consumer, live: bool) -> list[Message]:
-    """The next messages. Backlog: up to ``CONSUME_BATCH`` at once. Live: back as soon as one message is
-    there (``consume(n, timeout)`` would hold the first until n arrived or the timeout passed, and that
-    wait would count as latency), plus whatever else is already queued."""
-    if not live:
-        return consumer.consume(CONSUME_BATCH, CONSUME_TIMEOUT_S)
-    first = consumer.poll(CONSUME_TIMEOUT_S)
-    return [] if first is None else [first, *consumer.consume(CONSUME_BATCH, 0)]
 
 
 def wait_for_primers(consumer: Consumer, partitions: int, ctx: RunContext) -> list[Message]:
@@ -292,7 +192,7 @@ def wait_for_primers(consumer: Consumer, partitions: int, ctx: RunContext) -> li
     seen, other = 0, []
     deadline = time.monotonic() + JOIN_TIMEOUT_S
     while seen < partitions and not ctx.cancelled and time.monotonic() < deadline:
-        for m in _next_batch(consumer, True):
+        for m in next_batch(consumer, True):
             if m.error() is None and len(m) == 0:
                 seen += 1
             else:
@@ -338,12 +238,17 @@ def bench(cluster: Cluster, settings: BenchSettings, ctx: RunContext) -> BenchRe
 
 def _timed_backlog(cluster: Cluster, settings: BenchSettings, ctx: RunContext) -> BenchResult:
     """Read the backlog for the run's duration (``BACKLOG_S`` when none is given), from a topic topped up to
-    last that long: ``MIN_BACKLOG`` first; when the run read all of it before its time was up, to what its
-    measured rate needs (``BACKLOG_MARGIN``, at most ``MAX_BACKLOG``), and the run is made again."""
+    last that long: ``MIN_BACKLOG`` per consumer process first (N processes read about N times as fast); when
+    the run read all of it before its time was up, to what its measured rate needs (``BACKLOG_MARGIN``, at most
+    ``MAX_BACKLOG``), and the run is made again."""
     s = settings.consumer
     run_s = s.duration_s or BACKLOG_S
     timed = dataclasses.replace(settings, consumer=s.replace(duration_s=run_s))
-    held = top_up(cluster, s.topic, MIN_BACKLOG, ctx)
+    readers = 1
+    if settings.members != 1:
+        partitions, _ = backlog_size(cluster, s.topic)
+        readers = resolve_members(settings.members, partitions or SEED_PARTITIONS, s.topic)
+    held = top_up(cluster, s.topic, min(MAX_BACKLOG, MIN_BACKLOG * readers), ctx)
     r = _bench_on(cluster, timed, ctx, s.topic, held)
     if r.consumed < held or held >= MAX_BACKLOG or ctx.cancelled or not r.msgs_per_s > 0:
         return r
@@ -356,6 +261,11 @@ def _timed_backlog(cluster: Cluster, settings: BenchSettings, ctx: RunContext) -
 
 def _bench_on(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic: str,
               target: int | None) -> BenchResult:
+    if not settings.live and settings.members != 1:
+        partitions, _ = backlog_size(cluster, topic)
+        n = resolve_members(settings.members, partitions, topic)
+        if n > 1:
+            return _bench_members(cluster, settings, ctx, topic, target, n, partitions)
     s = settings.consumer
     group = f"lab-consume-{uuid.uuid4().hex[:8]}"
     t0 = time.monotonic()
@@ -363,11 +273,11 @@ def _bench_on(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic:
     consumer = clients.consumer(cluster, {**s.to_config(), "group.id": group,
                                           "statistics.interval.ms": CONSUMER_STATS_INTERVAL_MS,
                                           "stats_cb": rec.on_stats})
-    tally = _Tally(t0)
+    tally = Tally(t0)
     producer: BackgroundProducer | None = None
     expected = target or 0
     join_s = 0.0
-    before = others_running(ctx, cluster.lock_holder())
+    before = _others(ctx, cluster)
     try:
         ctx.report(0.0, "joining a fresh group")
         join_s, early = join(consumer, [topic], ctx)
@@ -376,17 +286,17 @@ def _bench_on(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic:
             early += wait_for_primers(consumer, settings.partitions, ctx)
             producer = BackgroundProducer(cluster, topic, BackgroundProducerSettings(
                 settings.produce_rate, message_bytes=settings.message_bytes), t0=t0, ctx=ctx).__enter__()
-            _consume(consumer, s, ctx, tally, target, time.monotonic() + run_s if run_s else None, True, s.name,
+            consume_loop(consumer, s, ctx, tally, target, time.monotonic() + run_s if run_s else None, True, s.name,
                      early)
             producer.stop()
             expected = producer.acked
             if not ctx.cancelled:  # the tail: everything acknowledged should arrive
-                _consume(consumer, s, ctx, tally, expected, time.monotonic() + DRAIN_S, True, s.name)
+                consume_loop(consumer, s, ctx, tally, expected, time.monotonic() + DRAIN_S, True, s.name)
         else:
             # timed from the first message, as the throughput is: a slow first fetch does not shorten the run
-            _consume(consumer, s, ctx, tally, target, None, False, s.name, early, s.duration_s)
+            consume_loop(consumer, s, ctx, tally, target, None, False, s.name, early, s.duration_s)
         tally.sample(time.monotonic(), force=True)
-        _last_window(consumer, rec)
+        last_window(consumer, rec)
     finally:
         if producer is not None:
             producer.stop()
@@ -399,13 +309,55 @@ def _bench_on(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic:
                     rate(tally.n, span), mb(rate(tally.nbytes, span)), summary(rec.points, active),
                     tuple(tally.samples), tuple(rec.points), e2e, tally.errors,
                     stopped=ctx.stopped_text() if ctx.cancelled else None)
-    return dataclasses.replace(r, verdict=bench_verdict(r, merge(before, others_running(ctx, cluster.lock_holder()))))
+    return dataclasses.replace(r, verdict=bench_verdict(r, merge(before, _others(ctx, cluster))))
+
+
+def _bench_members(cluster: Cluster, settings: BenchSettings, ctx: RunContext, topic: str, target: int | None,
+                   members: int, partitions: int) -> BenchResult:
+    """The backlog read by ``members`` processes (``lab.consumer.members``), their figures added up on one axis:
+    throughput from the first member's first message to the last member's last."""
+    s = settings.consumer
+    group = f"lab-consume-{uuid.uuid4().hex[:8]}"
+    t0 = time.monotonic()
+    config = clients.client_settings(cluster, {**s.to_config(), "group.id": group,
+                                               "statistics.interval.ms": CONSUMER_STATS_INTERVAL_MS})
+    sizes = partition_sizes(config, topic, partitions)
+    goal = min(target, sum(sizes)) if target is not None else sum(sizes)
+    before = _others(ctx, cluster)
+
+    def progress(total: int, per_member: tuple[tuple[str, tuple[ConsumeSample, ...]], ...]) -> None:
+        merged = merge_samples([x for _, x in per_member])
+        ctx.report(min(1.0, total / goal) if goal else None, f"{total:,} consumed by {members} members",
+                   BenchProgress(s.name, total, goal, merged, per_member))
+
+    out = run_members(config, s, topic, sizes, members, goal, t0, ctx, progress)
+    ms = out.members
+    n, nbytes = sum(m.consumed for m in ms), sum(m.bytes for m in ms)
+    read = [m for m in ms if m.consumed and math.isfinite(m.first_message_s)]
+    first = min((m.first_message_s for m in read), default=float("nan"))
+    span = max((m.first_message_s + m.consume_s for m in read), default=0.0) - first if read else 0.0
+    errors: dict[str, int] = {}
+    for m in ms:
+        for k, v in m.errors.items():
+            errors[k] = errors.get(k, 0) + v
+    r = BenchResult(settings, topic, group, n, nbytes, goal, out.ready_s, first, span, rate(n, span),
+                    mb(rate(nbytes, span)), merge_fetch([m.fetch for m in ms], span),
+                    merge_samples([m.samples for m in ms]), merge_points(out.points), None, errors,
+                    stopped=ctx.stopped_text() if ctx.cancelled else None, members=ms)
+    return dataclasses.replace(r, verdict=bench_verdict(r, merge(before, _others(ctx, cluster))))
+
+
+def _others(ctx: RunContext, cluster: Cluster) -> tuple[str, ...]:
+    """Other experiments on the cluster now (the verdict's "concurrent" rule)."""
+    return others_running(ctx, cluster.lock_holder())
 
 
 def time_limit_for(settings: BenchSettings) -> float:
     """A generous bound: seeding what a backlog run may need, join, the run (its duration, or 20 µs per message
     plus the processing delay; a timed backlog run may run twice), drain."""
     s = settings.consumer
+    if settings.members != 1:  # the member processes' start-up
+        return 30.0 + time_limit_for(dataclasses.replace(settings, members=1))
     if settings.live:
         return 120.0 + (s.duration_s or (s.count or 0) * 20e-6 or DEFAULT_LIVE_S) * 1.5 + DRAIN_S
     if s.count is not None:
@@ -415,4 +367,5 @@ def time_limit_for(settings: BenchSettings) -> float:
 
 __all__ = ["BACKLOG_S", "MAX_MESSAGE_BYTES", "MAX_SEED", "MIN_BACKLOG", "PROFILES", "SEED_PARTITIONS", "SEED_TOPIC",
            "STRATEGIES", "BenchProgress", "BenchResult", "BenchSettings", "ConsumeSample", "ConsumerSettings",
-           "SeedResult", "SeedSettings", "backlog_size", "bench", "join", "seed", "time_limit_for", "top_up"]
+           "MemberResult", "SeedResult", "SeedSettings", "backlog_size", "bench", "join", "seed", "time_limit_for",
+           "top_up"]

@@ -13,6 +13,10 @@ Kafka 3.9.2 and 4.4.0 print the same header and line (checked by running both). 
 poll that reaches the count, so it may read a poll's worth more than asked (4.4.0: 100 243 for 100 000);
 its rates are over what it read.
 
+The tool is one JVM consumer; the lab reads with ``members`` processes (``lab.consumer.members``), and, when
+that is more than one, also with one in-process consumer: lab(N) / tool shows whether the lab's harness keeps
+up with Kafka's, lab(1) / tool how far one Python consumer does.
+
 Which tool, and its flags: the cluster's own Kafka version (``lab.kafka.tools.tool_version``; an external
 cluster that does not say gets the default's, noted in the result). From Kafka 4.2 the count is
 ``--num-records`` and the config file ``--command-config`` (KIP-1147; ``--messages`` and ``--consumer.config``
@@ -21,6 +25,7 @@ are deprecated there, and print a warning); 3.x and 4.0/4.1 know only the old na
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tempfile
 import time
@@ -103,6 +108,9 @@ class ConsumerCrossCheckSettings:
 
     consumer: ConsumerSettings = ConsumerSettings()
     kafka_version: str | None = None
+    #: the lab's consumer processes (``BenchSettings.members``): 1, what a stored run had before; None: one per
+    #: core, at most one per partition
+    members: int | None = 1
 
     def __post_init__(self) -> None:
         require(isinstance(self.consumer, ConsumerSettings), "The cross-check needs a ConsumerSettings.",
@@ -114,6 +122,7 @@ class ConsumerCrossCheckSettings:
         require(self.consumer.processing_delay_ms == 0 and self.consumer.duration_s is None,
                 "Kafka's perf tool has no processing delay and runs for a count, not a duration.",
                 "Set processing_delay_ms=0 and give a count (or none: the whole topic).")
+        BenchSettings(self.consumer, members=self.members)  # the members are refused as the benchmark refuses them
 
 
 @dataclass(frozen=True)
@@ -127,13 +136,29 @@ class ConsumerCrossCheckResult(Result):
     #: the Kafka version whose tool ran ("": not run, or a run stored before the lab recorded it)
     kafka_version: str = ""
     notes: tuple[str, ...] = ()
+    #: the lab with one in-process consumer when ``lab`` ran more than one (None: ``lab`` is that run)
+    lab_one: BenchResult | None = None
 
     @property
     def throughput_ratio(self) -> float:
-        """lab msgs/s (from the first message) / the tool's fetch.nMsg.sec; >= 1: the harness is not the limit."""
+        """lab msgs/s (from the first message, all its processes) / the tool's fetch.nMsg.sec; >= 1: the harness
+        is not the limit."""
         if self.lab is None or self.perf is None:
             return float("nan")
         return ratio(self.lab.msgs_per_s, self.perf.fetch_records_per_s)
+
+    @property
+    def one_process(self) -> BenchResult | None:
+        """The lab's one-process run (``lab`` itself when it ran one)."""
+        return self.lab_one or (self.lab if self.lab is not None and self.lab.processes == 1 else None)
+
+    @property
+    def one_process_ratio(self) -> float:
+        """One Python consumer's msgs/s / the tool's fetch.nMsg.sec."""
+        one = self.one_process
+        if one is None or self.perf is None:
+            return float("nan")
+        return ratio(one.msgs_per_s, self.perf.fetch_records_per_s)
 
 
 def run_tool(cluster: Cluster, s: ConsumerSettings, count: int, ctx: RunContext,
@@ -174,28 +199,35 @@ def run_tool(cluster: Cluster, s: ConsumerSettings, count: int, ctx: RunContext,
 
 
 def cross_check(cluster: Cluster, settings: ConsumerCrossCheckSettings, ctx: RunContext) -> ConsumerCrossCheckResult:
-    """The lab's backlog read, then the tool's, of the same messages; a cancel returns the side(s) that ran.
-    Without a count the lab reads for ``BACKLOG_S`` (its benchmark seeds the topic when it holds too little)
-    and the tool then reads as many messages as the lab did."""
+    """The lab's backlog read (N processes, then one when N > 1), then the tool's, of the same messages; a cancel
+    returns the side(s) that ran. Without a count the lab reads for ``BACKLOG_S`` (its benchmark seeds the
+    topic when it holds too little) and the one-process run and the tool then read as many messages as it did."""
     s = settings.consumer
-    lab = bench(cluster, BenchSettings(s), ctx)
+    lab = bench(cluster, BenchSettings(s, members=settings.members), ctx)
     count = s.count or lab.consumed
     if ctx.cancelled or count == 0:
         why = ctx.stopped_text() if ctx.cancelled else f"the lab's consumer read nothing of {s.topic!r}"
         return ConsumerCrossCheckResult(settings, count, lab, None, 0.0, (), stopped=why)
+    one = bench(cluster, BenchSettings(s.replace(count=count), members=1), ctx) if lab.processes > 1 else None
     version, notes = tool_version(cluster, settings.kafka_version)
-    try:
-        perf, wall, cmd = run_tool(cluster, s, count, ctx, version)
-    except Cancelled:
-        perf, wall, cmd = None, 0.0, ()
-    return ConsumerCrossCheckResult(settings, count, lab, perf, wall, cmd, version, notes,
+    notes = (*notes, f"Kafka's tool reads with one JVM consumer; the lab with {lab.processes} Python process(es)"
+                     + (" and then one" if one is not None else "") + ".")
+    perf: ConsumerPerfSummary | None = None
+    cmd: tuple[str, ...]
+    wall, cmd = 0.0, ()
+    if not ctx.cancelled:
+        with contextlib.suppress(Cancelled):
+            perf, wall, cmd = run_tool(cluster, s, count, ctx, version)
+    return ConsumerCrossCheckResult(settings, count, lab, perf, wall, cmd, version, notes, lab_one=one,
                                     stopped=ctx.stopped_text() if ctx.cancelled else None)
 
 
 def time_limit_for(settings: ConsumerCrossCheckSettings) -> float:
     """The lab's run (seeding included), then the tool: a JVM's start and its read of the same messages."""
     n = settings.consumer.count or MIN_BACKLOG
-    return bench_time_limit(BenchSettings(settings.consumer)) + 120.0 + n * 40e-6 + BACKLOG_S
+    lab = bench_time_limit(BenchSettings(settings.consumer, members=settings.members))
+    one = 0.0 if settings.members == 1 else bench_time_limit(BenchSettings(settings.consumer.replace(count=n)))
+    return lab + one + 120.0 + n * 40e-6 + BACKLOG_S
 
 
 __all__ = ["ConsumerCrossCheckResult", "ConsumerCrossCheckSettings", "ConsumerPerfSummary", "cross_check",

@@ -39,6 +39,8 @@ FETCH_WAIT_MAX_MS = (0, 10_000)
 FETCH_MAX_BYTES = (1_000_000, 2_147_483_135)
 MAX_PARTITION_FETCH_BYTES = (1, 1_000_000_000)
 QUEUED_MAX_KBYTES = (1, 2_097_151)
+QUEUED_MIN_MESSAGES = (1, 10_000_000)
+FETCH_QUEUE_BACKOFF_MS = (0, 300_000)
 AUTO_COMMIT_INTERVAL_MS = (0, 86_400_000)
 SESSION_TIMEOUT_MS = (1, 3_600_000)
 HEARTBEAT_INTERVAL_MS = (1, 3_600_000)
@@ -73,6 +75,11 @@ class ConsumerSettings:
     fetch_max_bytes: int = 52_428_800
     max_partition_fetch_bytes: int = 1_048_576
     queued_max_messages_kbytes: int = 65_536
+    #: librdkafka prefetches a partition until its local queue holds this many messages, then pauses it for
+    #: ``fetch_queue_backoff_ms``: with the defaults (librdkafka's) one consumer read 208 k msg/s at 0.14 CPU s/s,
+    #: with 1 000 000 here 1.49 M (README, consumer performance)
+    queued_min_messages: int = 100_000
+    fetch_queue_backoff_ms: int = 1_000
     enable_auto_commit: bool = True
     auto_commit_interval_ms: int = 5_000
     isolation_level: str = "read_committed"
@@ -120,6 +127,8 @@ class ConsumerSettings:
             ("fetch.max.bytes", self.fetch_max_bytes, FETCH_MAX_BYTES, " bytes"),
             ("max.partition.fetch.bytes", self.max_partition_fetch_bytes, MAX_PARTITION_FETCH_BYTES, " bytes"),
             ("queued.max.messages.kbytes", self.queued_max_messages_kbytes, QUEUED_MAX_KBYTES, " KiB"),
+            ("queued.min.messages", self.queued_min_messages, QUEUED_MIN_MESSAGES, " messages"),
+            ("fetch.queue.backoff.ms", self.fetch_queue_backoff_ms, FETCH_QUEUE_BACKOFF_MS, " ms"),
             ("auto.commit.interval.ms", self.auto_commit_interval_ms, AUTO_COMMIT_INTERVAL_MS, " ms"),
             ("max.poll.interval.ms", self.max_poll_interval_ms, MAX_POLL_INTERVAL_MS, " ms"),
         ):
@@ -202,6 +211,8 @@ class ConsumerSettings:
             "fetch.max.bytes": self.fetch_max_bytes,
             "max.partition.fetch.bytes": self.max_partition_fetch_bytes,
             "queued.max.messages.kbytes": self.queued_max_messages_kbytes,
+            "queued.min.messages": self.queued_min_messages,
+            "fetch.queue.backoff.ms": self.fetch_queue_backoff_ms,
             "enable.auto.commit": self.enable_auto_commit,
             "auto.commit.interval.ms": self.auto_commit_interval_ms,
             "isolation.level": self.isolation_level,

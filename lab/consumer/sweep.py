@@ -5,12 +5,17 @@
 - ``partition-fetch``: ``max.partition.fetch.bytes`` (bites per partition per fetch);
 - ``profiles``: the course's low-latency and high-throughput profiles.
 
+With ``members`` (backlog sweeps), every variant runs once per member count, e.g. ``(1, None)``: one
+in-process consumer, then one process per core. Side by side they show where one Python consumer was the
+limit (the variants read alike at 1, and faster at N) and where the fetch settings start to matter.
+
 Each variant is ``lab.consumer.fetch.bench`` with the base's settings and the variant's knobs. A cancel returns
 the runs that finished (and the one cut short).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,11 +43,18 @@ def _default_base() -> BenchSettings:
 class ConsumerSweepSettings:
     kind: str = "fetch-matrix"
     base: BenchSettings = field(default_factory=_default_base)
+    #: run every variant with each of these member counts (None: one per core); empty: the base's own
+    members: tuple[int | None, ...] = ()
 
     def __post_init__(self) -> None:
         require(self.kind in KINDS, f"Sweep kind {self.kind!r} is not known.", f"Use one of: {', '.join(KINDS)}.")
         require(isinstance(self.base, BenchSettings), "The sweep needs BenchSettings as its base.",
                 "Build it with BenchSettings(...).")
+        require(isinstance(self.members, tuple) and len(set(self.members)) == len(self.members) <= 4,
+                f"members={self.members!r} is not a list of up to 4 different member counts.",
+                "Give each count once, e.g. (1, None): one in-process consumer, then one process per core.")
+        for m in self.members:
+            dataclasses.replace(self.base, members=m)  # refused as the benchmark refuses it
 
     def variants(self) -> list[BenchSettings]:
         c = self.base.consumer
@@ -56,7 +68,15 @@ class ConsumerSweepSettings:
             cs = [c.replace(fetch_min_bytes=p.fetch_min_bytes, fetch_wait_max_ms=p.fetch_wait_max_ms,
                             max_partition_fetch_bytes=p.max_partition_fetch_bytes, label=name)
                   for name, p in PROFILES.items()]
-        return [BenchSettings(x, self.base.produce_rate, self.base.message_bytes, self.base.partitions) for x in cs]
+        b = self.base
+        if not self.members:
+            return [BenchSettings(x, b.produce_rate, b.message_bytes, b.partitions, b.members) for x in cs]
+        return [BenchSettings(x.replace(label=f"{x.name} · {_processes(m)}"), b.produce_rate, b.message_bytes,
+                              b.partitions, m) for m in self.members for x in cs]
+
+
+def _processes(members: int | None) -> str:
+    return "one process per core" if members is None else f"{members} process{'es' if members > 1 else ''}"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ def bench(r: Any) -> str:
     read = (f"Read for {c.duration_s:g} s: {r.consumed:,} of the {r.expected:,} messages in the topic" if timed
             else f"Consumed {r.consumed:,} of {r.expected:,} messages")
     lines = [
-        f"{c.name} on {r.topic} ({mode}), group {r.group}",
+        f"{c.name} on {r.topic} ({mode}, {r.processes} consumer process{'es' if r.processes > 1 else ''}), "
+        f"group {r.group}",
         f"{read} ({r.bytes / 1e6:,.2f} MB): {r.msgs_per_s:,.0f} msg/s, "
         f"{r.mb_per_s:,.2f} MB/s from the first message ({r.consume_s:.2f} s); joined in {r.join_s:.2f} s.",
         f"Fetch requests: {r.fetch.fetch_requests:,} ({fmt(r.fetch.fetch_requests_per_s)}/s), "
@@ -43,6 +44,14 @@ def bench(r: Any) -> str:
         lines.append(_lat(r))
     if r.errors:
         lines.append("Errors: " + ", ".join(f"{k}x{v}" for k, v in r.errors.items()))
+    if r.members:
+        lines.append(f"{len(r.members)} member processes, partitions assigned; started in {r.join_s:.2f} s; "
+                     "throughput from the first member's first message to the last one's last:")
+        lines.append(table([(m.index, ",".join(map(str, m.partitions)), f"{m.consumed:,}", f"{m.expected:,}",
+                             fmt(m.msgs_per_s, 0), fmt(m.first_message_s, 2), fmt(m.consume_s, 2),
+                             fmt(m.cpu_per_s, 2), fmt(m.cpu_wait_per_s, 2), m.died or "-") for m in r.members],
+                           ["member", "partitions", "consumed", "share", "msg/s", "first s", "read s", "CPU s/s",
+                            "waited for a core s/s", "died"]))
     return "\n".join(lines + [verdict_text(r.verdict)] + stopped_line(r))
 
 
@@ -56,19 +65,26 @@ def sweep(r: Any) -> str:
 
 
 def cross_check(r: Any) -> str:
-    lab, perf = r.lab, r.perf
+    lab, perf, one = r.lab, r.perf, r.one_process
+    n = lab.processes if lab else 1
+    cols = [lab] + ([one] if one is not None and one is not lab else [])
+
+    def row(name: str, get: Any, digits: int, tool: Any) -> tuple[str, ...]:
+        return (name, *(fmt(get(x), digits) for x in cols), fmt(tool, digits))
+
     rows = [
-        ("msg/s (from first message)", fmt(lab.msgs_per_s if lab else None, 0),
-         fmt(perf.fetch_records_per_s if perf else None, 0)),
-        ("MB/s (from first message)", fmt(lab.mb_per_s if lab else None, 2),
-         fmt(perf.fetch_mb_per_s if perf else None, 2)),
-        ("join / rebalance ms", fmt(lab.join_s * 1000 if lab else None, 0),
-         fmt(perf.rebalance_ms if perf else None, 0)),
-        ("messages", fmt(lab.consumed if lab else None), fmt(perf.records if perf else None)),
+        row("msg/s (from first message)", lambda x: x.msgs_per_s if x else None, 0,
+            perf.fetch_records_per_s if perf else None),
+        row("MB/s (from first message)", lambda x: x.mb_per_s if x else None, 2, perf.fetch_mb_per_s if perf else None),
+        row("join / rebalance ms", lambda x: x.join_s * 1000 if x else None, 0, perf.rebalance_ms if perf else None),
+        row("messages", lambda x: x.consumed if x else None, 0, perf.records if perf else None),
     ]
+    heads = [f"lab ({n} process{'es' if n > 1 else ''})"] + (["lab (1 process)"] if len(cols) > 1 else [])
+    ratios = [f"lab ({n}) / perf tool (msg/s): {fmt(r.throughput_ratio, 2)}"]
+    if len(cols) > 1:
+        ratios.append(f"lab (1) / perf tool (msg/s): {fmt(r.one_process_ratio, 2)}")
     return "\n".join([f"{r.count:,} messages of {r.settings.consumer.topic}: the lab vs kafka-consumer-perf-test",
-                      table(rows, ["figure", "lab", "perf tool"]),
-                      f"lab / perf tool (msg/s): {fmt(r.throughput_ratio, 2)}",
+                      table(rows, ["figure", *heads, "perf tool (1 JVM consumer)"]), *ratios,
                       *([f"perf tool: Kafka {r.kafka_version}'s ConsumerPerformance"] if r.kafka_version else []),
                       *[f"note: {n}" for n in r.notes], *stopped_line(r)])
 

@@ -257,6 +257,8 @@ _CONSUMER_MODES = {"benchmark": "consumer.benchmark", "sweep": "consumer.sweep",
 _C = ConsumerSettings()
 #: the group experiments' producer rate when the page's live rate is 0 (msg/s)
 GROUP_DEFAULT_RATE = 200
+#: the fetch benchmark's consumer processes ("auto": one per core, at most one per partition)
+PROCESS_CHOICES = ("auto", "1", "2", "3", "4", "6", "8")
 
 CONSUMER_PARAMS = (
     choice("mode", list(_CONSUMER_MODES), "benchmark"),
@@ -270,7 +272,23 @@ CONSUMER_PARAMS = (
     number("delay_ms", 0.0, 0.0, 1_000.0),
     choice("protocol", ("classic", "consumer"), "classic"),
     choice("sweep", CONSUMER_SWEEPS, "fetch-matrix", modes=("sweep",)),
+    choice("processes", PROCESS_CHOICES, "auto", modes=("benchmark", "sweep", "cross-check")),
 )
+
+
+def processes_members(choice: str) -> int | None:
+    """The page's "Consumer processes" as ``BenchSettings.members`` ("auto": None)."""
+    return None if choice == "auto" else int(choice)
+
+
+def sweep_members(rate: int, choice: str) -> tuple[int | None, ...]:
+    """A backlog sweep with processes other than 1 runs at 1 and at them, side by side (a live sweep, or 1
+    process, runs one consumer as before)."""
+    return () if rate or choice == "1" else (1, processes_members(choice))
+
+
+def _processes(members: int | None) -> str:
+    return "auto" if members is None else str(members)
 
 
 def _consumer(v: dict[str, Any], rate: int | None = None) -> ConsumerSettings:
@@ -291,12 +309,14 @@ def _consumer_from(mode: str, v: dict[str, Any]) -> Any:
     if mode == "seed":
         return SeedSettings()
     if mode == "benchmark":
-        return BenchSettings(_consumer(v), rate)
+        return BenchSettings(_consumer(v), rate, members=processes_members(v["processes"]))
     if mode == "sweep":
         sweep_rate = _sweep_rate(v["sweep"], rate)
-        return ConsumerSweepSettings(v["sweep"], BenchSettings(_consumer(v, sweep_rate), sweep_rate))
+        return ConsumerSweepSettings(v["sweep"], BenchSettings(_consumer(v, sweep_rate), sweep_rate),
+                                     members=sweep_members(sweep_rate, v["processes"]))
     if mode == "cross-check":
-        return ConsumerCrossCheckSettings(_consumer(v).replace(duration_s=None, processing_delay_ms=0.0))
+        return ConsumerCrossCheckSettings(_consumer(v).replace(duration_s=None, processing_delay_ms=0.0),
+                                          members=processes_members(v["processes"]))
     if mode == "strategies":
         return StrategiesSettings(tuple(v["strategies"]), members, produce_rate=rate or GROUP_DEFAULT_RATE,
                                   processing_delay_ms=delay)
@@ -324,14 +344,15 @@ def _consumer_to(s: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(s, SeedSettings):
         return "seed", {}
     if isinstance(s, BenchSettings):
-        return "benchmark", _consumer_values(s.consumer, s.produce_rate)
+        return "benchmark", {**_consumer_values(s.consumer, s.produce_rate), "processes": _processes(s.members)}
     if isinstance(s, ConsumerSweepSettings):
         v = _consumer_values(s.base.consumer, s.base.produce_rate)
         if v["rate"] == _sweep_rate(s.kind, 0):  # the fetch matrix's own rate: the page sets it when none is
             v["rate"] = 0
-        return "sweep", {"sweep": s.kind, **v}
+        counts = [m for m in s.members if m != 1]
+        return "sweep", {"sweep": s.kind, **v, "processes": _processes(counts[-1]) if counts else "1"}
     if isinstance(s, ConsumerCrossCheckSettings):
-        return "cross-check", _consumer_values(s.consumer, 0)
+        return "cross-check", {**_consumer_values(s.consumer, 0), "processes": _processes(s.members)}
     if isinstance(s, StrategiesSettings):
         return "strategies", {"strategies": s.strategies, "members": s.members,
                               "rate": _group_rate(s.produce_rate), "delay_ms": float(s.processing_delay_ms)}

@@ -124,7 +124,8 @@ def cross_check(r: CrossCheckResult) -> Headline:
 
 # --- consumer ------------------------------------------------------------------------------------------
 def bench(r: BenchResult) -> Headline:
-    out = [Figure("throughput", r.msgs_per_s, "msg/s", f"({quantity(r.mb_per_s, 'MB/s')})"),
+    out = [Figure("throughput", r.msgs_per_s, "msg/s", f"({quantity(r.mb_per_s, 'MB/s')}"
+                  + (f", {r.processes} processes)" if r.members else ")")),
            Figure("consumed", r.consumed, note=f"of {r.expected:,} expected"),
            Figure("joined the group in", r.join_s, "s"),
            Figure("fetch requests", r.fetch.fetch_requests_per_s, "/s"),
@@ -143,8 +144,11 @@ def consumer_sweep(r: ConsumerSweepResult) -> Headline:
 
 
 def consumer_cross_check(r: ConsumerCrossCheckResult) -> Headline:
-    out = [Figure("lab throughput", r.lab.msgs_per_s, "msg/s")] if r.lab is not None else []
-    return (*out, Figure("throughput, lab ÷ perf tool", r.throughput_ratio, "×"))
+    n = r.lab.processes if r.lab is not None else 1
+    out = [Figure("lab throughput", r.lab.msgs_per_s, "msg/s", f"({n} process{'es' if n > 1 else ''})")] \
+        if r.lab is not None else []
+    one = [Figure("throughput, lab (1 process) ÷ perf tool", r.one_process_ratio, "×")] if r.lab_one else []
+    return (*out, Figure("throughput, lab ÷ perf tool", r.throughput_ratio, "×"), *one)
 
 
 def seed(r: SeedResult) -> Headline:

@@ -35,3 +35,21 @@ def test_bad_fetch_setting_says_what_is_allowed(cluster: LocalCluster, capsys: p
     assert main(["consumer", "benchmark", "--fetch-min-bytes", "0", "--state-dir", str(cluster.state_dir)]) == 2
     err = capsys.readouterr().err
     assert "fetch.min.bytes=0 is out of range" in err and "1 to 100,000,000" in err
+
+
+def test_benchmark_with_two_members_json(cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    topic = f"t-cli-members-{uuid.uuid4().hex[:8]}"
+    state = ["--state-dir", str(cluster.state_dir), "--json"]
+    try:
+        assert main(["consumer", "benchmark", "--topic", topic, "--count", "2000", "--members", "2", *state]) == 0
+        r = from_jsonable(BenchResult, json.loads(capsys.readouterr().out))
+        assert r.settings.members == 2 and r.processes == 2
+        assert r.consumed == sum(m.consumed for m in r.members) == 2000 and all(m.consumed for m in r.members)
+    finally:
+        topics.delete_topic(cluster, topic)
+
+
+def test_members_beyond_the_partitions_refused(cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["consumer", "benchmark", "--members", "0", "--state-dir", str(cluster.state_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "members=0 is out of range" in err and "whole number from 1" in err

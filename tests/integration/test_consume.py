@@ -63,11 +63,14 @@ def test_cross_check_with_kafkas_consumer_perf_tool_reads_the_same_records(clust
     try:
         seeded = consume.seed(cluster, SeedSettings(topic, messages=3_000, partitions=3), RunContext(60))
         assert seeded.topic_messages == 3_000
-        s = consume_perf.ConsumerCrossCheckSettings(ConsumerSettings(topic=topic, count=3_000))
+        s = consume_perf.ConsumerCrossCheckSettings(ConsumerSettings(topic=topic, count=3_000), members=2)
         r = consume_perf.cross_check(cluster, s, RunContext(consume_perf.time_limit_for(s)))
         assert r.stopped is None, r.stopped
         assert r.count == 3_000
-        assert r.lab is not None and r.lab.consumed == 3_000
+        assert r.lab is not None and r.lab.consumed == 3_000 and r.lab.processes == 2
+        # ... and with one in-process consumer, beside the tool's one JVM consumer
+        assert r.lab_one is not None and r.lab_one.consumed >= 3_000 and r.lab_one.processes == 1
+        assert r.one_process_ratio > 0 and any("one JVM consumer" in n for n in r.notes)
         # Kafka's ConsumerPerformance, from the provisioned jars, read the same backlog
         assert r.perf is not None and r.perf.records == 3_000 and r.perf.fetch_records_per_s > 0
         assert r.throughput_ratio > 0 and "ConsumerPerformance" in " ".join(r.command)

@@ -22,6 +22,8 @@ def refused(**kw: object) -> SettingsError:
     ({"fetch_max_bytes": 999_999}, "message.max.bytes"),
     ({"max_partition_fetch_bytes": 0}, "1 to 1,000,000,000"),
     ({"queued_max_messages_kbytes": 0}, "1 to 2,097,151"),
+    ({"queued_min_messages": 0}, "1 to 10,000,000"),
+    ({"fetch_queue_backoff_ms": -1}, "0 to 300,000"),
     ({"auto_commit_interval_ms": -5}, "0 to 86,400,000"),
     ({"session_timeout_ms": 0}, "1 to 3,600,000"),
     ({"processing_delay_ms": 5000.0}, "0 to 1,000 ms"),
@@ -81,6 +83,9 @@ def test_to_config_uses_librdkafka_keys_in_one_place() -> None:
     assert cfg["partition.assignment.strategy"] == "cooperative-sticky" and cfg["group.instance.id"] == "m-1"
     assert cfg["session.timeout.ms"] == 6000 and cfg["group.protocol"] == "classic"
     assert "group.instance.id" not in ConsumerSettings().to_config()
+    assert ConsumerSettings(queued_min_messages=1_000_000, fetch_queue_backoff_ms=0).to_config()[
+        "queued.min.messages"] == 1_000_000
+    assert ConsumerSettings().to_config()["fetch.queue.backoff.ms"] == 1_000, "librdkafka's default, said aloud"
     java = s.java_config()
     assert java["fetch.max.wait.ms"] == "50" and "fetch.wait.max.ms" not in java
 
