@@ -149,7 +149,10 @@ def what_ran_out(lab_n: dict[str, Any], tool: Cpu, cores: int) -> str:
     elif members and min(members) >= 0.9:
         verdict = "each member used a core: the Python consumers are the limit (cores were left: try more members)"
     else:
-        verdict = "no CPU ran out: the brokers or the fetch settings set the pace (waiting, not computing)"
+        verdict = ("no CPU ran out: the consumers waited, not computed — on this machine that was librdkafka's "
+                   "prefetch: a partition's local queue full at queued.min.messages (100 000 by default) pauses its "
+                   "fetches for fetch.queue.backoff.ms (1 000 ms); try --queued-min-messages 1000000 on "
+                   "`kafka-lab consumer benchmark` (README, 'Past one Python process')")
     return "; ".join(parts) + f"\n  -> {verdict}"
 
 
