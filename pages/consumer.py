@@ -26,7 +26,7 @@ from lab.consumer.strategies import StrategiesProgress, StrategiesResult, Strate
 from lab.consumer.sweep import ConsumerSweepProgress, ConsumerSweepResult, ConsumerSweepSettings
 from lab.core.errors import SettingsError
 from lab.core.verdict import Doubt
-from lab.export.pages import MIN_BYTES, PARTITION_BYTES, PROCESS_CHOICES, processes_members, sweep_members
+from lab.export.pages import MIN_BYTES, PARTITION_BYTES, PROCESS_CHOICES, QUEUED_MIN, processes_members, sweep_members
 from lab.registry import Experiment
 from pages._charts import show_chart
 from pages._fields import Fields
@@ -74,6 +74,10 @@ sb.caption("How long the broker may hold a fetch to collect fetch.min.bytes (Jav
            "The upper bound of that wait is added to latency on a quiet topic.")
 part_bytes = sb.select_slider("max.partition.fetch.bytes", PARTITION_BYTES, 1_048_576, key="partition_bytes", bind=BIND)
 sb.caption("Most bytes one fetch brings per partition: the size of each bite of a backlog.")
+queued_min = sb.select_slider("queued.min.messages", QUEUED_MIN, 100_000, key="queued_min", bind=BIND)
+sb.caption("The client's own prefetch (librdkafka): once a partition's local queue holds this many messages it "
+           "stops fetching it for fetch.queue.backoff.ms (1 s). At the default one Python consumer reading a backlog "
+           "spends much of its time waiting on this pause, not computing; 1 000 000 keeps the queue fed.")
 live_rate = fields.number(sb, "Live producer (msg/s, 0 = read the seeded backlog)", key="rate")
 sb.caption("With a rate, a producer writes to a fresh topic while the consumer tails it, and end-to-end latency "
            "(record timestamp to consumed) is measured. Without one, the benchmark reads "
@@ -153,7 +157,8 @@ def protocol_problem() -> LabError | None:
 
 def consumer_settings(rate: int) -> ConsumerSettings:
     return ConsumerSettings(fetch_min_bytes=int(min_bytes), fetch_wait_max_ms=int(wait_ms),
-                            max_partition_fetch_bytes=int(part_bytes), processing_delay_ms=float(delay),
+                            max_partition_fetch_bytes=int(part_bytes), queued_min_messages=int(queued_min),
+                            processing_delay_ms=float(delay),
                             duration_s=float(duration) if rate else None, group_protocol=protocol)
 
 

@@ -249,6 +249,8 @@ def _eos_to(s: Any) -> tuple[str, dict[str, Any]]:
 #: fetch.min.bytes and max.partition.fetch.bytes choices of the consumer page's sliders
 MIN_BYTES = (1, 1_024, 10_240, 102_400, 1_048_576)
 PARTITION_BYTES = (16_384, 65_536, 262_144, 1_048_576, 4_194_304)
+#: librdkafka's prefetch threshold per partition (``queued.min.messages``; 100 000 is its default)
+QUEUED_MIN = (10_000, 100_000, 1_000_000)
 #: the consumer page's sweeps
 CONSUMER_SWEEPS = ("fetch-matrix", "partition-fetch", "profiles")
 _CONSUMER_MODES = {"benchmark": "consumer.benchmark", "sweep": "consumer.sweep", "cross-check": "consumer.cross-check",
@@ -265,6 +267,7 @@ CONSUMER_PARAMS = (
     choice("fetch_min_bytes", MIN_BYTES, _C.fetch_min_bytes),
     integer("fetch_wait_ms", _C.fetch_wait_max_ms, 0, 10_000),
     choice("partition_bytes", PARTITION_BYTES, _C.max_partition_fetch_bytes),
+    choice("queued_min", QUEUED_MIN, _C.queued_min_messages),
     integer("rate", 0, 0, 5_000),
     number("duration_s", 4.0, 1.0, 120.0),
     multi("strategies", STRATEGIES, STRATEGIES),
@@ -295,6 +298,7 @@ def _consumer(v: dict[str, Any], rate: int | None = None) -> ConsumerSettings:
     rate = v["rate"] if rate is None else rate
     return ConsumerSettings(fetch_min_bytes=int(v["fetch_min_bytes"]), fetch_wait_max_ms=int(v["fetch_wait_ms"]),
                             max_partition_fetch_bytes=int(v["partition_bytes"]),
+                            queued_min_messages=int(v["queued_min"]),
                             processing_delay_ms=float(v["delay_ms"]),
                             duration_s=float(v["duration_s"]) if rate else None, group_protocol=v["protocol"])
 
@@ -329,7 +333,8 @@ def _consumer_from(mode: str, v: dict[str, Any]) -> Any:
 
 def _consumer_values(c: ConsumerSettings, rate: int) -> dict[str, Any]:
     v: dict[str, Any] = {"fetch_min_bytes": c.fetch_min_bytes, "fetch_wait_ms": c.fetch_wait_max_ms,
-                         "partition_bytes": c.max_partition_fetch_bytes, "delay_ms": float(c.processing_delay_ms),
+                         "partition_bytes": c.max_partition_fetch_bytes, "queued_min": c.queued_min_messages,
+                         "delay_ms": float(c.processing_delay_ms),
                          "protocol": c.group_protocol, "rate": rate}
     if c.duration_s is not None and rate:  # a backlog run's duration is the lab's own (BACKLOG_S), not a knob
         v["duration_s"] = float(c.duration_s)

@@ -128,6 +128,18 @@ def test_page_link_carries_the_processes() -> None:
     assert live.members == (), "the live fetch matrix runs one consumer"
 
 
+def test_page_link_carries_the_prefetch_threshold() -> None:
+    from lab.export import links
+
+    s, notes = links.params_to_settings("consumer", {"mode": "benchmark", "queued_min": "1000000"})
+    assert notes == [] and s.consumer.queued_min_messages == 1_000_000
+    assert links.params_to_settings("consumer", {"mode": "benchmark"})[0].consumer.queued_min_messages == 100_000
+    back = links.settings_to_params("consumer", BenchSettings(consumer=ConsumerSettings(queued_min_messages=10_000)))
+    assert back.get("queued_min") == "10000"
+    _, refused = links.params_to_settings("consumer", {"mode": "benchmark", "queued_min": "5"})
+    assert refused and "queued_min" in refused[0], "a value the page does not offer is refused with a note"
+
+
 def test_scaling_chart_groups_variants_by_processes() -> None:
     import pandas as pd
 
