@@ -108,10 +108,15 @@ def class_panel(page: str | None) -> None:
             st.checkbox("Follow the teacher", key=FOLLOW_KEY,
                         help="When the teacher sends everyone to a lesson, this page goes there.")
         else:
-            st.text_input("Your name", key="class_name_input")
-            st.button("Join", key="class_join_btn", on_click=_join, args=(klass,))
-            st.text_input("Teacher key", key="class_key_input", type="password")
-            st.button("I am the teacher", key="class_teacher_btn", on_click=_enter_key, args=(klass,))
+            # each in a form: what was typed and the click reach the server in one message (typed, then clicked
+            # at once on a busy server, the click could come without the name)
+            with st.form("class_join_form", border=False):
+                st.text_input("Your name", key="class_name_input")
+                st.form_submit_button("Join", key="class_join_btn", on_click=_join, args=(klass,))
+            with st.form("class_teacher_form", border=False):
+                st.text_input("Teacher key", key="class_key_input", type="password")
+                st.form_submit_button("I am the teacher", key="class_teacher_btn", on_click=_enter_key,
+                                      args=(klass,))
     if klass is not None and st.session_state.get(FOLLOW_KEY):
         _watch(klass.class_id)
 

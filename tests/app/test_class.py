@@ -46,7 +46,7 @@ def start_class(at: AppTest) -> str:
 
 
 def join(at: AppTest, name: str) -> None:
-    at.sidebar.text_input(key="class_name_input").input(name).run()
+    at.sidebar.text_input(key="class_name_input").input(name)  # in its form: sent with the click
     at.sidebar.button(key="class_join_btn").click().run()
     assert not at.exception, at.exception
 
@@ -85,10 +85,10 @@ def test_the_key_cannot_be_guessed_fast(app_env: LocalCluster, class_file: Path)
     _, key = classes.open_class("Wednesday")
     at = open_page("cluster")
     for _ in range(keyguard.TRIES_PER_CLIENT):
-        at.sidebar.text_input(key="class_key_input").input("guess").run()
+        at.sidebar.text_input(key="class_key_input").input("guess")
         at.sidebar.button(key="class_teacher_btn").click().run()
         assert any("not the teacher key" in e.value for e in at.sidebar.error), [e.value for e in at.sidebar.error]
-    at.sidebar.text_input(key="class_key_input").input(key).run()
+    at.sidebar.text_input(key="class_key_input").input(key)
     at.sidebar.button(key="class_teacher_btn").click().run()
     assert any("Too many tries" in e.value for e in at.sidebar.error), [e.value for e in at.sidebar.error]
     assert "teacher" not in sidebar_text(at).lower() or "You are the **teacher**" not in sidebar_text(at)
@@ -96,7 +96,7 @@ def test_the_key_cannot_be_guessed_fast(app_env: LocalCluster, class_file: Path)
     # browser would find it; the per-browser and per-server limits are unit-tested)
     keyguard.GUARD = keyguard.KeyGuard()
     other = open_page("cluster")
-    other.sidebar.text_input(key="class_key_input").input(key).run()
+    other.sidebar.text_input(key="class_key_input").input(key)
     other.sidebar.button(key="class_teacher_btn").click().run()
     assert "You are the **teacher**" in sidebar_text(other)
 
@@ -107,7 +107,7 @@ def test_everyone_to_a_lesson_moves_the_followers(app_env: LocalCluster, class_f
     join(follower, "Cid")
     follower.sidebar.checkbox(key="class_follow").check().run()
     teacher = open_page("producer")
-    teacher.sidebar.text_input(key="class_key_input").input(key).run()
+    teacher.sidebar.text_input(key="class_key_input").input(key)
     teacher.sidebar.button(key="class_teacher_btn").click().run()
     teacher.sidebar.button(key="class_everyone_btn").click().run()
     assert not teacher.exception, teacher.exception
@@ -136,7 +136,7 @@ def test_the_board_draws_the_class_runs_and_the_teacher_hides_one(app_env: Local
     assert charts, "the board's chart"
     with pytest.raises(KeyError):
         at.multiselect(key="board_hide")  # a student's board: nothing to hide
-    at.sidebar.text_input(key="class_key_input").input(key).run()
+    at.sidebar.text_input(key="class_key_input").input(key)
     at.sidebar.button(key="class_teacher_btn").click().run()
     at.multiselect(key="board_hide").select(ids[0]).run()
     assert not at.exception, at.exception
